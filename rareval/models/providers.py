@@ -1,0 +1,1 @@
+"""Registers every rareval Inspect model provider (imported by ``rareval._registry``)."""
