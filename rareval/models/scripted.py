@@ -1,0 +1,131 @@
+"""``scripted/<behaviour>``: an offline, deterministic Inspect provider.
+
+It reads rareval's judge prompts (the ``<response>``, ``<criterion>``, ``<rubric>``
+and ``<reference_response>`` blocks) and answers by rule, so aggregation maths,
+failure paths and the Inspect/TRL plumbing can be tested without a model or a key.
+It is not a judge of quality.
+
+Behaviours (the model name):
+
+* ``keyword`` — a criterion is met when every single-quoted keyword in it (e.g.
+  ``Mentions 'water'``) occurs in the response (case-insensitive); a criterion
+  without quoted keywords is met when all its words of 5+ letters occur. Answers a
+  yes/no question with P(yes) = 0.9 or 0.1 in the logprobs, JSON where a schema is
+  asked, and a 1–10 rating from the share of rubric criteria met.
+* ``malformed`` — answers that cannot be read; ``refuse`` — a content-filter stop;
+  ``error`` — raises; ``timeout`` — never answers (the caller's timeout fires).
+* ``policy`` — a fixed reply (``-M reply=...``) for use as the evaluated model.
+
+``-M fail_first=N`` makes the first N calls malformed (to exercise retries).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import re
+from typing import Any
+
+from inspect_ai.model import (ChatMessage, GenerateConfig, Logprob, Logprobs, ModelAPI, ModelOutput, ModelUsage,
+                              TopLogprob, modelapi)
+from inspect_ai.tool import ToolChoice, ToolInfo
+
+BEHAVIOURS = ("keyword", "malformed", "refuse", "error", "timeout", "policy")
+DEFAULT_REPLY = "Drink water and rest. See a doctor if the fever lasts more than three days."
+
+
+class ScriptedError(RuntimeError):
+    """Raised by ``scripted/error``; never retried."""
+
+
+@modelapi(name="scripted")
+class ScriptedAPI(ModelAPI):
+    def __init__(self, model_name: str, base_url: str | None = None, api_key: str | None = None,
+                 config: GenerateConfig = GenerateConfig(), **model_args: Any):
+        super().__init__(model_name, base_url, api_key, [], config)
+        if model_name not in BEHAVIOURS:
+            raise ValueError(f"scripted/{model_name}: unknown behaviour; choose one of {', '.join(BEHAVIOURS)}")
+        self.reply = str(model_args.get("reply", DEFAULT_REPLY))
+        self.fail_first = int(model_args.get("fail_first", 0))
+        self.calls = 0
+
+    def max_connections(self) -> int:
+        return 8
+
+    def should_retry(self, ex: Exception) -> bool:
+        return False
+
+    async def generate(self, input: list[ChatMessage], tools: list[ToolInfo], tool_choice: ToolChoice,
+                       config: GenerateConfig) -> ModelOutput:
+        self.calls += 1
+        prompt = "\n".join(m.text for m in input)
+        behaviour = "malformed" if self.calls <= self.fail_first else self.model_name
+        if behaviour == "error":
+            raise ScriptedError("scripted judge failure")
+        if behaviour == "timeout":
+            await asyncio.sleep(3600)
+        if behaviour == "refuse":
+            out = ModelOutput.from_content(self.model_name, "I can't help with that.", stop_reason="content_filter")
+        elif behaviour == "malformed":
+            out = ModelOutput.from_content(self.model_name, "Well, it depends {not json")
+        elif behaviour == "policy":
+            out = ModelOutput.from_content(self.model_name, self.reply)
+        else:
+            out = _judge(prompt, config)
+        out.usage = ModelUsage(input_tokens=len(prompt.split()), output_tokens=len(out.completion.split()),
+                               total_tokens=len(prompt.split()) + len(out.completion.split()))
+        return out
+
+
+def _block(prompt: str, tag: str) -> str | None:
+    m = re.search(rf"<{tag}>\n?(.*?)\n?</{tag}>", prompt, re.DOTALL)
+    return m.group(1) if m else None
+
+
+def keyword_met(criterion: str, response: str) -> bool:
+    """The ``keyword`` rule (see module docstring)."""
+    words = re.findall(r"'([^']+)'", criterion) or re.findall(r"[A-Za-z]{5,}", criterion)
+    return all(w.lower() in response.lower() for w in words)
+
+
+def _yes_no_logprob(yes: bool) -> Logprob:
+    alts = [TopLogprob(token="yes", logprob=math.log(0.9 if yes else 0.1)),
+            TopLogprob(token="no", logprob=math.log(0.1 if yes else 0.9))]
+    alts.sort(key=lambda a: -a.logprob)
+    return Logprob(token=alts[0].token, logprob=alts[0].logprob, top_logprobs=alts)
+
+
+def _judge(prompt: str, config: GenerateConfig) -> ModelOutput:
+    response = _block(prompt, "response") or ""
+    rubric = _block(prompt, "rubric")
+    criterion = _block(prompt, "criterion")
+    schema = config.response_schema.name if config.response_schema else None
+    if criterion is not None:
+        met = keyword_met(re.sub(r"^\[[-\d.]+\]\s*", "", criterion), response)
+        if schema == "verdict":
+            return ModelOutput.from_content("keyword", json.dumps({"explanation": "keyword rule",
+                                                                     "criteria_met": met}))
+        out = ModelOutput.from_content("keyword", "yes" if met else "no")
+        if config.logprobs:
+            out.choices[0].logprobs = Logprobs(content=[_yes_no_logprob(met)])
+        return out
+    if schema == "verdicts" and rubric is not None:
+        items = re.findall(r"^(c\d+): (.*)$", rubric, re.MULTILINE)
+        answers = {k: "yes" if keyword_met(text, response) else "no" for k, text in items}
+        out = ModelOutput.from_content("keyword", json.dumps(answers))
+        if config.logprobs:
+            out.choices[0].logprobs = Logprobs(content=[_yes_no_logprob(a == "yes") for a in answers.values()])
+        return out
+    if rubric is not None:  # RaR-Implicit rating
+        lines = [line[2:] for line in rubric.splitlines() if line.startswith("- ")]
+        good = [keyword_met(t.split(": ", 1)[1], response) for t in lines if not t.startswith("Pitfall")]
+        bad = [keyword_met(t.split(": ", 1)[1], response) for t in lines if t.startswith("Pitfall")]
+        frac = max(0.0, (sum(good) - sum(bad)) / max(1, len(good)))
+        rating = 1 + round(9 * frac)
+    elif (reference := _block(prompt, "reference_response")) is not None:
+        ref = set(re.findall(r"\w+", reference.lower()))
+        rating = 1 + round(9 * len(ref & set(re.findall(r"\w+", response.lower()))) / max(1, len(ref)))
+    else:  # Direct-Likert: longer is "better" — a deliberately gameable rule
+        rating = min(10, 1 + len(response.split()) // 10)
+    return ModelOutput.from_content("keyword", json.dumps({"rating": rating}))
