@@ -144,6 +144,11 @@ def test_inspect_eval_with_local_policy_and_grader_role(smollm_path, tmp_path):
     assert usage.input_tokens > 0 and 0 < usage.output_tokens <= 8
 
 
+def test_missing_local_model_names_the_install_command(smollm_path):
+    with pytest.raises(Exception, match=r"rareval models install qwen-1\.5b"):
+        get_model("local/qwen-1.5b")
+
+
 def test_unknown_model_arg_is_rejected(smollm_path):
     with pytest.raises(ValueError, match="Unknown model args"):
         get_model("local/smollm-135m", n_ctxx=1024)
