@@ -53,7 +53,7 @@ class JudgeConfig(BaseModel):
     parse_retries: int = Field(1, ge=0, le=5, description="Extra attempts when an answer cannot be read.")
     retry_temperature: float = Field(0.7, description="Temperature of those extra attempts.")
     max_retries: int = Field(3, ge=0, description="Inspect's transport retries per call (errors, rate limits).")
-    timeout: float | None = Field(300, description="Seconds before Inspect abandons a call (all attempts).")
+    timeout: float | None = Field(120, description="Seconds Inspect allows one attempt before abandoning and retrying it.")
     max_tokens: int = Field(512, description="Token budget of JSON answers (explanations, batched verdicts).")
     top_logprobs: int = Field(20, ge=0, le=20, description="Alternatives read per answer token (0 = no logprobs).")
     cache: bool = Field(True, description="Reuse verdicts from the verdict cache; store new ones.")
@@ -201,7 +201,7 @@ class Judge:
 
     def _gen(self, **kwargs) -> GenerateConfig:
         return GenerateConfig(temperature=self.config.temperature, max_retries=self.config.max_retries,
-                              timeout=self.config.timeout, **kwargs)
+                              attempt_timeout=self.config.timeout, **kwargs)
 
     async def _ask(self, prompt: Prompt, text: str, gen: GenerateConfig,
                    read: Callable[[ModelOutput], T | None]) -> tuple[T | None, str | None, bool, Usage]:

@@ -1,0 +1,91 @@
+"""RubricReward: a TRL reward function built on the one scoring path.
+
+>>> reward = RubricReward("explicit", judge="scripted/keyword")
+>>> reward.__name__
+'rubric_explicit'
+
+TRL's ``GRPOTrainer`` calls it as ``reward(prompts=..., completions=..., **columns)``
+with every dataset column (``rubric``, ``reference``, …) as a list, and runs async
+reward functions concurrently on its own event loop. Both conversational
+(``[{"role", "content"}]``) and plain-text prompts and completions work. A row the
+judge could not score returns ``None``, which TRL excludes from the advantage
+(it never becomes a 0 reward).
+
+Logged through TRL's ``log_metric`` each call: per-category criterion pass rates
+(``rubric/pass_rate/<category>``; for pitfalls the rate at which the behaviour was
+present), ``rubric/judge_failure_rate``, ``rubric/unscored_rate``, and judge
+``calls``/``billed_tokens`` per completion.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Callable, Sequence
+
+from rareval.judge import Judge, JudgeConfig
+from rareval.rubric import Rubric
+from rareval.scoring import RubricScore, score_response
+from rareval.strategies import get_strategy
+
+
+class RubricReward:
+    """An async, picklable TRL reward: ``(prompts, completions, **columns) -> list[float | None]``.
+
+    Args:
+        strategy: a name in :data:`rareval.strategies.STRATEGIES`.
+        judge: a :class:`Judge` or an Inspect model string (``"openai/gpt-4o-mini"``,
+            ``"local/qwen-1.5b"``); not needed for ``verifiable``.
+        rubric_column / reference_column: dataset columns holding the rubric (rareval
+            JSON, HealthBench or RaR items) and the reference answer.
+        batched: judge the whole rubric in one call per completion.
+        extract: answer extractor for ``verifiable``.
+        **options: strategy options (``weights``, ``pitfall_polarity``, ``normalise`` …).
+    """
+
+    def __init__(self, strategy: str = "explicit", judge: Judge | str | None = None, *,
+                 rubric_column: str = "rubric", reference_column: str = "reference", batched: bool = False,
+                 extract: Callable[[str], str | None] | None = None, judge_config: JudgeConfig | None = None,
+                 name: str | None = None, **options: Any):
+        self.strategy = get_strategy(strategy).name
+        self.judge = Judge(judge, config=judge_config) if isinstance(judge, str) else judge
+        self.rubric_column, self.reference_column = rubric_column, reference_column
+        self.batched, self.extract, self.options = batched, extract, options
+        self.__name__ = name or f"rubric_{self.strategy}"
+
+    async def __call__(self, prompts: Sequence[Any], completions: Sequence[Any], *,
+                       log_metric: Callable[[str, float], None] | None = None, **columns: Any
+                       ) -> list[float | None]:
+        rubrics = columns.get(self.rubric_column) or [None] * len(prompts)
+        references = columns.get(self.reference_column) or [None] * len(prompts)
+        scores = await asyncio.gather(*(
+            score_response(self.strategy, self.judge, prompt, completion,
+                           rubric=Rubric.coerce(rubric) if rubric is not None else None, reference=reference,
+                           batched=self.batched, extract=self.extract, **self.options)
+            for prompt, completion, rubric, reference in zip(prompts, completions, rubrics, references)))
+        if log_metric is not None:
+            for name, value in reward_metrics(scores).items():
+                log_metric(name, value)
+        return [s.value for s in scores]
+
+
+def reward_metrics(scores: Sequence[RubricScore]) -> dict[str, float]:
+    """Per-category pass rates, judge failure and cost figures for one batch."""
+    met: dict[str, list[bool]] = {}
+    questions = failures = 0
+    for s in scores:
+        for c in s.criteria:
+            questions += 1
+            if c.verdict.met is None:
+                failures += 1
+            else:
+                met.setdefault(c.category.value, []).append(c.verdict.met)
+        if s.rating is not None:
+            questions += 1
+            failures += s.rating.value is None
+    n = max(1, len(scores))
+    metrics = {f"rubric/pass_rate/{cat}": sum(v) / len(v) for cat, v in sorted(met.items())}
+    metrics["rubric/judge_failure_rate"] = failures / questions if questions else 0.0
+    metrics["rubric/unscored_rate"] = sum(s.value is None for s in scores) / n
+    metrics["rubric/judge_calls"] = sum(s.usage.calls for s in scores) / n
+    metrics["rubric/judge_billed_tokens"] = sum(s.usage.billed_tokens for s in scores) / n
+    return metrics

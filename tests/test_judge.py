@@ -1,0 +1,141 @@
+"""The judge through a real Inspect provider (``scripted/``), including every failure path."""
+
+import asyncio
+
+import pytest
+from inspect_ai.model import Logprob, Logprobs, ModelOutput, TopLogprob
+
+from rareval.judge import Judge, JudgeConfig, render_conversation, render_response
+from rareval.parsing import p_yes, parse_json, parse_rating
+from rareval.prompts import load_prompt
+from tests.conftest import hb_rubric
+
+CONVO = [{"role": "user", "content": "I have a fever, what should I do?"}]
+RUBRIC = hb_rubric((5, "Mentions 'water'"), (3, "Mentions 'sleep'"), (-4, "Recommends 'antibiotics'"))
+ANSWER = "Drink water. Antibiotics will fix it."
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_yesno_verdicts_with_p_met_and_usage():
+    judge = Judge("scripted/keyword")
+    verdicts, usage = run(judge.criteria(CONVO, ANSWER, RUBRIC))
+    assert [v.met for v in verdicts] == [True, False, True]
+    assert [round(v.p_met, 3) for v in verdicts] == [0.9, 0.1, 0.9]
+    assert usage.calls == 3 and usage.input_tokens > 0 and usage.output_tokens == 3
+    assert all(v.prompt_version.startswith("criterion_yesno@") for v in verdicts)
+
+
+def test_threshold_decides_the_verdict():
+    judge = Judge("scripted/keyword", config=JudgeConfig(threshold=0.95))
+    verdicts, _ = run(judge.criteria(CONVO, ANSWER, RUBRIC))
+    assert [v.met for v in verdicts] == [False, False, False]
+
+
+def test_json_mode_and_batched_mode():
+    judge = Judge("scripted/keyword", config=JudgeConfig(verdict_mode="json"))
+    verdicts, _ = run(judge.criteria(CONVO, ANSWER, RUBRIC))
+    assert [v.met for v in verdicts] == [True, False, True] and verdicts[0].explanation == "keyword rule"
+    verdicts, usage = run(Judge("scripted/keyword").criteria(CONVO, ANSWER, RUBRIC, batched=True))
+    assert [v.met for v in verdicts] == [True, False, True] and usage.calls == 1
+    assert [round(v.p_met, 2) for v in verdicts] == [0.9, 0.1, 0.9]
+
+
+@pytest.mark.parametrize("behaviour, error", [
+    ("malformed", "unreadable answer"), ("refuse", "refused"), ("error", "ScriptedError")])
+def test_failures_abstain_and_still_count_usage(behaviour, error):
+    judge = Judge(f"scripted/{behaviour}", config=JudgeConfig(parse_retries=2))
+    verdicts, usage = run(judge.criteria(CONVO, ANSWER, RUBRIC))
+    assert all(v.met is None and v.abstained and error in v.error for v in verdicts)
+    expected_calls = {"malformed": 3 * 3, "refuse": 3, "error": 3}[behaviour]
+    assert usage.calls == expected_calls
+    if behaviour != "error":
+        assert usage.input_tokens > 0
+    rating, _ = run(judge.rating(CONVO, ANSWER, rubric=RUBRIC))
+    assert rating.value is None and error in rating.error
+
+
+def test_timeout_abstains():
+    judge = Judge("scripted/timeout", config=JudgeConfig(timeout=1, max_retries=0))
+    verdict, usage = run(judge.criterion(CONVO, ANSWER, RUBRIC[0]))
+    assert verdict.met is None and "Timeout" in verdict.error and usage.calls == 1
+
+
+def test_unreadable_first_answer_is_retried():
+    judge = Judge("scripted/keyword", model_args={"fail_first": 1})
+    verdict, usage = run(judge.criterion(CONVO, ANSWER, RUBRIC[0]))
+    assert verdict.met is True and usage.calls == 2
+
+
+def test_batched_partial_answer_abstains_per_criterion():
+    judge = Judge("scripted/keyword")
+    # criterion with quotes the scripted rule cannot see in a batched line still gets an answer;
+    # a batched answer missing keys abstains only those keys
+    from rareval.judge import _read_batch
+    out = ModelOutput.from_content("m", '{"c1": "yes", "c3": "no"}')
+    assert _read_batch(out, ["c1", "c2", "c3"]) == {"c1": {"met": True, "p": None, "explanation": ""},
+                                                   "c3": {"met": False, "p": None, "explanation": ""}}
+    assert judge is not None
+
+
+def test_verdict_cache_makes_a_repeat_free_and_keys_on_prompt_version(tmp_path):
+    judge = Judge("scripted/keyword")
+    _, first = run(judge.criteria(CONVO, ANSWER, RUBRIC))
+    verdicts, second = run(Judge("scripted/keyword").criteria(CONVO, ANSWER, RUBRIC))
+    assert first.calls == 3 and second.calls == 0 and second.cached == 3
+    assert all(v.cached for v in verdicts) and [v.met for v in verdicts] == [True, False, True]
+    # a different prompt version is a miss
+    from rareval.cache import VerdictCache
+    k1 = VerdictCache.key(model="m", prompt="criterion_yesno@aaa", text="t")
+    k2 = VerdictCache.key(model="m", prompt="criterion_yesno@bbb", text="t")
+    assert k1 != k2
+    # failures are never cached
+    _, u = run(Judge("scripted/malformed").criterion(CONVO, ANSWER, RUBRIC[0]))
+    _, u2 = run(Judge("scripted/malformed").criterion(CONVO, ANSWER, RUBRIC[0]))
+    assert u.calls == u2.calls == 2
+
+
+def test_ratings_per_context():
+    judge = Judge("scripted/keyword")
+    implicit, _ = run(judge.rating(CONVO, "Drink water and sleep.", rubric=RUBRIC))
+    assert implicit.value == 10 and implicit.prompt_version.startswith("rating_implicit@")
+    reference, _ = run(judge.rating(CONVO, "drink water", reference="drink water"))
+    assert reference.value == 10 and reference.prompt_version.startswith("rating_reference@")
+    direct, _ = run(judge.rating(CONVO, "word " * 35))
+    assert direct.value == 4
+
+
+def test_judge_pickles_without_its_model():
+    import pickle
+    judge = Judge("scripted/keyword")
+    _ = judge.model
+    clone = pickle.loads(pickle.dumps(judge))
+    verdict, _ = run(clone.criterion(CONVO, ANSWER, RUBRIC[0]))
+    assert verdict.met is True
+
+
+def test_parsers():
+    assert parse_json('```json\n{"a": 1}\n```') == {"a": 1}
+    assert parse_json('```\n{"a": 2}\n```') == {"a": 2}
+    assert parse_json('Sure! {"rating": 7} done') == {"rating": 7}
+    assert parse_json("no json") is None
+    assert parse_rating('{"rating": "8"}') == 8 and parse_rating('{"rating": 11}') is None
+    assert parse_rating('{"rating": 7.5}') is None and parse_rating('{"rating": true}') is None
+    pos = Logprob(token="Yes", logprob=-0.5, top_logprobs=[
+        TopLogprob(token="Yes", logprob=-0.5), TopLogprob(token=" yes", logprob=-2.0),
+        TopLogprob(token="No", logprob=-1.5), TopLogprob(token="Maybe", logprob=-3.0)])
+    import math
+    y, n = math.exp(-0.5) + math.exp(-2.0), math.exp(-1.5)
+    assert p_yes(pos) == pytest.approx(y / (y + n))
+    assert p_yes(Logprob(token="Hmm", logprob=-0.1, top_logprobs=[TopLogprob(token="Hmm", logprob=-0.1)])) is None
+
+
+def test_rendering_and_prompt_order():
+    assert render_conversation(CONVO) == "user: I have a fever, what should I do?"
+    assert render_response([{"role": "assistant", "content": "hi"}]) == "hi"
+    text = load_prompt("criterion_yesno").text
+    # shared prefix first, criterion last: a server's prefix cache covers everything before it
+    assert text.index("{conversation}") < text.index("{response}") < text.index("{criterion}")
+    assert text.rstrip().endswith("Answer yes or no.")
