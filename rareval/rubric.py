@@ -39,7 +39,7 @@ class RubricError(ValueError):
             f"row {row}" if row is not None else "",
             f"field '{field}'" if field is not None else "") if p)
         super().__init__(f"{where}: {message}" if where else message)
-        self.file, self.row, self.field = file, row, field
+        self.file, self.row, self.field, self.reason = file, row, field, message
 
 
 class Category(str, Enum):
@@ -204,7 +204,8 @@ class Rubric(BaseModel):
     def load_jsonl(cls, path: str | Path) -> list["Rubric"]:
         """One rubric per line; errors name the line (1-based) and field."""
         out = []
-        for n, line in enumerate(Path(path).read_text().splitlines(), 1):
+        # split on "\n" only: HealthBench text contains U+2028, which splitlines() breaks on
+        for n, line in enumerate(Path(path).read_text().split("\n"), 1):
             if not line.strip():
                 continue
             try:

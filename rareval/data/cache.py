@@ -255,9 +255,4 @@ def require(record: dict, key: str, types: type | tuple[type, ...], *, file: Any
 
 def from_rubric_error(e: Exception, *, file: Any, line: int, unit: str = "line") -> DataError:
     """Re-state a :class:`~rareval.rubric.RubricError` raised without location as a :class:`DataError`."""
-    field = getattr(e, "field", None)
-    message = str(e)
-    prefix = f"field '{field}': "
-    if field and message.startswith(prefix):
-        message = message[len(prefix):]
-    return DataError(message, file=file, line=line, field=field, unit=unit)
+    return DataError(getattr(e, "reason", str(e)), file=file, line=line, field=getattr(e, "field", None), unit=unit)
