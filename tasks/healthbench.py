@@ -1,0 +1,27 @@
+"""HealthBench as an Inspect task; the scorer is rareval's (the GRPO reward's code).
+
+    inspect eval tasks/healthbench.py --model local/qwen-1.5b --model-role grader=local/qwen-1.5b -T subset=sample
+
+``subset``: full | hard | consensus | sample (bundled) | 1k (the HealthBench-1k split
+of the full file); ``path`` reads a local copy. The grader is the ``grader`` model
+role (gpt-4o-mini for RaR parity, gpt-4.1 for OpenAI parity). ``-T batched=true``
+judges a whole rubric in one call.
+"""
+
+from inspect_ai import Task, task
+from inspect_ai.solver import generate
+
+from rareval.data.healthbench import load_healthbench
+from rareval.data.healthbench_1k import split_1k
+from rareval.healthbench import example_to_sample, healthbench_scorer
+
+
+@task
+def healthbench(subset: str = "sample", path: str | None = None, batched: bool = False,
+                strategy: str = "healthbench", verdict_mode: str = "yesno") -> Task:
+    rows = load_healthbench("full" if subset == "1k" else subset, path)
+    if subset == "1k":
+        rows, _ = split_1k(rows)
+    return Task(dataset=[example_to_sample(r) for r in rows], solver=generate(temperature=0.0),
+                scorer=healthbench_scorer(strategy=strategy, batched=batched, verdict_mode=verdict_mode),
+                metadata={"subset": subset, "strategy": strategy, "batched": batched})
