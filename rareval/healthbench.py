@@ -8,6 +8,10 @@ that tag's criteria; the mean over examples **clipped to [0, 1] after averaging*
 ``bootstrap_std`` the std of 1,000 clipped bootstrap means (seeded here). Judge
 failures abstain (see :func:`rareval.strategies.signed_ratio`), are counted in
 ``abstained``, and an example that could not be scored is left out of the means.
+
+Optional length-adjusted score (simple-evals PR #108, SPEC §4.3), reported as
+``score_length_adjusted``: ``score − penalty × (len(response chars) − center) / 500``
+per example, with published defaults center 2000 and penalty 0.0299 (regular).
 """
 
 from __future__ import annotations
@@ -44,6 +48,14 @@ def tag_scores(rubric: Rubric, verdicts: list[bool | None]) -> dict[str, float]:
     return out
 
 
+def length_adjusted(value: float | None, response: str, penalty: float | None, center: int = 2000
+                    ) -> float | None:
+    """``value − penalty × (len(response) − center) / 500``; None without a penalty or a value."""
+    if value is None or penalty is None:
+        return None
+    return value - penalty * (len(response) - center) / 500
+
+
 @metric
 def healthbench_metrics(bootstrap_samples: int = 1000, seed: int = 0) -> Metric:
     """Clipped mean and bootstrap std of the overall score and of every tag score."""
@@ -59,6 +71,8 @@ def healthbench_metrics(bootstrap_samples: int = 1000, seed: int = 0) -> Metric:
                 unscored += 1
                 continue
             columns.setdefault("score", []).append(meta["overall"])
+            if meta.get("length_adjusted") is not None:
+                columns.setdefault("score_length_adjusted", []).append(meta["length_adjusted"])
             for tag in meta.get("example_tags", []):
                 columns.setdefault(tag, []).append(meta["overall"])
             for tag, v in meta.get("tags", {}).items():
@@ -78,7 +92,8 @@ def healthbench_metrics(bootstrap_samples: int = 1000, seed: int = 0) -> Metric:
 
 @scorer(metrics=[healthbench_metrics()])
 def healthbench_scorer(strategy: str = "healthbench", batched: bool = False, grader_role: str = "grader",
-                       verdict_mode: str = "yesno"):
+                       verdict_mode: str = "yesno", length_penalty: float | None = None,
+                       length_center: int = 2000):
     """Judge every criterion (concurrently, or in one batched call) with the ``grader`` role."""
     judge = Judge(role=grader_role, config=JudgeConfig(verdict_mode=verdict_mode))
 
@@ -95,6 +110,8 @@ def healthbench_scorer(strategy: str = "healthbench", batched: bool = False, gra
         return Score(value=result.value if result.value is not None else "N",
                      answer=state.output.completion, explanation=explanation,
                      metadata={"overall": result.value, "tags": tag_scores(rubric, verdicts),
+                               "length_adjusted": length_adjusted(result.value, state.output.completion,
+                                                                  length_penalty, length_center),
                                "example_tags": state.metadata.get("example_tags", []),
                                "verdicts": verdicts, "p_met": [c.verdict.p_met for c in result.criteria],
                                "abstained": result.abstentions, "questions": len(result.criteria),

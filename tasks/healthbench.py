@@ -5,7 +5,8 @@
 ``subset``: full | hard | consensus | sample (bundled) | 1k (the HealthBench-1k split
 of the full file); ``path`` reads a local copy. The grader is the ``grader`` model
 role (gpt-4o-mini for RaR parity, gpt-4.1 for OpenAI parity). ``-T batched=true``
-judges a whole rubric in one call.
+judges a whole rubric in one call; ``-T length_penalty=0.0299`` adds the
+length-adjusted score (simple-evals PR #108).
 """
 
 from inspect_ai import Task, task
@@ -18,10 +19,12 @@ from rareval.healthbench import example_to_sample, healthbench_scorer
 
 @task
 def healthbench(subset: str = "sample", path: str | None = None, batched: bool = False,
-                strategy: str = "healthbench", verdict_mode: str = "yesno") -> Task:
+                strategy: str = "healthbench", verdict_mode: str = "yesno",
+                length_penalty: float | None = None, length_center: int = 2000) -> Task:
     rows = load_healthbench("full" if subset == "1k" else subset, path)
     if subset == "1k":
         rows, _ = split_1k(rows)
     return Task(dataset=[example_to_sample(r) for r in rows], solver=generate(temperature=0.0),
-                scorer=healthbench_scorer(strategy=strategy, batched=batched, verdict_mode=verdict_mode),
+                scorer=healthbench_scorer(strategy=strategy, batched=batched, verdict_mode=verdict_mode,
+                                          length_penalty=length_penalty, length_center=length_center),
                 metadata={"subset": subset, "strategy": strategy, "batched": batched})

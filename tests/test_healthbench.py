@@ -4,7 +4,7 @@ import pytest
 from inspect_ai import eval as inspect_eval
 from inspect_ai.scorer import SampleScore, Score
 
-from rareval.healthbench import healthbench_metrics, tag_scores
+from rareval.healthbench import healthbench_metrics, length_adjusted, tag_scores
 from tests.conftest import REPO
 from rareval.rubric import Rubric
 
@@ -51,3 +51,16 @@ def test_judge_failure_on_pitfall_never_raises_the_score(tmp_path, monkeypatch):
     metrics = logs[0].results.scores[0].metrics
     assert metrics["judge_abstention_rate"].value == 1.0 and metrics["n_scored"].value == 0
     assert metrics["unscored"].value == 2
+
+
+def test_length_adjusted_score(tmp_path, monkeypatch):
+    assert length_adjusted(0.5, "x" * 2500, 0.0299) == pytest.approx(0.5 - 0.0299)
+    assert length_adjusted(0.5, "x" * 1500, 0.0299) == pytest.approx(0.5 + 0.0299)
+    assert length_adjusted(None, "x", 0.03) is None and length_adjusted(0.5, "x", None) is None
+    monkeypatch.chdir(REPO)
+    logs = inspect_eval("tasks/healthbench.py", model="scripted/policy", model_roles={"grader": "scripted/keyword"},
+                        limit=2, task_args={"length_penalty": 0.0299}, log_dir=str(tmp_path), display="none")
+    metrics = logs[0].results.scores[0].metrics
+    reply_len = len(logs[0].samples[0].output.completion)
+    expected = metrics["score"].value - 0.0299 * (reply_len - 2000) / 500
+    assert metrics["score_length_adjusted"].value == pytest.approx(min(1.0, max(0.0, expected)))
