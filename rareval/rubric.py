@@ -28,17 +28,15 @@ from typing import Any, Iterable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from rareval.errors import located
+
 
 class RubricError(ValueError):
     """Bad rubric input; the message names the file, row and field."""
 
     def __init__(self, message: str, *, file: str | Path | None = None, row: int | None = None,
                  field: str | None = None):
-        where = ", ".join(p for p in (
-            f"file {file}" if file is not None else "",
-            f"row {row}" if row is not None else "",
-            f"field '{field}'" if field is not None else "") if p)
-        super().__init__(f"{where}: {message}" if where else message)
+        super().__init__(located(message, file=file, n=row, field=field))
         self.file, self.row, self.field, self.reason = file, row, field, message
 
 

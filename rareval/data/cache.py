@@ -26,6 +26,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rareval.errors import located
+
 T = TypeVar("T")
 
 #: Seconds to wait for a connection or for any single read before giving up.
@@ -71,11 +73,7 @@ class DataError(ValueError):
 
     def __init__(self, message: str, *, file: str | Path | None = None, line: int | None = None,
                  field: str | None = None, unit: str = "line"):
-        where = ", ".join(p for p in (
-            f"file {file}" if file is not None else "",
-            f"{unit} {line}" if line is not None else "",
-            f"field '{field}'" if field is not None else "") if p)
-        super().__init__(f"{where}: {message}" if where else message)
+        super().__init__(located(message, file=file, n=line, field=field, unit=unit))
         self.file, self.line, self.field, self.reason = file, line, field, message
 
 
