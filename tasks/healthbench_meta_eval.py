@@ -1,0 +1,34 @@
+"""HealthBench meta-evaluation as an Inspect task: the evaluated model is the judge.
+
+    inspect eval tasks/healthbench_meta_eval.py --model local/qwen-1.5b -T path=2025-05-07-06-14-12_oss_meta_eval.jsonl
+
+Each sample is one (conversation, completion, consensus criterion) with physician
+labels; the model says whether the criterion is met and is scored against the
+physicians with two macro-F1 estimators (SPEC §4.4, :mod:`rareval.healthbench_meta`):
+``pairwise_macro_f1`` (simple-evals, one pair per physician label) and
+``majority_macro_f1`` (inspect_evals, majority vote as truth). ``path`` reads a
+local copy of the official file (a relative path is read from the repository root,
+since Inspect calls this function from ``tasks/``); without it the cached or
+downloaded copy is used.
+``-T num_examples=N`` draws simple-evals' subsample (``random.Random(0).sample``).
+"""
+
+import random
+from pathlib import Path
+
+from inspect_ai import Task, task
+
+from rareval.data.healthbench_meta import load_healthbench_meta_eval
+from rareval.healthbench_meta import meta_eval_scorer, meta_samples
+
+
+@task
+def healthbench_meta_eval(path: str | None = None, verdict_mode: str = "yesno",
+                          num_examples: int | None = None) -> Task:
+    if path is not None and not Path(path).expanduser().is_absolute() and not Path(path).exists():
+        path = str(Path(__file__).resolve().parents[1] / path)
+    rows = list(load_healthbench_meta_eval(path))
+    if num_examples is not None and len(rows) > num_examples:
+        rows = random.Random(0).sample(rows, num_examples)
+    return Task(dataset=meta_samples(rows), solver=[], scorer=meta_eval_scorer(verdict_mode=verdict_mode),
+                metadata={"verdict_mode": verdict_mode, "num_examples": num_examples})
