@@ -4,7 +4,8 @@ Entries are keyed by the judge model, the prompt version (see
 :mod:`rareval.prompts`), the question kind and the exact texts judged, so a
 changed prompt, model or input is a miss. Only successful answers are stored —
 an abstention is retried next time. One SQLite file under the rareval cache
-directory (``RAREVAL_CACHE_DIR``, default ``~/.cache/rareval``).
+directory (``RAREVAL_CACHE_DIR``, default ``~/.cache/rareval``), or the file named by
+``RAREVAL_VERDICT_CACHE``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class VerdictCache:
     """A small persistent key → JSON store, safe to share between threads."""
 
     def __init__(self, path: str | Path | None = None):
-        self.path = Path(path) if path else cache_dir() / "verdicts.sqlite"
+        self.path = Path(path or os.environ.get("RAREVAL_VERDICT_CACHE") or cache_dir() / "verdicts.sqlite")
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
 

@@ -76,7 +76,66 @@ def add_models(commands: argparse._SubParsersAction) -> None:
     installing.set_defaults(run=cmd_models_install)
 
 
-SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_models]
+def cmd_alignment_build(args: argparse.Namespace) -> int:
+    """Build preference pairs (and generated rubrics) once and save them with provenance."""
+    from rareval.data.alignment import build_pairs_sync, save_pairs
+    from rareval.data.healthbench import healthbench_path, load_healthbench
+
+    source = healthbench_path("full", args.source)
+    pairs, failures = build_pairs_sync(load_healthbench(path=source), source, kind=args.kind,
+                                       generator=args.generator, rubrics=args.rubrics, limit=args.limit)
+    save_pairs(pairs, args.out)
+    print(f"{len(pairs)} {args.kind} pairs written to {args.out}; {len(failures)} failed")
+    for failure in failures[:10]:
+        print(f"  failed: {failure}", file=sys.stderr)
+    return 0 if pairs else 1
+
+
+def cmd_alignment_sweep(args: argparse.Namespace) -> int:
+    """Run the judge-alignment task for every judge × condition; table, JSON and plot."""
+    from rareval.judge_alignment import sweep
+
+    sweep(judges=args.judges.split(","), conditions=args.conditions.split(","), pairs=args.pairs,
+          source=args.source, limit=args.limit, out=args.out, plot=args.plot, log_dir=args.log_dir)
+    return 0
+
+
+def add_alignment(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "alignment", help="judge-alignment study: build preference pairs, sweep judges (Figure 3)",
+        description="Judges of several sizes score preferred and dispreferred answers independently; "
+        "pairwise accuracy per condition (RaR v2 Figure 3). See tasks/judge_alignment.py.")
+    parser.set_defaults(run=lambda args: (parser.print_help(), 2)[1])
+    sub = parser.add_subparsers(title="subcommands", metavar="{build,sweep}")
+    build = sub.add_parser(
+        "build", help="build pairs (ideal vs degraded or vs reference answers) and save them",
+        description="Build preference pairs from HealthBench rows with an ideal completion (HealthBench-1k "
+        "rows excluded) and save them as JSONL with provenance. 'degraded' pairs and --rubrics need a "
+        "generator model (any Inspect model string); nothing screens the generator's output.")
+    build.add_argument("--source", help="HealthBench JSONL (default: the official full file, downloaded)")
+    build.add_argument("--kind", choices=["degraded", "reference"], default="degraded")
+    build.add_argument("--generator", help="Inspect model that writes rejected answers and rubrics")
+    build.add_argument("--rubrics", action="store_true", help="also generate rubric_ref and rubric_noref")
+    build.add_argument("--limit", type=int, help="at most this many pairs")
+    build.add_argument("--out", required=True, help="pairs file to write (JSONL)")
+    build.set_defaults(run=cmd_alignment_build)
+    sweep = sub.add_parser(
+        "sweep", help="accuracy vs judge size per condition (the data of Figure 3)",
+        description="Run tasks/judge_alignment.py for each judge and condition, one after another; print a "
+        "table, write the figures as JSON and draw accuracy against judge size.")
+    sweep.add_argument("--judges", required=True, help="comma-separated Inspect models, e.g. "
+                       "local/smollm-135m,local/qwen-0.5b,local/qwen-1.5b")
+    sweep.add_argument("--conditions", default="likert", help="comma-separated: likert,rubric_ref,rubric_noref,explicit")
+    sweep.add_argument("--pairs", help="pairs file from `rareval alignment build`")
+    sweep.add_argument("--source", help="HealthBench JSONL for reference pairs when no --pairs")
+    sweep.add_argument("--limit", type=int, help="pairs per run")
+    sweep.add_argument("--out", default="results/judge_alignment.json", help="figures as JSON")
+    sweep.add_argument("--plot", default="results/judge_alignment.png", help="accuracy vs judge size (PNG)")
+    sweep.add_argument("--log-dir", help="Inspect log directory")
+    sweep.set_defaults(run=cmd_alignment_sweep)
+
+
+SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_models, add_alignment]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -48,7 +48,9 @@ class JudgeConfig(BaseModel):
 
     verdict_mode: Literal["yesno", "json"] = Field(
         "yesno", description="Per-criterion answer format: one word with logprobs, or JSON with an explanation.")
-    threshold: float = Field(0.5, ge=0, le=1, description="P(yes) at or above which a criterion counts as met.")
+    threshold: float | None = Field(
+        None, ge=0, le=1, description="P(yes) at or above which a criterion counts as met; None: the "
+        "calibrated threshold stored with a local model's catalog entry, else 0.5.")
     temperature: float = Field(0.0, description="Sampling temperature of the first attempt.")
     parse_retries: int = Field(1, ge=0, le=5, description="Extra attempts when an answer cannot be read.")
     retry_temperature: float = Field(0.7, description="Temperature of those extra attempts.")
@@ -116,6 +118,13 @@ class Judge:
     @property
     def name(self) -> str:
         return str(self.model)
+
+    @property
+    def threshold(self) -> float:
+        """The configured threshold, else the local model's calibrated one, else 0.5."""
+        if self.config.threshold is not None:
+            return self.config.threshold
+        return default_threshold(self.name)
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
@@ -194,7 +203,7 @@ class Judge:
             return Verdict(criterion_id=criterion.id, met=None, error=error, prompt_version=prompt.version)
         met, p, explanation = value["met"], value["p"], value["explanation"]
         if p is not None:
-            met = p >= self.config.threshold
+            met = p >= self.threshold
             explanation = explanation or f"P(met) = {p:.3f}"
         return Verdict(criterion_id=criterion.id, met=met, p_met=p, explanation=explanation,
                        prompt_version=prompt.version, cached=cached)
@@ -230,6 +239,19 @@ class Judge:
                 return value, None, False, usage
             error = f"unreadable answer: {output.completion[:120]!r}"
         return None, error, False, usage
+
+
+def default_threshold(model_name: str) -> float:
+    """``judge_threshold`` of a ``local/NAME`` catalog entry (calibrated on dev rows), else 0.5."""
+    provider, _, name = model_name.partition("/")
+    if provider == "local":
+        from rareval.models import catalog
+
+        try:
+            return catalog.get(name).judge_threshold
+        except (KeyError, ValueError):
+            return 0.5
+    return 0.5
 
 
 # -- rendering --------------------------------------------------------------------------

@@ -14,6 +14,7 @@ def _isolated_cache(tmp_path, monkeypatch):
     """Every test gets its own verdict cache and Inspect log dir."""
     monkeypatch.setenv("RAREVAL_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("INSPECT_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.delenv("RAREVAL_VERDICT_CACHE", raising=False)
 
 
 def hb_rubric(*points_and_texts):

@@ -1,0 +1,175 @@
+"""Preference pairs for the judge-alignment study (RaR v2 Figure 3, SPEC §1.8 and §6).
+
+A pair is a HealthBench conversation with a **chosen** answer that a physician
+approved and a **rejected** one that should be worse:
+
+* ``kind="degraded"`` — chosen = the physician's ideal completion, rejected = a
+  generator model's strictly-worse rewrite of it (:func:`rareval.generate.degrade`,
+  RaR's recipe with any generator instead of o3 and no manual screen);
+* ``kind="reference"`` — chosen = the ideal completion, rejected = one of the model
+  reference completions the physician saw and improved on (HealthBench Groups 2
+  and 3, up to four per conversation). The preference is implicit (the physician
+  rewrote the reference), not an explicit label.
+
+Pairs can carry model-written rubrics for the rubric conditions: ``rubric_ref``
+(generated with the ideal answer as the reference, as RaR's "expert-grounded"
+rubrics; note the leak: the reference is the chosen answer) and ``rubric_noref``
+(generated from the question alone). Every pair records its provenance (source
+file and sha256, generator, prompt versions), and :func:`save_pairs` /
+:func:`load_pairs` keep built pairs in a JSONL file so they are built once.
+Rows of HealthBench-1k are excluded by default, as RaR A.7 does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from pathlib import Path
+from typing import Literal
+
+from inspect_ai.model import Model, get_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from tqdm import tqdm
+
+from rareval.data.cache import DataError, read_jsonl
+from rareval.data.healthbench import HealthBenchExample, Message
+from rareval.data.healthbench_1k import in_healthbench_1k
+from rareval.rubric import Rubric
+
+PairKind = Literal["degraded", "reference"]
+
+
+class Provenance(BaseModel):
+    """Where a pair came from, so a result can be traced and rebuilt."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str = Field(description="HealthBench file the conversation and ideal answer came from.")
+    source_sha256: str = Field(description="sha256 of that file.")
+    generator: str | None = Field(None, description="Model that wrote the rejected answer and/or the rubrics.")
+    prompt_versions: dict[str, str] = Field(default_factory=dict, description="Generation prompt versions used.")
+    notes: str = Field("", description="Anything a reader of the results must know (e.g. no manual screen).")
+
+
+class PreferencePair(BaseModel):
+    """One conversation with a preferred (chosen) and a dispreferred (rejected) answer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pair_id: str = Field(description="Unique id: prompt id, kind and index.")
+    prompt_id: str = Field(description="HealthBench prompt id.")
+    kind: PairKind = Field(description="How the rejected answer was made (module docstring).")
+    prompt: tuple[Message, ...] = Field(min_length=1, description="The conversation both answers continue.")
+    chosen: str = Field(description="The preferred answer (the physician's ideal completion).")
+    rejected: str = Field(description="The dispreferred answer.")
+    physician_rubric: Rubric = Field(description="The HealthBench physician rubric of the conversation.")
+    rubric_ref: Rubric | None = Field(None, description="Rubric generated with the ideal answer as reference.")
+    rubric_noref: Rubric | None = Field(None, description="Rubric generated from the conversation alone.")
+    provenance: Provenance
+
+
+def file_sha256(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def eligible(rows: list[HealthBenchExample], *, exclude_1k: bool = True) -> list[HealthBenchExample]:
+    """Rows with an ideal completion, HealthBench-1k rows left out unless ``exclude_1k=False``."""
+    return [r for r in rows if r.ideal_completion and not (exclude_1k and in_healthbench_1k(r.prompt_id))]
+
+
+def reference_pairs(rows: list[HealthBenchExample], source: str | Path, *, per_prompt: int = 4,
+                    exclude_1k: bool = True) -> list[PreferencePair]:
+    """Ideal completion ≻ each model reference completion (no model needed)."""
+    prov = Provenance(source=str(source), source_sha256=file_sha256(source),
+                      notes="implicit preference: the physician rewrote the reference completions")
+    pairs = []
+    for r in eligible(rows, exclude_1k=exclude_1k):
+        for i, ref in enumerate(r.ref_completions[:per_prompt]):
+            if ref.strip() and ref.strip() != r.ideal_completion.strip():
+                pairs.append(PreferencePair(pair_id=f"{r.prompt_id}:reference:{i}", prompt_id=r.prompt_id,
+                                            kind="reference", prompt=r.prompt, chosen=r.ideal_completion,
+                                            rejected=ref, physician_rubric=r.rubric, provenance=prov))
+    return pairs
+
+
+async def build_pairs(rows: list[HealthBenchExample], source: str | Path, *, kind: PairKind = "degraded",
+                      generator: "str | Model | None" = None, rubrics: bool = False, limit: int | None = None,
+                      exclude_1k: bool = True, progress: bool = True) -> tuple[list[PreferencePair], list[str]]:
+    """Build pairs of ``kind``; with ``rubrics`` also generate ``rubric_ref`` and ``rubric_noref``.
+
+    Returns ``(pairs, failures)``: a conversation whose generation failed is left
+    out and named in ``failures``, never given a made-up answer.
+    """
+    from rareval.generate import GenerationError, degrade, generate_rubric
+    from rareval.prompts import load_prompt
+
+    if (kind == "degraded" or rubrics) and not generator:
+        raise ValueError("degraded pairs and generated rubrics need a generator model")
+    if isinstance(generator, str):
+        generator = get_model(generator)
+    if kind == "reference":
+        base = reference_pairs(rows, source, exclude_1k=exclude_1k)
+    else:
+        base = [PreferencePair(pair_id=f"{r.prompt_id}:degraded:0", prompt_id=r.prompt_id, kind="degraded",
+                               prompt=r.prompt, chosen=r.ideal_completion, rejected="", physician_rubric=r.rubric,
+                               provenance=Provenance(source=str(source), source_sha256=file_sha256(source)))
+                for r in eligible(rows, exclude_1k=exclude_1k)]
+    base = base[:limit] if limit else base
+    versions = {}
+    if kind == "degraded":
+        versions["degrade"] = load_prompt("degrade").version
+    if rubrics:
+        versions |= {n: load_prompt(n).version for n in ("rubric_generate", "rubric_generate_noref")}
+    notes = "rejected answers written by the generator; no manual screen" if kind == "degraded" else \
+        base[0].provenance.notes if base else ""
+    prov = Provenance(source=str(source), source_sha256=file_sha256(source),
+                      generator=str(generator) if generator else None,
+                      prompt_versions=versions, notes=notes)
+    rubric_cache: dict[str, tuple[Rubric, Rubric]] = {}
+    pairs, failures = [], []
+    for pair in tqdm(base, desc=f"building {kind} pairs", disable=not progress):
+        update: dict = {"provenance": prov}
+        try:
+            if kind == "degraded":
+                update["rejected"] = (await degrade(generator, pair.prompt, pair.chosen)).text
+            if rubrics:
+                if pair.prompt_id not in rubric_cache:
+                    ref = await generate_rubric(generator, pair.prompt, pair.chosen)
+                    noref = await generate_rubric(generator, pair.prompt)
+                    rubric_cache[pair.prompt_id] = (ref.rubric, noref.rubric)
+                update["rubric_ref"], update["rubric_noref"] = rubric_cache[pair.prompt_id]
+        except GenerationError as e:
+            failures.append(f"{pair.pair_id}: {e}")
+            continue
+        pairs.append(pair.model_copy(update=update))
+    return pairs, failures
+
+
+def build_pairs_sync(*args, **kwargs) -> tuple[list[PreferencePair], list[str]]:
+    return asyncio.run(build_pairs(*args, **kwargs))
+
+
+def save_pairs(pairs: list[PreferencePair], path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text("".join(p.model_dump_json() + "\n" for p in pairs))
+    tmp.replace(path)  # never a half-written pairs file
+    return path
+
+
+def load_pairs(path: str | Path) -> list[PreferencePair]:
+    """Read a pairs file; a bad row raises :class:`DataError` naming the file, line and field."""
+    pairs = []
+    for line, record in read_jsonl(path):
+        try:
+            pairs.append(PreferencePair.model_validate(record))
+        except ValidationError as e:
+            err = e.errors()[0]
+            raise DataError(err["msg"], file=path, line=line, field=".".join(map(str, err["loc"]))) from None
+    return pairs
+
+
+def pairs_to_jsonable(pairs: list[PreferencePair]) -> list[dict]:
+    return [json.loads(p.model_dump_json()) for p in pairs]

@@ -1,0 +1,145 @@
+"""Model-written material: rubrics from (question, reference) and degraded answers.
+
+* :func:`generate_rubric` — RaR's rubric synthesis (arXiv 2507.17746 v2 §3.2, SPEC §1.2):
+  one call per question returns a JSON array of 7–20 items ``{title, description,
+  weight}`` whose description starts with its category ("Essential Criteria: " …);
+  with a reference answer (treated as a guide, not an exhaustive list) or without one
+  (prompts ``rubric_generate`` / ``rubric_generate_noref``). The paper reports no
+  post-generation repair; here an item that cannot be read (not an object, no
+  category prefix, no numeric weight) is dropped and named in ``dropped``, extra keys
+  are ignored, and a rubric with no positive item is an error.
+* :func:`degrade` — the rejected side of a judge-alignment pair (RaR v2 Appendix A.9,
+  SPEC §1.8): a strictly worse but plausible rewrite of a physician's ideal answer,
+  in the template's ``[reasoning] [perturbed_completion] [chunks_added]
+  [chunks_removed]`` fields. RaR used o3 and a manual screen; the generator here is any
+  Inspect model, and nothing screens its output — say so when reporting results.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from inspect_ai.model import GenerateConfig, Model, get_model
+from pydantic import BaseModel, Field
+
+from rareval.judge import Conversation, render_conversation
+from rareval.prompts import load_prompt
+from rareval.rubric import Rubric, RubricError
+from rareval.usage import Usage
+
+
+class GenerationError(ValueError):
+    """A generator's output could not be used (after its retries)."""
+
+
+class GeneratedRubric(BaseModel):
+    rubric: Rubric
+    dropped: list[str] = Field(default_factory=list, description="Items left out, with the reason.")
+    model: str = Field(description="Generator model.")
+    prompt_version: str
+    usage: Usage = Field(default_factory=Usage)
+
+
+class Degraded(BaseModel):
+    text: str = Field(description="The perturbed (rejected) answer.")
+    reasoning: str = ""
+    chunks_added: str = ""
+    chunks_removed: str = ""
+    model: str = Field(description="Generator model.")
+    prompt_version: str
+    usage: Usage = Field(default_factory=Usage)
+
+
+def parse_rubric_items(text: str) -> tuple[Rubric, list[str]]:
+    """The first JSON array of rubric items in ``text`` → (rubric, dropped items with reasons)."""
+    items = _first_json_array(text)
+    if items is None:
+        raise GenerationError(f"no JSON array in the generator's answer: {text[:120]!r}")
+    kept, dropped = [], []
+    for j, item in enumerate(items):
+        try:
+            if not isinstance(item, dict):
+                raise RubricError(f"expected an object, got {type(item).__name__}", field=f"[{j}]")
+            clean = {k: item[k] for k in ("title", "description", "weight") if k in item}
+            if isinstance(clean.get("weight"), str):
+                clean["weight"] = float(clean["weight"])
+            kept.append(Rubric.from_rar([clean]).criteria[0])
+        except (RubricError, ValueError) as e:
+            dropped.append(f"item {j}: {getattr(e, 'reason', e)}")
+    if not any(c.weight > 0 for c in kept):
+        raise GenerationError(f"no usable positive rubric item ({len(dropped)} dropped: {dropped[:3]})")
+    return Rubric(criteria=tuple(kept)), dropped
+
+
+async def generate_rubric(model: str | Model, conversation: Conversation, reference: str | None = None, *,
+                          max_tokens: int = 2048, retries: int = 1) -> GeneratedRubric:
+    """One RaR rubric for ``conversation``, grounded in ``reference`` when given."""
+    prompt = load_prompt("rubric_generate" if reference else "rubric_generate_noref")
+    text = prompt.render(question=render_conversation(conversation), reference=reference or "")
+    model = get_model(model) if isinstance(model, str) else model
+    usage, last = Usage(), None
+    for attempt in range(1 + retries):
+        out = await model.generate(text, config=GenerateConfig(temperature=0.0 if attempt == 0 else 0.7,
+                                                              max_tokens=max_tokens))
+        usage += Usage.of(out)
+        try:
+            rubric, dropped = parse_rubric_items(out.completion)
+            return GeneratedRubric(rubric=rubric, dropped=dropped, model=str(model), prompt_version=prompt.version,
+                                   usage=usage)
+        except GenerationError as e:
+            last = e
+    raise GenerationError(f"{model}: {last}")
+
+
+_FIELDS = ("reasoning", "perturbed_completion", "chunks_added", "chunks_removed")
+_FIELD_RE = re.compile(r"\[(" + "|".join(_FIELDS) + r")\]\s*:?", re.IGNORECASE)
+
+
+def parse_degraded(text: str) -> dict[str, str]:
+    """The template's ``[field] value`` sections; ``perturbed_completion`` must be non-empty."""
+    marks = list(_FIELD_RE.finditer(text))
+    fields = {m.group(1).lower(): text[m.end():(marks[i + 1].start() if i + 1 < len(marks) else len(text))].strip()
+              for i, m in enumerate(marks)}
+    if not fields.get("perturbed_completion"):
+        raise GenerationError(f"no [perturbed_completion] in the generator's answer: {text[:120]!r}")
+    return fields
+
+
+async def degrade(model: str | Model, conversation: Conversation, ideal: str, *, max_tokens: int = 2048,
+                  retries: int = 1) -> Degraded:
+    """A strictly worse but plausible rewrite of ``ideal`` (the rejected answer of a pair)."""
+    prompt = load_prompt("degrade")
+    text = prompt.render(conversation=render_conversation(conversation), ideal=ideal)
+    model = get_model(model) if isinstance(model, str) else model
+    usage, last = Usage(), None
+    for attempt in range(1 + retries):
+        out = await model.generate(text, config=GenerateConfig(temperature=0.7 if attempt else 0.0,
+                                                              max_tokens=max_tokens))
+        usage += Usage.of(out)
+        try:
+            fields = parse_degraded(out.completion)
+        except GenerationError as e:
+            last = e
+            continue
+        if fields["perturbed_completion"].strip() == ideal.strip():
+            last = GenerationError("the rewrite equals the ideal answer")
+            continue
+        return Degraded(text=fields["perturbed_completion"], reasoning=fields.get("reasoning", ""),
+                        chunks_added=fields.get("chunks_added", ""), chunks_removed=fields.get("chunks_removed", ""),
+                        model=str(model), prompt_version=prompt.version, usage=usage)
+    raise GenerationError(f"{model}: {last}")
+
+
+def _first_json_array(text: str) -> list[Any] | None:
+    start = text.find("[")
+    while start != -1:
+        try:
+            value, _ = json.JSONDecoder().raw_decode(text[start:])
+            if isinstance(value, list):
+                return value
+        except json.JSONDecodeError:
+            pass
+        start = text.find("[", start + 1)
+    return None

@@ -1,0 +1,201 @@
+"""Judge alignment on Inspect: the model under test is the judge (RaR v2 Figure 3, SPEC §1.8).
+
+Each sample is a preference pair (:mod:`rareval.data.alignment`). The judge scores
+the chosen and the rejected answer **independently** under one condition, through
+:func:`rareval.scoring.score_response` (the same path as the reward):
+
+==============  =================  =====================================================
+condition       strategy           what the judge sees
+==============  =================  =====================================================
+likert          direct_likert      prompt + response, a 1–10 rating (paper: blue line)
+rubric_ref      implicit           + a rubric generated with the reference (orange line)
+rubric_noref    implicit           + a rubric generated without it (green line)
+explicit        explicit           per-criterion verdicts on the physician rubric (RaR-Explicit)
+==============  =================  =====================================================
+
+A pair is correct when the chosen answer scores higher (a tie is wrong unless
+``ties="half"``). Metrics: ``accuracy`` with a 95 % percentile bootstrap interval
+(``ci_low``, ``ci_high``), ``ties`` (share of tied pairs), ``auc`` (ROC AUC of a
+response's ranking value for chosen vs rejected: the expected rating under the
+judge's rating distribution where logprobs exist, else the score) and ``unscored``
+(pairs where the judge abstained on either side; left out, never counted as wrong
+or right). Running it for judges of several sizes gives Figure 3:
+``rareval alignment sweep``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+from inspect_ai import Task
+from inspect_ai.dataset import Sample
+from inspect_ai.model import get_model
+from inspect_ai.scorer import Metric, SampleScore, Score, Target, metric, scorer
+from inspect_ai.solver import TaskState
+
+from rareval.alignment import pairwise_accuracy, preference_outcome
+from rareval.data.alignment import PreferencePair, load_pairs, reference_pairs
+from rareval.judge import Judge, JudgeConfig
+from rareval.scoring import RubricScore, score_response
+from rareval.stats import roc_auc
+
+CONDITIONS: dict[str, tuple[str, str | None]] = {
+    "likert": ("direct_likert", None),
+    "rubric_ref": ("implicit", "rubric_ref"),
+    "rubric_noref": ("implicit", "rubric_noref"),
+    "explicit": ("explicit", "physician_rubric"),
+}
+
+
+def pair_to_sample(pair: PreferencePair) -> Sample:
+    return Sample(id=pair.pair_id, input=[m.model_dump() for m in pair.prompt],
+                  metadata={"pair": pair.model_dump(mode="json"), "kind": pair.kind})
+
+
+def ranking_value(result: RubricScore) -> float | None:
+    """Expected rating under the judge's distribution where it has one, else the score."""
+    dist = result.rating.distribution if result.rating is not None else None
+    if dist:
+        return sum(int(k) * p for k, p in dist.items())
+    return result.value
+
+
+@metric
+def alignment_metrics(seed: int = 0) -> Metric:
+    """Pairwise accuracy with a bootstrap CI, tie share, AUC and unscored pairs."""
+
+    def compute(scores: list[SampleScore]) -> dict[str, float]:
+        metas = [s.score.metadata or {} for s in scores]
+        scored = [m for m in metas if m.get("outcome") is not None]
+        acc, (low, high) = pairwise_accuracy([m["outcome"] for m in scored], seed=seed)
+        out = {"accuracy": acc, "ci_low": low, "ci_high": high, "n_scored": float(len(scored)),
+               "unscored": float(len(metas) - len(scored)),
+               "ties": sum(m["chosen"] == m["rejected"] for m in scored) / len(scored) if scored else float("nan")}
+        ranked = [m for m in scored if m.get("chosen_rank") is not None and m.get("rejected_rank") is not None]
+        labels = [1] * len(ranked) + [0] * len(ranked)
+        values = [m["chosen_rank"] for m in ranked] + [m["rejected_rank"] for m in ranked]
+        out["auc"] = roc_auc(labels, values) if ranked else float("nan")
+        return out
+
+    return compute
+
+
+@scorer(metrics=[alignment_metrics()])
+def preference_scorer(condition: str = "likert", ties: str = "wrong", judge_role: str | None = None):
+    """Score both answers of a pair with the judge (the task's model, or ``judge_role``)."""
+    if condition not in CONDITIONS:
+        raise ValueError(f"unknown condition {condition!r}; choose from {', '.join(CONDITIONS)}")
+    strategy, rubric_field = CONDITIONS[condition]
+
+    async def do_score(state: TaskState, target: Target) -> Score:
+        pair = PreferencePair.model_validate(state.metadata["pair"])
+        rubric = getattr(pair, rubric_field) if rubric_field else None
+        if rubric_field and rubric is None:
+            raise ValueError(f"pair {pair.pair_id} has no {rubric_field}: build the pairs file with "
+                             f"`rareval alignment build --rubrics --generator MODEL`")
+        judge = Judge(model=get_model(role=judge_role) if judge_role else get_model(), role=None,
+                      config=JudgeConfig())
+        conversation = [m.model_dump() for m in pair.prompt]
+        chosen, rejected = await asyncio.gather(
+            *(score_response(strategy, judge, conversation, answer, rubric=rubric)
+              for answer in (pair.chosen, pair.rejected)))
+        both = chosen.value is not None and rejected.value is not None
+        outcome = preference_outcome(chosen.value, rejected.value, ties) if both else None
+        return Score(
+            value=outcome if outcome is not None else "N",
+            explanation=f"chosen {chosen.value} vs rejected {rejected.value} ({condition})",
+            metadata={"outcome": outcome, "chosen": chosen.value, "rejected": rejected.value,
+                      "chosen_rank": ranking_value(chosen), "rejected_rank": ranking_value(rejected),
+                      "condition": condition, "kind": pair.kind,
+                      "abstained": chosen.abstentions + rejected.abstentions,
+                      "judge_usage": (chosen.usage + rejected.usage).model_dump()})
+
+    return do_score
+
+
+def alignment_pairs(pairs: str | Path | None = None, source: str | Path | None = None, per_prompt: int = 1,
+                    ) -> list[PreferencePair]:
+    """A saved pairs file, or reference pairs built from a HealthBench file (no model needed)."""
+    from rareval.data.healthbench import healthbench_path, load_healthbench
+
+    if pairs:
+        return load_pairs(pairs)
+    path = healthbench_path("full", source)
+    return reference_pairs(load_healthbench(path=path), path, per_prompt=per_prompt)
+
+
+def alignment_task(pairs: str | Path | None = None, source: str | Path | None = None, condition: str = "likert",
+                   ties: str = "wrong", per_prompt: int = 1, kind: str | None = None) -> Task:
+    """The judge-alignment task (see the module docstring); ``kind`` filters pairs by kind."""
+    selected = [p for p in alignment_pairs(pairs, source, per_prompt) if kind in (None, p.kind)]
+    if not selected:
+        raise ValueError(f"no {kind or ''} pairs in {pairs or source}")
+    return Task(dataset=[pair_to_sample(p) for p in selected], scorer=preference_scorer(condition, ties),
+                metadata={"condition": condition, "ties": ties, "pairs": str(pairs or source)})
+
+
+def judge_size(model: str) -> float | None:
+    """Parameters in billions from a model name ("qwen-1.5b" → 1.5, "smollm-135m" → 0.135)."""
+    m = re.search(r"(\d+(?:\.\d+)?)\s*([mb])\b", model.lower())
+    if not m:
+        return None
+    return float(m.group(1)) / (1000 if m.group(2) == "m" else 1)
+
+
+def sweep(judges: list[str], conditions: list[str], *, pairs: str | Path | None = None,
+          source: str | Path | None = None, limit: int | None = None, out: str | Path | None = None,
+          plot: str | Path | None = None, log_dir: str | Path | None = None) -> list[dict]:
+    """Every judge × condition through the Inspect runner, one at a time; rows of Figure 3."""
+    import json
+
+    from inspect_ai import eval as inspect_eval
+
+    rows = []
+    for condition in conditions:
+        task = alignment_task(pairs=pairs, source=source, condition=condition)
+        for judge in judges:
+            log = inspect_eval(task, model=judge, limit=limit, log_dir=str(log_dir) if log_dir else None,
+                               display="plain")[0]
+            if log.status != "success":
+                raise RuntimeError(f"{judge} {condition}: eval {log.status}")
+            m = {k: v.value for k, v in log.results.scores[0].metrics.items()}
+            rows.append({"judge": judge, "size_b": judge_size(judge), "condition": condition, **m,
+                         "log": log.location})
+            print(f"{judge:24s} {condition:12s} accuracy {m['accuracy']:.3f} "
+                  f"[{m['ci_low']:.3f}, {m['ci_high']:.3f}] auc {m['auc']:.3f} n {m['n_scored']:.0f} "
+                  f"ties {m['ties']:.2f}")
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(json.dumps({"pairs": str(pairs or source), "rows": rows}, indent=1))
+    if plot:
+        plot_sweep(rows, plot)
+    return rows
+
+
+def plot_sweep(rows: list[dict], path: str | Path) -> Path:
+    """Accuracy (with its CI) against judge size, one line per condition."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    judges = sorted({r["judge"] for r in rows}, key=lambda j: (judge_size(j) or 1e9, j))
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for condition in dict.fromkeys(r["condition"] for r in rows):
+        rs = sorted((r for r in rows if r["condition"] == condition), key=lambda r: judges.index(r["judge"]))
+        x = [judges.index(r["judge"]) for r in rs]
+        y = [r["accuracy"] for r in rs]
+        err = [[a - r["ci_low"] for a, r in zip(y, rs)], [r["ci_high"] - a for a, r in zip(y, rs)]]
+        ax.errorbar(x, y, yerr=err, marker="o", capsize=3, label=condition)
+    ax.axhline(0.5, color="grey", lw=0.8, ls="--")
+    ax.set_xticks(range(len(judges)), [j.split("/")[-1] for j in judges], rotation=20)
+    ax.set_ylabel("pairwise preference accuracy")
+    ax.set_xlabel("judge (by size)")
+    ax.legend()
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)

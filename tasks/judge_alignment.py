@@ -1,0 +1,23 @@
+"""Judge alignment as an Inspect task: the model under test is the judge (RaR v2 Figure 3).
+
+    inspect eval tasks/judge_alignment.py --model local/qwen-1.5b \
+        -T source=../shared/data/healthbench/healthbench_offline_union.jsonl -T condition=likert --limit 20
+    inspect eval tasks/judge_alignment.py --model local/qwen-1.5b -T pairs=pairs.jsonl -T condition=rubric_ref
+
+``pairs``: a pairs file from ``rareval alignment build`` (degraded pairs, generated
+rubrics); without it, ideal ≻ reference-completion pairs are built from ``source``
+(a HealthBench file; default the official full file, downloaded when online).
+``condition``: likert | rubric_ref | rubric_noref | explicit. ``ties``: wrong | half.
+``kind``: keep only degraded or reference pairs. See :mod:`rareval.judge_alignment`.
+"""
+
+from inspect_ai import Task, task
+
+from rareval.judge_alignment import alignment_task
+
+
+@task
+def judge_alignment(pairs: str | None = None, source: str | None = None, condition: str = "likert",
+                    ties: str = "wrong", per_prompt: int = 1, kind: str | None = None) -> Task:
+    return alignment_task(pairs=pairs, source=source, condition=condition, ties=ties, per_prompt=per_prompt,
+                          kind=kind)

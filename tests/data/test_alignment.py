@@ -1,0 +1,64 @@
+"""Preference pairs: reference pairs from real rows, building with a generator, save/load."""
+
+import json
+
+import pytest
+
+from rareval.data.alignment import build_pairs_sync, load_pairs, reference_pairs, save_pairs
+from rareval.data.cache import DataError
+from rareval.data.healthbench import load_healthbench
+from tests.conftest import SHARED
+
+UNION = SHARED / "data/healthbench/healthbench_offline_union.jsonl"
+RUBRIC = json.dumps([{"title": "Rest", "description": "Essential Criteria: Advises 'rest'.", "weight": 5},
+                     {"title": "No antibiotics", "description": "Pitfall Criteria: Recommends 'antibiotics'.",
+                      "weight": -2}])
+
+
+@pytest.fixture(scope="module")
+def rows():
+    return load_healthbench(path=UNION)[:120]
+
+
+def test_reference_pairs_from_real_rows(rows):
+    pairs = reference_pairs(rows, UNION, per_prompt=4)
+    assert pairs and all(p.kind == "reference" and p.chosen != p.rejected for p in pairs)
+    by_id = {r.prompt_id: r for r in rows}
+    for p in pairs[:20]:
+        assert p.chosen == by_id[p.prompt_id].ideal_completion
+        assert p.rejected in by_id[p.prompt_id].ref_completions
+    assert len({p.pair_id for p in pairs}) == len(pairs)
+    assert pairs[0].provenance.source_sha256 and "implicit" in pairs[0].provenance.notes
+    assert len(reference_pairs(rows, UNION, per_prompt=1)) <= len({p.prompt_id for p in pairs})
+
+
+def test_build_degraded_pairs_with_rubrics_and_round_trip(rows, tmp_path):
+    from inspect_ai.model import get_model
+
+    # one scripted model answers both kinds of request: the reply parses as a rewrite and as a rubric
+    writer = get_model("scripted/policy", reply="[reasoning] vaguer [perturbed_completion] Rest, maybe. "
+                                                "[chunks_added] none [chunks_removed] none\n" + RUBRIC)
+    pairs, failures = build_pairs_sync(rows, UNION, kind="degraded", generator=writer, rubrics=True, limit=3,
+                                       progress=False)
+    assert not failures and len(pairs) == 3
+    p = pairs[0]
+    assert p.rejected.startswith("Rest, maybe.") and p.rubric_ref is not None and len(p.rubric_noref) == 2
+    assert p.provenance.generator == "scripted/policy" and set(p.provenance.prompt_versions) == {
+        "degrade", "rubric_generate", "rubric_generate_noref"}
+    path = save_pairs(pairs, tmp_path / "pairs.jsonl")
+    assert load_pairs(path) == pairs
+
+
+def test_generator_failures_are_reported_not_invented(rows):
+    pairs, failures = build_pairs_sync(rows, UNION, kind="degraded", generator="scripted/malformed", limit=2,
+                                       progress=False)
+    assert pairs == [] and len(failures) == 2
+    with pytest.raises(ValueError, match="generator"):
+        build_pairs_sync(rows, UNION, kind="degraded", limit=1)
+
+
+def test_bad_pairs_file_names_line_and_field(tmp_path):
+    path = tmp_path / "pairs.jsonl"
+    path.write_text('{"pair_id": "x"}\n')
+    with pytest.raises(DataError, match=r"pairs.jsonl.*line 1.*field"):
+        load_pairs(path)

@@ -1,0 +1,57 @@
+"""Rubric synthesis and degraded answers: parsing, repair, and the call through Inspect."""
+
+import asyncio
+import json
+
+import pytest
+
+from rareval.generate import GenerationError, degrade, generate_rubric, parse_degraded, parse_rubric_items
+from rareval.rubric import Category
+
+ITEMS = [
+    {"title": "Urgent care", "description": "Essential Criteria: Advises urgent care for chest pain.", "weight": 5},
+    {"title": "Dose", "description": "Important Criteria: States the adult dose.", "weight": "3", "extra": 1},
+    {"title": "No prefix", "description": "Mentions hydration.", "weight": 2},
+    "not an object",
+    {"title": "Pitfall", "description": "Pitfall Criteria: Recommends antibiotics for a virus.", "weight": 2},
+]
+
+
+def test_parse_rubric_items_repairs_and_names_what_it_dropped():
+    rubric, dropped = parse_rubric_items("Here it is:\n```json\n" + json.dumps(ITEMS) + "\n```")
+    assert [c.category for c in rubric] == [Category.ESSENTIAL, Category.IMPORTANT, Category.PITFALL]
+    assert rubric[1].weight == 3 and rubric[2].weight == -2  # a positive pitfall weight is negated
+    assert len(dropped) == 2 and dropped[0].startswith("item 2:") and dropped[1].startswith("item 3:")
+
+
+def test_parse_rubric_items_rejects_unusable_output():
+    with pytest.raises(GenerationError, match="no JSON array"):
+        parse_rubric_items("I cannot write a rubric.")
+    with pytest.raises(GenerationError, match="no usable positive"):
+        parse_rubric_items(json.dumps([ITEMS[4]]))
+
+
+def test_parse_degraded_fields():
+    fields = parse_degraded("[reasoning] removed the warning\n[perturbed_completion] Rest.\n"
+                            "[chunks_added] none\n[chunks_removed] See a doctor.")
+    assert fields["perturbed_completion"] == "Rest." and fields["chunks_removed"] == "See a doctor."
+    with pytest.raises(GenerationError):
+        parse_degraded("[reasoning] nothing else")
+
+
+def test_generate_and_degrade_through_inspect_models():
+    from inspect_ai.model import get_model
+
+    rubric_model = get_model("scripted/policy", reply=json.dumps(ITEMS))
+    got = asyncio.run(generate_rubric(rubric_model, "user: chest pain?", "Go to urgent care."))
+    assert len(got.rubric) == 3 and got.prompt_version.startswith("rubric_generate@") and got.usage.calls == 1
+    noref = asyncio.run(generate_rubric(rubric_model, "user: chest pain?"))
+    assert noref.prompt_version.startswith("rubric_generate_noref@")
+    writer = get_model("scripted/policy", reply="[reasoning] vaguer\n[perturbed_completion] Maybe rest.\n"
+                                                "[chunks_added] none\n[chunks_removed] urgent care")
+    worse = asyncio.run(degrade(writer, "user: chest pain?", "Go to urgent care now."))
+    assert worse.text == "Maybe rest." and worse.model == "scripted/policy"
+    with pytest.raises(GenerationError):  # the rewrite must differ from the ideal answer
+        asyncio.run(degrade(writer, "user: chest pain?", "Maybe rest."))
+    with pytest.raises(GenerationError):
+        asyncio.run(generate_rubric(get_model("scripted/malformed"), "user: hi"))
