@@ -116,6 +116,11 @@ def run_mode(judge: str, mode: str, rows, log_dir: Path, display: str) -> dict:
                        log_dir=str(log_dir), display=display, score_display=False)[0]
     if log.status != "success":
         raise SystemExit(f"{judge} {mode}: eval {log.status}: {log.error.message if log.error else ''}")
+    return measurements(log, rows, judge, mode)
+
+
+def measurements(log, rows, judge: str, mode: str) -> dict:
+    """Per-sample verdicts, usage and times from an eval log of :func:`run_mode`."""
     by_id = {r.prompt_id: r for r in rows}
     out = []
     for sample in log.samples:
@@ -137,7 +142,7 @@ def run_mode(judge: str, mode: str, rows, log_dir: Path, display: str) -> dict:
             billed=sum(u.input_tokens + (u.input_tokens_cache_read or 0) + (u.input_tokens_cache_write or 0)
                        + u.output_tokens for u in usage),
             cache_read=sum(u.input_tokens_cache_read or 0 for u in usage),
-            judge_s=sum(e.call.time for e in calls if e.call and e.call.time), seconds=sample.total_time,
+            judge_s=sum(e.working_time or e.output.time or 0 for e in calls), seconds=sample.total_time,
             failed_scored_not_met=failed))
     return {"judge": judge, "mode": mode, "log": log.location, "samples": out}
 
@@ -243,6 +248,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--no-rerun", action="store_true", help="skip the repeated per-criterion run (cache)")
     parser.add_argument("--calibrate", action="store_true", help="print the P(met) threshold that fits best")
     parser.add_argument("--profile", type=Path, help="cProfile the per-criterion mode into this file")
+    parser.add_argument("--cache", type=Path, help="verdict cache file to reuse (default: a fresh one; "
+                        "a reused cache makes the cost figures meaningless, use it for tuning only)")
     parser.add_argument("--log-dir", type=Path, help="where eval logs go (default: a temporary directory)")
     parser.add_argument("--out", type=Path, help="write figures and per-criterion verdicts as JSON")
     parser.add_argument("--display", default="none", help="Inspect display: none, plain, rich, full")
@@ -250,7 +257,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
 
     # cold caches: both the verdict cache and Inspect's generate cache start empty
     scratch = Path(tempfile.mkdtemp(prefix="rareval-judge-quality-"))
-    os.environ["RAREVAL_VERDICT_CACHE"] = str(scratch / "verdicts.sqlite")
+    os.environ["RAREVAL_VERDICT_CACHE"] = str(args.cache or scratch / "verdicts.sqlite")
     os.environ["INSPECT_CACHE_DIR"] = str(scratch / "inspect")
     log_dir = args.log_dir or scratch / "logs"
     rows = load_graded(args.data, args.limit or None)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 from typing import Any, Callable, Literal, Mapping, Sequence, TypeVar
 
 from inspect_ai.model import GenerateConfig, Model, ModelOutput, ResponseSchema, get_model
@@ -59,6 +60,12 @@ class JudgeConfig(BaseModel):
     max_tokens: int = Field(512, description="Token budget of JSON answers (explanations, batched verdicts).")
     top_logprobs: int = Field(20, ge=0, le=20, description="Alternatives read per answer token (0 = no logprobs).")
     cache: bool = Field(True, description="Reuse verdicts from the verdict cache; store new ones.")
+    batch_keys: Literal["index", "restate"] = Field(
+        "restate", description="Keys of the batched answer: the criterion's number ('3'), or its number and "
+        "first words ('3. Mentions waveform capnography as'), which the judge writes before each verdict.")
+    positive_form: bool = Field(
+        True, description="Ask a negated criterion ('Fails to mention X', 'Does not X') as its positive form "
+        "('Mentions X') and invert the answer: small judges misread negation.")
 
 
 class Verdict(BaseModel):
@@ -139,8 +146,9 @@ class Judge:
         """Is ``criterion`` met by ``response``? One call."""
         yesno = self.config.verdict_mode == "yesno"
         prompt = load_prompt("criterion_yesno" if yesno else "criterion_json")
+        asked, inverted = self._asked(criterion)
         text = prompt.render(conversation=render_conversation(conversation), response=render_response(response),
-                             criterion=criterion.text, points=f"{criterion.weight:g}")
+                             criterion=asked, points=f"{criterion.weight:g}")
         if yesno:
             gen = self._gen(max_tokens=3, logprobs=self.config.top_logprobs > 0,
                             top_logprobs=self.config.top_logprobs or None)
@@ -149,7 +157,8 @@ class Judge:
             gen = self._gen(max_tokens=self.config.max_tokens, response_schema=_MET_SCHEMA)
             read = _read_json_met
         value, error, cached, usage = await self._ask(prompt, text, gen, read)
-        return self._verdict(criterion, prompt, value, error, cached), usage
+        return self._verdict(criterion, prompt, _inverted(value) if inverted else value, error, cached,
+                             asked if inverted else None), usage
 
     async def criteria(self, conversation: Conversation, response: Any, rubric: Rubric,
                        batched: bool = False) -> tuple[list[Verdict], Usage]:
@@ -182,29 +191,41 @@ class Judge:
 
     async def _batched(self, conversation, response, rubric: Rubric) -> tuple[list[Verdict], Usage]:
         prompt = load_prompt("rubric_batch")
-        keys = [f"c{i + 1}" for i in range(len(rubric))]
+        asked = [self._asked(c) for c in rubric]
+        keys = [batch_key(i, a, self.config.batch_keys) for i, (a, _) in enumerate(asked)]
         text = prompt.render(
             conversation=render_conversation(conversation), response=render_response(response),
-            criteria="\n".join(f"{k}: {c.text}" for k, c in zip(keys, rubric)),
+            criteria="\n".join(f"{i + 1}. {a}" for i, (a, _) in enumerate(asked)),
             keys=", ".join(f'"{k}": "yes" or "no"' for k in keys))
         schema = ResponseSchema(name="verdicts", strict=True, json_schema={
             "type": "object", "additionalProperties": False, "required": keys,
             "properties": {k: {"type": "string", "enum": ["yes", "no"]} for k in keys}})
-        gen = self._gen(max_tokens=max(self.config.max_tokens, 12 * len(keys)), response_schema=schema,
+        gen = self._gen(max_tokens=max(self.config.max_tokens, sum(len(k) for k in keys) + 12 * len(keys)),
+                        response_schema=schema,
                         logprobs=self.config.top_logprobs > 0, top_logprobs=self.config.top_logprobs or None)
         value, error, cached, usage = await self._ask(prompt, text, gen, lambda out: _read_batch(out, keys))
         answers = value or {}
-        verdicts = [self._verdict(c, prompt, answers.get(k), None if k in answers else
-                                  (error or f"no answer for {k}"), cached) for k, c in zip(keys, rubric)]
+        verdicts = [self._verdict(c, prompt, _inverted(answers.get(k)) if inv else answers.get(k),
+                                  None if k in answers else (error or f"no answer for {k}"), cached,
+                                  a if inv else None)
+                    for k, c, (a, inv) in zip(keys, rubric, asked)]
         return verdicts, usage
 
-    def _verdict(self, criterion: Criterion, prompt: Prompt, value, error, cached) -> Verdict:
+    def _asked(self, criterion: Criterion) -> tuple[str, bool]:
+        """The criterion text put to the judge, and whether its answer must be inverted."""
+        positive = positive_form(criterion.text) if self.config.positive_form else None
+        return (positive, True) if positive else (criterion.text, False)
+
+    def _verdict(self, criterion: Criterion, prompt: Prompt, value, error, cached, asked: str | None = None
+                 ) -> Verdict:
         if value is None:
             return Verdict(criterion_id=criterion.id, met=None, error=error, prompt_version=prompt.version)
         met, p, explanation = value["met"], value["p"], value["explanation"]
         if p is not None:
             met = p >= self.threshold
             explanation = explanation or f"P(met) = {p:.3f}"
+        if asked:
+            explanation = f"asked as {asked!r}, answer inverted; {explanation}"
         return Verdict(criterion_id=criterion.id, met=met, p_met=p, explanation=explanation,
                        prompt_version=prompt.version, cached=cached)
 
@@ -252,6 +273,54 @@ def default_threshold(model_name: str) -> float:
         except (KeyError, ValueError):
             return 0.5
     return 0.5
+
+
+_NEGATED = re.compile(r"^(?:the response\s+)?(?:fails to|does not|doesn't|did not|didn't|do not|don't)\s+"
+                      r"([A-Za-z]+)\b(.*)$", re.IGNORECASE | re.DOTALL)
+_IRREGULAR = {"be": "is", "have": "has", "do": "does", "go": "goes"}
+
+
+def positive_form(text: str) -> str | None:
+    """'Fails to mention X.' → 'Mentions X.'; None when ``text`` is not a negated behaviour.
+
+    The verb is put in the third person (``-es`` after s, x, z, ch, sh, o;
+    consonant + y → ``-ies``); the rest of the sentence is kept as written.
+    """
+    m = _NEGATED.match(text.strip())
+    if not m:
+        return None
+    verb, rest = m.group(1).lower(), m.group(2)
+    if verb in _IRREGULAR:
+        verb = _IRREGULAR[verb]
+    elif verb.endswith(("s", "x", "z", "ch", "sh", "o")):
+        verb += "es"
+    elif verb.endswith("y") and verb[-2:-1] not in "aeiou":
+        verb = verb[:-1] + "ies"
+    else:
+        verb += "s"
+    return verb.capitalize() + rest
+
+
+_KEY_WORDS = re.compile(r"[A-Za-z0-9][A-Za-z0-9'()/%-]*")
+
+
+def batch_key(index: int, criterion: str, style: str = "restate", words: int = 6) -> str:
+    """JSON key of criterion ``index`` in a batched answer: ``"3"`` or ``"3. First words of it"``.
+
+    Words that read as a verdict (yes/no/true/false) are left out of the key, so the
+    only verdict tokens in the answer are the values.
+    """
+    if style == "index":
+        return str(index + 1)
+    kept = [w.strip("'") for w in _KEY_WORDS.findall(criterion) if yes_no_word(w) is None][:words]
+    return f"{index + 1}. " + " ".join(kept)
+
+
+def _inverted(value):
+    """The answer to a criterion's positive form, turned into the answer to the criterion."""
+    if value is None:
+        return None
+    return {**value, "met": not value["met"], "p": None if value["p"] is None else 1 - value["p"]}
 
 
 # -- rendering --------------------------------------------------------------------------

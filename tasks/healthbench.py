@@ -3,7 +3,8 @@
     inspect eval tasks/healthbench.py --model local/qwen-1.5b --model-role grader=local/qwen-1.5b -T subset=sample
 
 ``subset``: full | hard | consensus | sample (bundled) | 1k (the HealthBench-1k split
-of the full file); ``path`` reads a local copy. The grader is the ``grader`` model
+of the full file); ``path`` reads a local copy (absolute, or relative to the
+repository root). The grader is the ``grader`` model
 role (gpt-4o-mini for RaR parity, gpt-4.1 for OpenAI parity). ``-T batched=true``
 judges a whole rubric in one call; ``-T length_penalty=0.0299`` adds the
 length-adjusted score (simple-evals PR #108).
@@ -12,6 +13,7 @@ length-adjusted score (simple-evals PR #108).
 from inspect_ai import Task, task
 from inspect_ai.solver import generate
 
+from rareval.data.cache import task_arg_path
 from rareval.data.healthbench import load_healthbench
 from rareval.data.healthbench_1k import split_1k
 from rareval.healthbench import example_to_sample, healthbench_scorer
@@ -21,7 +23,7 @@ from rareval.healthbench import example_to_sample, healthbench_scorer
 def healthbench(subset: str = "sample", path: str | None = None, batched: bool = False,
                 strategy: str = "healthbench", verdict_mode: str = "yesno",
                 length_penalty: float | None = None, length_center: int = 2000) -> Task:
-    rows = load_healthbench("full" if subset == "1k" else subset, path)
+    rows = load_healthbench("full" if subset == "1k" else subset, task_arg_path(path, __file__))
     if subset == "1k":
         rows, _ = split_1k(rows)
     return Task(dataset=[example_to_sample(r) for r in rows], solver=generate(temperature=0.0),

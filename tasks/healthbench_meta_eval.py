@@ -14,10 +14,9 @@ downloaded copy is used.
 """
 
 import random
-from pathlib import Path
-
 from inspect_ai import Task, task
 
+from rareval.data.cache import task_arg_path
 from rareval.data.healthbench_meta import load_healthbench_meta_eval
 from rareval.healthbench_meta import meta_eval_scorer, meta_samples
 
@@ -25,9 +24,7 @@ from rareval.healthbench_meta import meta_eval_scorer, meta_samples
 @task
 def healthbench_meta_eval(path: str | None = None, verdict_mode: str = "yesno",
                           num_examples: int | None = None) -> Task:
-    if path is not None and not Path(path).expanduser().is_absolute() and not Path(path).exists():
-        path = str(Path(__file__).resolve().parents[1] / path)
-    rows = list(load_healthbench_meta_eval(path))
+    rows = list(load_healthbench_meta_eval(task_arg_path(path, __file__)))
     if num_examples is not None and len(rows) > num_examples:
         rows = random.Random(0).sample(rows, num_examples)
     return Task(dataset=meta_samples(rows), solver=[], scorer=meta_eval_scorer(verdict_mode=verdict_mode),

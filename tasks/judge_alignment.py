@@ -13,11 +13,12 @@ rubrics); without it, ideal ≻ reference-completion pairs are built from ``sour
 
 from inspect_ai import Task, task
 
+from rareval.data.cache import task_arg_path
 from rareval.judge_alignment import alignment_task
 
 
 @task
 def judge_alignment(pairs: str | None = None, source: str | None = None, condition: str = "likert",
                     ties: str = "wrong", per_prompt: int = 1, kind: str | None = None) -> Task:
-    return alignment_task(pairs=pairs, source=source, condition=condition, ties=ties, per_prompt=per_prompt,
-                          kind=kind)
+    return alignment_task(pairs=task_arg_path(pairs, __file__), source=task_arg_path(source, __file__),
+                          condition=condition, ties=ties, per_prompt=per_prompt, kind=kind)

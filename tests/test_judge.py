@@ -5,7 +5,7 @@ import asyncio
 import pytest
 from inspect_ai.model import Logprob, Logprobs, ModelOutput, TopLogprob
 
-from rareval.judge import Judge, JudgeConfig, render_conversation, render_response
+from rareval.judge import Judge, JudgeConfig, batch_key, positive_form, render_conversation, render_response
 from rareval.parsing import p_yes, parse_json, parse_rating
 from rareval.prompts import load_prompt
 from tests.conftest import hb_rubric
@@ -139,3 +139,35 @@ def test_rendering_and_prompt_order():
     # shared prefix first, criterion last: a server's prefix cache covers everything before it
     assert text.index("{conversation}") < text.index("{response}") < text.index("{criterion}")
     assert text.rstrip().endswith("Answer yes or no.")
+
+
+@pytest.mark.parametrize("text, positive", [
+    ("Fails to mention waveform capnography.", "Mentions waveform capnography."),
+    ("Does not include a clear structure.", "Includes a clear structure."),
+    ("The response fails to clarify the dose.", "Clarifies the dose."),
+    ("Doesn't push the user to decide.", "Pushes the user to decide."),
+    ("Fails to identify symptoms", "Identifies symptoms"),
+    ("Fails to be concise.", "Is concise."),
+    ("States that rest helps.", None),
+    ("Recommends antibiotics.", None),
+])
+def test_positive_form(text, positive):
+    assert positive_form(text) == positive
+
+
+def test_negated_criteria_are_asked_positively_and_inverted():
+    rubric = hb_rubric((5, "Fails to mention 'water'"), (-5, "Does not mention 'antibiotics'"))
+    answer = "Drink water."
+    for batched in (False, True):
+        verdicts, _ = run(Judge("scripted/keyword").criteria(CONVO, answer, rubric, batched=batched))
+        assert [v.met for v in verdicts] == [False, True]
+        assert verdicts[0].explanation.startswith("asked as \"Mentions 'water'\", answer inverted")
+        assert verdicts[0].p_met == pytest.approx(0.1)
+    literal, _ = run(Judge("scripted/keyword", config=JudgeConfig(positive_form=False)).criteria(
+        CONVO, answer, rubric))
+    assert all(v.explanation.startswith("P(met)") for v in literal)
+
+
+def test_batch_keys_leave_out_verdict_words():
+    assert batch_key(2, "Says no to 'antibiotics' when not needed, yes really") == "3. Says to antibiotics when not needed"
+    assert batch_key(0, "anything", "index") == "1"

@@ -98,3 +98,18 @@ def test_cli_builds_reference_pairs(tmp_path, capsys):
 def test_judge_size():
     assert judge_size("local/qwen-1.5b") == 1.5 and judge_size("local/smollm-135m") == pytest.approx(0.135)
     assert judge_size("openai/gpt-4o-mini") is None
+
+
+def test_real_local_judge_rates_reference_pairs(tmp_path, monkeypatch):
+    """End to end with a real embedded model as the judge (Direct-Likert, rating distribution kept)."""
+    monkeypatch.chdir(REPO)
+    log = inspect_eval("tasks/judge_alignment.py", model="local/smollm-135m", log_dir=str(tmp_path), limit=2,
+                       task_args={"source": str(UNION), "condition": "likert"}, display="none")[0]
+    assert log.status == "success" and len(log.samples) == 2
+    m = {k: v.value for k, v in log.results.scores[0].metrics.items()}
+    assert m["n_scored"] + m["unscored"] == 2
+    meta = [next(iter(s.scores.values())).metadata for s in log.samples]
+    assert all(x["judge_usage"]["calls"] >= 2 for x in meta)
+    scored = [x for x in meta if x["outcome"] is not None]
+    assert all(1 <= x["chosen"] <= 10 or 0 <= x["chosen"] <= 1 for x in scored)
+    assert any(x["chosen_rank"] is not None and x["chosen_rank"] != int(x["chosen_rank"]) for x in scored) or not scored

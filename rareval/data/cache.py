@@ -254,3 +254,15 @@ def require(record: dict, key: str, types: type | tuple[type, ...], *, file: Any
 def from_rubric_error(e: Exception, *, file: Any, line: int, unit: str = "line") -> DataError:
     """Re-state a :class:`~rareval.rubric.RubricError` raised without location as a :class:`DataError`."""
     return DataError(getattr(e, "reason", str(e)), file=file, line=line, field=getattr(e, "field", None), unit=unit)
+
+
+def task_arg_path(path: str | Path | None, task_file: str | Path) -> str | None:
+    """A ``-T path=...`` argument as given, or read from the task file's repository root.
+
+    Inspect calls a task function from its file's directory (``tasks/``), so a path
+    relative to the repository root, where ``inspect eval tasks/x.py`` is run, would
+    otherwise not be found.
+    """
+    if path is None or Path(path).expanduser().is_absolute() or Path(path).exists():
+        return None if path is None else str(path)
+    return str(Path(task_file).resolve().parents[1] / path)

@@ -111,8 +111,9 @@ def _judge(prompt: str, config: GenerateConfig) -> ModelOutput:
             out.choices[0].logprobs = Logprobs(content=[_yes_no_logprob(met)])
         return out
     if schema == "verdicts" and rubric is not None:
-        items = re.findall(r"^(c\d+): (.*)$", rubric, re.MULTILINE)
-        answers = {k: "yes" if keyword_met(text, response) else "no" for k, text in items}
+        texts = re.findall(r"^\d+\. (.*)$", rubric, re.MULTILINE)
+        keys = config.response_schema.json_schema.required or []
+        answers = {k: "yes" if keyword_met(text, response) else "no" for k, text in zip(keys, texts)}
         out = ModelOutput.from_content("keyword", json.dumps(answers))
         if config.logprobs:
             out.choices[0].logprobs = Logprobs(content=[_yes_no_logprob(a == "yes") for a in answers.values()])
