@@ -46,10 +46,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared/data/healthbench/github_m42_sample_judge_responses_dev50.jsonl"
 MODES = ("per-criterion", "batched", "inspect_evals")
+CALIBRATED_KINDS = {"level:cluster": None}  # besides "pitfall" and "positive"
 INSPECT_EVALS_FAILED = ("No explanation provided", "Failed to parse judge response")
 
 
-def load_graded(path: Path, limit: int | None):
+def load_graded(path: Path, limit: int | None, offset: int = 0):
     """Rows with a fixed answer and grader verdicts; a clear error naming the file otherwise."""
     from rareval.data.healthbench import load_healthbench
 
@@ -58,6 +59,7 @@ def load_graded(path: Path, limit: int | None):
     if missing:
         raise SystemExit(f"{path}: line {missing[0]} (and {len(missing) - 1} more) lacks 'prompt_response' or "
                          f"'responses' (the strong grader's verdicts); judge quality needs both")
+    rows = rows[offset:]
     return rows[:limit] if limit else rows
 
 
@@ -121,6 +123,8 @@ def run_mode(judge: str, mode: str, rows, log_dir: Path, display: str) -> dict:
 
 def measurements(log, rows, judge: str, mode: str) -> dict:
     """Per-sample verdicts, usage and times from an eval log of :func:`run_mode`."""
+    from rareval.judge import criterion_kind
+
     by_id = {r.prompt_id: r for r in rows}
     out = []
     for sample in log.samples:
@@ -129,15 +133,17 @@ def measurements(log, rows, judge: str, mode: str) -> dict:
         if mode == "inspect_evals":
             details = score.metadata["detailed_results"]
             pred = [bool(d["met"]) for d in details]
-            p_met = [None] * len(pred)
+            p_met = p_raw = [None] * len(pred)
             failed = sum(str(d["explanation"]).startswith(INSPECT_EVALS_FAILED) for d in details)
         else:
-            pred, p_met, failed = score.metadata["verdicts"], score.metadata["p_met"], 0
+            pred, p_met, p_raw, failed = (score.metadata["verdicts"], score.metadata["p_met"],
+                                          score.metadata["p_raw"], 0)
         events = [e for e in sample.events if e.event == "model"]
         calls = [e for e in events if e.cache != "read"]
         usage = [e.output.usage for e in calls if e.output.usage]
         out.append(dict(
-            id=sample.id, truth=[v.criteria_met for v in row.grader_verdicts], pred=pred, p_met=p_met,
+            id=sample.id, truth=[v.criteria_met for v in row.grader_verdicts], pred=pred, p_met=p_met, p_raw=p_raw,
+            kinds=[criterion_kind(c, CALIBRATED_KINDS) for c in row.rubric],
             weights=[c.weight for c in row.rubric], calls=len(calls), cache_hits=len(events) - len(calls),
             billed=sum(u.input_tokens + (u.input_tokens_cache_read or 0) + (u.input_tokens_cache_write or 0)
                        + u.output_tokens for u in usage),
@@ -226,15 +232,17 @@ def ratios(rows: list[dict]) -> str:
 
 
 def calibration(results: list[dict]) -> str:
-    from rareval.alignment import best_threshold
+    """Thresholds that fit these rows best, overall and by kind of criterion, from the raw P(met)."""
+    from rareval.alignment import best_threshold, fit_thresholds
 
     lines = []
     for res in results:
-        truth = [t for s in res["samples"] for t in s["truth"]]
-        p = [x for s in res["samples"] for x in s["p_met"]]
+        flat = lambda key: [x for s in res["samples"] for x in s[key]]  # noqa: E731
+        truth, p, kinds = flat("truth"), flat("p_raw"), flat("kinds")
         if any(x is not None for x in p):
             th, agree = best_threshold(truth, p)
-            lines.append(f"- {res['judge']} {res['mode']}: best threshold {th:.3f} → agreement {agree:.3f}")
+            lines.append(f"- {res['judge']} {res['mode']}: best threshold {th:.3f} → agreement {agree:.3f}; "
+                         f"by kind (catalog judge_thresholds): {json.dumps(fit_thresholds(truth, p, kinds))}")
     return "\n".join(lines)
 
 
@@ -243,6 +251,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="graded HealthBench JSONL (default: dev50)")
     parser.add_argument("--limit", type=int, default=20, help="rows to grade (0 = all; default 20)")
+    parser.add_argument("--offset", type=int, default=0, help="skip this many rows first (e.g. to calibrate "
+                        "on rows that are not reported)")
     parser.add_argument("--judge", action="append", help="Inspect model string, repeatable (default local/qwen-1.5b)")
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     parser.add_argument("--no-rerun", action="store_true", help="skip the repeated per-criterion run (cache)")
@@ -260,7 +270,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     os.environ["RAREVAL_VERDICT_CACHE"] = str(args.cache or scratch / "verdicts.sqlite")
     os.environ["INSPECT_CACHE_DIR"] = str(scratch / "inspect")
     log_dir = args.log_dir or scratch / "logs"
-    rows = load_graded(args.data, args.limit or None)
+    rows = load_graded(args.data, args.limit or None, args.offset)
     judges = args.judge or ["local/qwen-1.5b"]
     print(f"{len(rows)} rows, {sum(len(r.rubric) for r in rows)} criteria from {args.data}; logs in {log_dir}",
           file=sys.stderr)

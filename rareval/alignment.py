@@ -112,3 +112,15 @@ def pairwise_accuracy(outcomes: Sequence[float], level: float = 0.95, seed: int 
     if not outcomes:
         return math.nan, (math.nan, math.nan)
     return float(np.mean(outcomes)), bootstrap_ci(outcomes, level=level, seed=seed)
+
+
+def fit_thresholds(truth: Sequence[bool], p_met: Sequence[float | None], kinds: Sequence[str],
+                   min_count: int = 20) -> dict[str, float]:
+    """:func:`best_threshold` for each kind of criterion with at least ``min_count`` labels, and
+    ``"default"`` over all of them (kinds as in :func:`rareval.judge.criterion_kind`)."""
+    out = {"default": round(best_threshold(truth, p_met)[0], 3)}
+    for kind in sorted(set(kinds)):
+        idx = [i for i, k in enumerate(kinds) if k == kind and p_met[i] is not None]
+        if len(idx) >= min_count:
+            out[kind] = round(best_threshold([truth[i] for i in idx], [p_met[i] for i in idx])[0], 3)
+    return out

@@ -114,6 +114,7 @@ def healthbench_scorer(strategy: str = "healthbench", batched: bool = False, gra
                                                                   length_penalty, length_center),
                                "example_tags": state.metadata.get("example_tags", []),
                                "verdicts": verdicts, "p_met": [c.verdict.p_met for c in result.criteria],
+                               "p_raw": [c.verdict.p_raw for c in result.criteria],
                                "abstained": result.abstentions, "questions": len(result.criteria),
                                "judge_usage": result.usage.model_dump()})
 

@@ -50,8 +50,12 @@ class JudgeConfig(BaseModel):
     verdict_mode: Literal["yesno", "json"] = Field(
         "yesno", description="Per-criterion answer format: one word with logprobs, or JSON with an explanation.")
     threshold: float | None = Field(
-        None, ge=0, le=1, description="P(yes) at or above which a criterion counts as met; None: the "
-        "calibrated threshold stored with a local model's catalog entry, else 0.5.")
+        None, ge=0, le=1, description="P(yes) at or above which a criterion counts as met, for every criterion; "
+        "None: ``thresholds``.")
+    thresholds: dict[str, float] | None = Field(
+        None, description="Thresholds by kind of criterion ('pitfall', 'positive' or a tag such as "
+        "'level:cluster'; 'default' for the rest). None: the calibrated thresholds stored with a local "
+        "model's catalog entry, else 0.5.")
     temperature: float = Field(0.0, description="Sampling temperature of the first attempt.")
     parse_retries: int = Field(1, ge=0, le=5, description="Extra attempts when an answer cannot be read.")
     retry_temperature: float = Field(0.7, description="Temperature of those extra attempts.")
@@ -73,7 +77,9 @@ class Verdict(BaseModel):
 
     criterion_id: str
     met: bool | None
-    p_met: float | None = Field(None, description="P(met) read from logprobs, where the provider exposes them.")
+    p_met: float | None = Field(None, description="P(met) read from logprobs where the provider exposes them, "
+                                "calibrated so that 0.5 is the judge's threshold.")
+    p_raw: float | None = Field(None, description="P(met) as read, before calibration.")
     explanation: str = ""
     error: str | None = Field(None, description="Why the judge abstained.")
     prompt_version: str = ""
@@ -127,11 +133,20 @@ class Judge:
         return str(self.model)
 
     @property
-    def threshold(self) -> float:
-        """The configured threshold, else the local model's calibrated one, else 0.5."""
+    def thresholds(self) -> dict[str, float]:
+        """P(yes) thresholds by criterion kind (see :func:`criterion_kind`); ``"default"`` for the rest.
+
+        The configured threshold, else the local model's calibrated ones, else 0.5.
+        """
         if self.config.threshold is not None:
-            return self.config.threshold
-        return default_threshold(self.name)
+            return {"default": self.config.threshold}
+        if self.config.thresholds is not None:
+            return {"default": 0.5, **self.config.thresholds}
+        return default_thresholds(self.name)
+
+    def threshold_for(self, criterion: Criterion) -> float:
+        thresholds = self.thresholds
+        return thresholds.get(criterion_kind(criterion, thresholds), thresholds["default"])
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
@@ -150,7 +165,7 @@ class Judge:
         text = prompt.render(conversation=render_conversation(conversation), response=render_response(response),
                              criterion=asked, points=f"{criterion.weight:g}")
         if yesno:
-            gen = self._gen(max_tokens=3, logprobs=self.config.top_logprobs > 0,
+            gen = self._gen(max_tokens=1 if self.config.top_logprobs else 3, logprobs=self.config.top_logprobs > 0,
                             top_logprobs=self.config.top_logprobs or None)
             read = _read_yesno
         else:
@@ -222,11 +237,13 @@ class Judge:
             return Verdict(criterion_id=criterion.id, met=None, error=error, prompt_version=prompt.version)
         met, p, explanation = value["met"], value["p"], value["explanation"]
         if p is not None:
-            met = p >= self.threshold
-            explanation = explanation or f"P(met) = {p:.3f}"
+            threshold = self.threshold_for(criterion)
+            met = p >= threshold
+            explanation = explanation or f"P(met) = {p:.3f}, threshold {threshold:g}"
+        raw, p = p, None if p is None else calibrated(p, threshold)
         if asked:
             explanation = f"asked as {asked!r}, answer inverted; {explanation}"
-        return Verdict(criterion_id=criterion.id, met=met, p_met=p, explanation=explanation,
+        return Verdict(criterion_id=criterion.id, met=met, p_met=p, p_raw=raw, explanation=explanation,
                        prompt_version=prompt.version, cached=cached)
 
     def _gen(self, **kwargs) -> GenerateConfig:
@@ -262,17 +279,37 @@ class Judge:
         return None, error, False, usage
 
 
-def default_threshold(model_name: str) -> float:
-    """``judge_threshold`` of a ``local/NAME`` catalog entry (calibrated on dev rows), else 0.5."""
+def default_thresholds(model_name: str) -> dict[str, float]:
+    """A ``local/NAME`` catalog entry's calibrated thresholds (``judge_thresholds``), else 0.5 for all."""
     provider, _, name = model_name.partition("/")
     if provider == "local":
         from rareval.models import catalog
 
         try:
-            return catalog.get(name).judge_threshold
+            return catalog.get(name).thresholds
         except (KeyError, ValueError):
-            return 0.5
-    return 0.5
+            pass
+    return {"default": 0.5}
+
+
+def criterion_kind(criterion: Criterion, kinds: Mapping[str, Any] = ()) -> str:
+    """The first of the criterion's tags that ``kinds`` names (e.g. ``level:cluster``), else
+    ``"pitfall"`` for a negative weight, else ``"positive"``."""
+    tag = next((t for t in criterion.tags if t in kinds), None)
+    return tag or ("pitfall" if criterion.weight < 0 else "positive")
+
+
+def calibrated(p: float, threshold: float) -> float:
+    """P(met) with the threshold moved to 0.5: ``σ(logit p − logit threshold)``.
+
+    The verdict is unchanged (``p ≥ threshold`` ⇔ result ≥ 0.5); P(met) of criteria of
+    different kinds becomes comparable, so one ranking (AUC) can span them.
+    """
+    if threshold == 0.5:
+        return p
+    eps = 1e-9
+    p, t = min(max(p, eps), 1 - eps), min(max(threshold, eps), 1 - eps)
+    return 1 / (1 + math.exp(-(math.log(p / (1 - p)) - math.log(t / (1 - t)))))
 
 
 _NEGATED = re.compile(r"^(?:the response\s+)?(?:fails to|does not|doesn't|did not|didn't|do not|don't)\s+"
@@ -368,7 +405,9 @@ _RATING_SCHEMA = ResponseSchema(name="rating", strict=True, json_schema={
 
 
 def _read_yesno(output: ModelOutput):
-    positions = verdict_positions(output)
+    """P(yes) at the first yes/no token; else among the first token's alternatives; else the word."""
+    logprobs = output.choices[0].logprobs if output.choices else None
+    positions = verdict_positions(output) or (logprobs.content[:1] if logprobs else [])
     if positions:
         p = p_yes(positions[0])
         if p is not None:

@@ -171,3 +171,34 @@ def test_negated_criteria_are_asked_positively_and_inverted():
 def test_batch_keys_leave_out_verdict_words():
     assert batch_key(2, "Says no to 'antibiotics' when not needed, yes really") == "3. Says to antibiotics when not needed"
     assert batch_key(0, "anything", "index") == "1"
+
+
+def test_yesno_read_from_alternatives_when_the_first_token_is_not_a_verdict():
+    import math
+
+    from rareval.judge import _read_yesno
+
+    out = ModelOutput.from_content("m", "The")
+    out.choices[0].logprobs = Logprobs(content=[Logprob(token="The", logprob=-0.5, top_logprobs=[
+        TopLogprob(token="The", logprob=-0.5), TopLogprob(token="Yes", logprob=-1.0),
+        TopLogprob(token=" no", logprob=-2.0)])])
+    value = _read_yesno(out)
+    assert value["p"] == pytest.approx(math.exp(-1) / (math.exp(-1) + math.exp(-2))) and value["met"] is True
+    assert _read_yesno(ModelOutput.from_content("m", "Perhaps")) is None
+
+
+def test_thresholds_by_kind_and_calibrated_p_met():
+    from rareval.judge import calibrated, criterion_kind
+
+    rubric = hb_rubric((5, "Advises 'rest'"), (-5, "Recommends 'antibiotics'"))
+    cluster = rubric[0].model_copy(update={"tags": ("level:cluster",)})
+    assert [criterion_kind(c, {"level:cluster": 0.3}) for c in (rubric[0], rubric[1], cluster)] == [
+        "positive", "pitfall", "level:cluster"]
+    # the scripted judge says P(yes) = 0.9 to 'rest' (present) and 0.1 to 'antibiotics' (absent)
+    judge = Judge("scripted/keyword", config=JudgeConfig(thresholds={"positive": 0.95, "pitfall": 0.05}))
+    verdicts, _ = run(judge.criteria(CONVO, "Rest well.", rubric))
+    assert [v.met for v in verdicts] == [False, True]
+    assert [round(v.p_raw, 2) for v in verdicts] == [0.9, 0.1]
+    assert verdicts[0].p_met < 0.5 < verdicts[1].p_met  # calibrated: 0.5 is the threshold
+    assert calibrated(0.3, 0.3) == pytest.approx(0.5) and calibrated(0.7, 0.5) == 0.7
+    assert Judge("scripted/keyword", config=JudgeConfig(threshold=0.2)).thresholds == {"default": 0.2}

@@ -53,6 +53,17 @@ class LocalModel(BaseModel):
         le=1.0,
         description="P(yes) at or above which this model's one-token verdict counts as 'criterion met'.",
     )
+    judge_thresholds: dict[str, float] = Field(
+        default_factory=dict,
+        description="Thresholds for kinds of criteria ('pitfall', 'positive' or a tag such as 'level:cluster'), "
+        "calibrated on development rows with `benchmarks/judge_quality.py --calibrate`; other kinds use "
+        "judge_threshold.",
+    )
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        """Thresholds by criterion kind, with ``"default"`` for the rest."""
+        return {**self.judge_thresholds, "default": self.judge_threshold}
 
     @property
     def in_place(self) -> bool:
