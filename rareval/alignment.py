@@ -115,12 +115,17 @@ def pairwise_accuracy(outcomes: Sequence[float], level: float = 0.95, seed: int 
 
 
 def fit_thresholds(truth: Sequence[bool], p_met: Sequence[float | None], kinds: Sequence[str],
-                   min_count: int = 20) -> dict[str, float]:
+                   min_count: int = 20, bounds: tuple[float, float] = (0.05, 0.95)) -> dict[str, float]:
     """:func:`best_threshold` for each kind of criterion with at least ``min_count`` labels, and
-    ``"default"`` over all of them (kinds as in :func:`rareval.judge.criterion_kind`)."""
-    out = {"default": round(best_threshold(truth, p_met)[0], 3)}
+    ``"default"`` over all of them (kinds as in :func:`rareval.judge.criterion_kind`).
+
+    Thresholds are kept within ``bounds``: a kind whose best threshold is 0 or 1 (the
+    judge cannot tell its criteria apart, the base rate wins) still keeps its ranking.
+    """
+    clamp = lambda th: round(min(max(th, bounds[0]), bounds[1]), 3)  # noqa: E731
+    out = {"default": clamp(best_threshold(truth, p_met)[0])}
     for kind in sorted(set(kinds)):
         idx = [i for i, k in enumerate(kinds) if k == kind and p_met[i] is not None]
         if len(idx) >= min_count:
-            out[kind] = round(best_threshold([truth[i] for i in idx], [p_met[i] for i in idx])[0], 3)
+            out[kind] = clamp(best_threshold([truth[i] for i in idx], [p_met[i] for i in idx])[0])
     return out

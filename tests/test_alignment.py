@@ -49,3 +49,14 @@ def test_best_threshold_fits_the_data():
     th, agree = best_threshold(truth, p)
     assert agree == pytest.approx(4 / 5)
     assert sum((x >= th) == t for x, t in zip(p, truth)) == 4
+
+
+def test_fit_thresholds_by_kind_with_bounds():
+    from rareval.alignment import fit_thresholds
+
+    truth = [True] * 25 + [False] * 25 + [True] * 20
+    p = [0.8] * 25 + [0.2] * 25 + [0.1] * 20   # the third kind: always met, low P(yes)
+    kinds = ["positive"] * 50 + ["level:cluster"] * 20
+    th = fit_thresholds(truth, p, kinds)
+    assert 0.2 < th["positive"] <= 0.8 and th["level:cluster"] == 0.05  # clamped, not 0
+    assert set(th) == {"default", "positive", "level:cluster"}
