@@ -65,8 +65,8 @@ class JudgeConfig(BaseModel):
     top_logprobs: int = Field(20, ge=0, le=20, description="Alternatives read per answer token (0 = no logprobs).")
     cache: bool = Field(True, description="Reuse verdicts from the verdict cache; store new ones.")
     batch_keys: Literal["index", "restate"] = Field(
-        "restate", description="Keys of the batched answer: the criterion's number ('3'), or its number and "
-        "first words ('3. Mentions waveform capnography as'), which the judge writes before each verdict.")
+        "restate", description="Keys of the batched answer, which the judge writes before each verdict: the "
+        "criterion's number ('3'), or its number and first words ('3. Mentions waveform capnography as').")
     positive_form: bool = Field(
         True, description="Ask a negated criterion ('Fails to mention X', 'Does not X') as its positive form "
         "('Mentions X') and invert the answer: small judges misread negation.")
