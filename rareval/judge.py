@@ -8,8 +8,16 @@ Three questions (prompts in ``rareval/prompts/``):
   first answer token's logprobs (case and spacing variants summed); the verdict is
   ``P(yes) >= threshold``. Where the provider returns no logprobs the word itself is
   read. ``verdict_mode="json"`` asks for ``{"explanation", "criteria_met"}``.
-* **a whole rubric in one call** (batched) — a JSON object ``{"c1": "yes"|"no", …}``
+* **a whole rubric in one call** (batched) — a JSON object ``{"1. First words": "yes"|"no", …}``
   under a JSON schema; P(yes) per criterion from the logprobs of each answer token.
+
+Two readings measured on graded HealthBench rows (``benchmarks/judge_quality.py``):
+a negated criterion ("Fails to mention X") is asked in its positive form ("Mentions
+X") and the answer inverted, since small judges misread negation; and the threshold
+can depend on the kind of criterion (pitfall, positive, or a tag such as
+``level:cluster``), calibrated per local model on development rows and stored in its
+catalog entry. ``Verdict.p_met`` is then re-expressed so that 0.5 is the threshold
+(``p_raw`` keeps the value as read).
 * **a 1–10 rating** of the response, optionally given the rubric (RaR-Implicit) or
   a reference answer (Reference-Likert); the rating distribution is kept where the
   provider exposes logprobs.

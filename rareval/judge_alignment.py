@@ -17,7 +17,7 @@ A pair is correct when the chosen answer scores higher (a tie is wrong unless
 ``ties="half"``). Metrics: ``accuracy`` with a 95 % percentile bootstrap interval
 (``ci_low``, ``ci_high``), ``ties`` (share of tied pairs), ``auc`` (ROC AUC of a
 response's ranking value for chosen vs rejected: the expected rating under the
-judge's rating distribution where logprobs exist, else the score) and ``unscored``
+judge's rating distribution where logprobs exist, on the score's scale, else the score) and ``unscored``
 (pairs where the judge abstained on either side; left out, never counted as wrong
 or right). Running it for judges of several sizes gives Figure 3:
 ``rareval alignment sweep``.
@@ -40,6 +40,7 @@ from rareval.data.alignment import PreferencePair, load_pairs, reference_pairs
 from rareval.judge import Judge, JudgeConfig
 from rareval.scoring import RubricScore, score_response
 from rareval.stats import roc_auc
+from rareval.strategies import score
 
 CONDITIONS: dict[str, tuple[str, str | None]] = {
     "likert": ("direct_likert", None),
@@ -55,10 +56,11 @@ def pair_to_sample(pair: PreferencePair) -> Sample:
 
 
 def ranking_value(result: RubricScore) -> float | None:
-    """Expected rating under the judge's distribution where it has one, else the score."""
+    """The score with the expected rating (under the judge's rating distribution, where it
+    has one) in place of the sampled rating, so ties between equal ratings are broken."""
     dist = result.rating.distribution if result.rating is not None else None
     if dist:
-        return sum(int(k) * p for k, p in dist.items())
+        return score(result.strategy, rating=sum(int(k) * p for k, p in dist.items()), **result.options)
     return result.value
 
 
