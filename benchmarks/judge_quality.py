@@ -144,7 +144,8 @@ def measurements(log, rows, judge: str, mode: str) -> dict:
         out.append(dict(
             id=sample.id, truth=[v.criteria_met for v in row.grader_verdicts], pred=pred, p_met=p_met, p_raw=p_raw,
             kinds=[criterion_kind(c, CALIBRATED_KINDS) for c in row.rubric],
-            weights=[c.weight for c in row.rubric], calls=len(calls), cache_hits=len(events) - len(calls),
+            weights=[c.weight for c in row.rubric], calls=len(calls),
+            cache_hits=len(events) - len(calls) + (score.metadata.get("judge_usage") or {}).get("cached", 0),
             billed=sum(u.input_tokens + (u.input_tokens_cache_read or 0) + (u.input_tokens_cache_write or 0)
                        + u.output_tokens for u in usage),
             cache_read=sum(u.input_tokens_cache_read or 0 for u in usage),
