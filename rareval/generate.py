@@ -17,14 +17,13 @@
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Any
 
 from inspect_ai.model import GenerateConfig, Model, get_model
 from pydantic import BaseModel, Field
 
 from rareval.judge import Conversation, render_conversation
+from rareval.parsing import parse_json
 from rareval.prompts import load_prompt
 from rareval.rubric import Rubric, RubricError
 from rareval.usage import Usage
@@ -54,7 +53,7 @@ class Degraded(BaseModel):
 
 def parse_rubric_items(text: str) -> tuple[Rubric, list[str]]:
     """The first JSON array of rubric items in ``text`` → (rubric, dropped items with reasons)."""
-    items = _first_json_array(text)
+    items = parse_json(text, list)
     if items is None:
         raise GenerationError(f"no JSON array in the generator's answer: {text[:120]!r}")
     kept, dropped = [], []
@@ -130,16 +129,3 @@ async def degrade(model: str | Model, conversation: Conversation, ideal: str, *,
                         chunks_added=fields.get("chunks_added", ""), chunks_removed=fields.get("chunks_removed", ""),
                         model=str(model), prompt_version=prompt.version, usage=usage)
     raise GenerationError(f"{model}: {last}")
-
-
-def _first_json_array(text: str) -> list[Any] | None:
-    start = text.find("[")
-    while start != -1:
-        try:
-            value, _ = json.JSONDecoder().raw_decode(text[start:])
-            if isinstance(value, list):
-                return value
-        except json.JSONDecodeError:
-            pass
-        start = text.find("[", start + 1)
-    return None

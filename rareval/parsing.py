@@ -18,19 +18,21 @@ _YES = {"yes", "true"}
 _NO = {"no", "false"}
 
 
-def parse_json(text: str) -> dict[str, Any] | None:
-    """The first JSON object in ``text``: inside a ``` fence (labelled or not) or bare."""
+def parse_json(text: str, kind: type = dict) -> Any | None:
+    """The first JSON value of ``kind`` (object by default, or ``list``) in ``text``: inside a
+    ``` fence (labelled or not) or bare."""
+    opener = "[" if kind is list else "{"
     candidates = [m.group(1) for m in _FENCE.finditer(text)] + [text]
     for cand in candidates:
-        start = cand.find("{")
+        start = cand.find(opener)
         while start != -1:
             try:
                 obj, _ = json.JSONDecoder().raw_decode(cand[start:])
-                if isinstance(obj, dict):
+                if isinstance(obj, kind):
                     return obj
             except json.JSONDecodeError:
                 pass
-            start = cand.find("{", start + 1)
+            start = cand.find(opener, start + 1)
     return None
 
 
