@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 from pathlib import Path
 from typing import Literal
 
@@ -79,9 +78,9 @@ def eligible(rows: list[HealthBenchExample], *, exclude_1k: bool = True) -> list
 
 
 def reference_pairs(rows: list[HealthBenchExample], source: str | Path, *, per_prompt: int = 4,
-                    exclude_1k: bool = True) -> list[PreferencePair]:
+                    exclude_1k: bool = True, source_sha256: str | None = None) -> list[PreferencePair]:
     """Ideal completion ≻ each model reference completion (no model needed)."""
-    prov = Provenance(source=str(source), source_sha256=file_sha256(source),
+    prov = Provenance(source=str(source), source_sha256=source_sha256 or file_sha256(source),
                       notes="implicit preference: the physician rewrote the reference completions")
     pairs = []
     for r in eligible(rows, exclude_1k=exclude_1k):
@@ -108,12 +107,13 @@ async def build_pairs(rows: list[HealthBenchExample], source: str | Path, *, kin
         raise ValueError("degraded pairs and generated rubrics need a generator model")
     if isinstance(generator, str):
         generator = get_model(generator)
+    source_prov = Provenance(source=str(source), source_sha256=file_sha256(source))  # the file is hashed once
     if kind == "reference":
-        base = reference_pairs(rows, source, exclude_1k=exclude_1k)
+        base = reference_pairs(rows, source, exclude_1k=exclude_1k, source_sha256=source_prov.source_sha256)
     else:
         base = [PreferencePair(pair_id=f"{r.prompt_id}:degraded:0", prompt_id=r.prompt_id, kind="degraded",
                                prompt=r.prompt, chosen=r.ideal_completion, rejected="", physician_rubric=r.rubric,
-                               provenance=Provenance(source=str(source), source_sha256=file_sha256(source)))
+                               provenance=source_prov)
                 for r in eligible(rows, exclude_1k=exclude_1k)]
     base = base[:limit] if limit else base
     versions = {}
@@ -123,9 +123,8 @@ async def build_pairs(rows: list[HealthBenchExample], source: str | Path, *, kin
         versions |= {n: load_prompt(n).version for n in ("rubric_generate", "rubric_generate_noref")}
     notes = "rejected answers written by the generator; no manual screen" if kind == "degraded" else \
         base[0].provenance.notes if base else ""
-    prov = Provenance(source=str(source), source_sha256=file_sha256(source),
-                      generator=str(generator) if generator else None,
-                      prompt_versions=versions, notes=notes)
+    prov = source_prov.model_copy(update={"generator": str(generator) if generator else None,
+                                          "prompt_versions": versions, "notes": notes})
     rubric_cache: dict[str, tuple[Rubric, Rubric]] = {}
     pairs, failures = [], []
     for pair in tqdm(base, desc=f"building {kind} pairs", disable=not progress):
@@ -169,7 +168,3 @@ def load_pairs(path: str | Path) -> list[PreferencePair]:
             err = e.errors()[0]
             raise DataError(err["msg"], file=path, line=line, field=".".join(map(str, err["loc"]))) from None
     return pairs
-
-
-def pairs_to_jsonable(pairs: list[PreferencePair]) -> list[dict]:
-    return [json.loads(p.model_dump_json()) for p in pairs]
