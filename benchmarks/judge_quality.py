@@ -6,7 +6,11 @@ each ``--modes``:
 
 * ``per-criterion`` — rareval's scorer, one call per criterion (conversation and
   response first, criterion last; yes/no read from logprobs);
-* ``batched`` — rareval's scorer, the whole rubric in one call with a verdict per criterion;
+* ``batched`` — rareval's scorer, the whole rubric in one call, the judge writing a
+  JSON verdict per criterion (P(yes) from the logprobs of each answer);
+* ``batched-slots`` — the whole rubric in one call, each criterion followed by an
+  answer slot; P(yes) read at every slot from the prompt's log probabilities
+  (``prompt_logprobs``: local/ and vLLM judges), so no verdict sees another;
 * ``inspect_evals`` — inspect_evals' own ``healthbench_scorer`` (the official
   grader template, one sequential call per criterion), on the same judge.
 
@@ -45,7 +49,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared/data/healthbench/github_m42_sample_judge_responses_dev50.jsonl"
-MODES = ("per-criterion", "batched", "inspect_evals")
+MODES = ("per-criterion", "batched", "batched-slots", "inspect_evals")
 CALIBRATED_KINDS = {"level:cluster": None}  # besides "pitfall" and "positive"
 INSPECT_EVALS_FAILED = ("No explanation provided", "Failed to parse judge response")
 
@@ -104,7 +108,8 @@ def scorer_for(mode: str, judge: str):
         except ImportError:
             raise SystemExit("mode inspect_evals needs the benchmark extra: pip install -e .[bench]") from None
         return official(judge_model=judge, include_subset_scores=False, bootstrap_samples=100)
-    return healthbench_scorer(batched=mode == "batched")
+    return healthbench_scorer(batched=mode.startswith("batched"),
+                              batch_reading="prompt" if mode == "batched-slots" else "answers")
 
 
 def run_mode(judge: str, mode: str, rows, log_dir: Path, display: str) -> dict:

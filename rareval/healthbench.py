@@ -93,9 +93,10 @@ def healthbench_metrics(bootstrap_samples: int = 1000, seed: int = 0) -> Metric:
 @scorer(metrics=[healthbench_metrics()])
 def healthbench_scorer(strategy: str = "healthbench", batched: bool = False, grader_role: str = "grader",
                        verdict_mode: str = "yesno", length_penalty: float | None = None,
-                       length_center: int = 2000):
-    """Judge every criterion (concurrently, or in one batched call) with the ``grader`` role."""
-    judge = Judge(role=grader_role, config=JudgeConfig(verdict_mode=verdict_mode))
+                       length_center: int = 2000, batch_reading: str = "answers"):
+    """Judge every criterion (concurrently, or in one batched call read as ``batch_reading``,
+    see :class:`~rareval.judge.JudgeConfig`) with the ``grader`` role."""
+    judge = Judge(role=grader_role, config=JudgeConfig(verdict_mode=verdict_mode, batch_reading=batch_reading))
 
     async def do_score(state: TaskState, target: Target) -> Score:
         rubric = Rubric.model_validate(state.metadata["rubric"])

@@ -38,7 +38,8 @@ import math
 import re
 from typing import Any, Callable, Literal, Mapping, Sequence, TypeVar
 
-from inspect_ai.model import GenerateConfig, Model, ModelOutput, ResponseSchema, get_model
+from inspect_ai.model import ChatMessage, ChatMessageAssistant, ChatMessageUser, GenerateConfig, Model, \
+    ModelOutput, ResponseSchema, get_model
 from pydantic import BaseModel, Field
 
 from rareval.cache import VerdictCache
@@ -75,6 +76,11 @@ class JudgeConfig(BaseModel):
     batch_keys: Literal["index", "restate"] = Field(
         "restate", description="Keys of the batched answer, which the judge writes before each verdict: the "
         "criterion's number ('3'), or its number and first words ('3. Mentions waveform capnography as').")
+    batch_reading: Literal["answers", "prompt"] = Field(
+        "answers", description="How a batched call is read: 'answers' — the judge writes a JSON verdict per "
+        "criterion (any provider); 'prompt' — each criterion is followed by an answer slot in the prompt and "
+        "P(yes) is read from the prompt's log probabilities at every slot, so no verdict sees another "
+        "(providers with prompt_logprobs: local/, vLLM).")
     positive_form: bool = Field(
         True, description="Ask a negated criterion ('Fails to mention X', 'Does not X') as its positive form "
         "('Mentions X') and invert the answer: small judges misread negation.")
@@ -187,6 +193,8 @@ class Judge:
                        batched: bool = False) -> tuple[list[Verdict], Usage]:
         """A verdict per criterion: one call each (concurrently), or one batched call."""
         if batched:
+            if self.config.batch_reading == "prompt":
+                return await self._batched_slots(conversation, response, rubric)
             return await self._batched(conversation, response, rubric)
         results = await asyncio.gather(*(self.criterion(conversation, response, c) for c in rubric))
         return [v for v, _ in results], sum((u for _, u in results), Usage())
@@ -234,6 +242,26 @@ class Judge:
                     for k, c, (a, inv) in zip(keys, rubric, asked)]
         return verdicts, usage
 
+    async def _batched_slots(self, conversation, response, rubric: Rubric) -> tuple[list[Verdict], Usage]:
+        """One call; P(yes) read at each criterion's answer slot from the prompt's log probabilities."""
+        prompt = load_prompt("rubric_slots")
+        asked = [self._asked(c) for c in rubric]
+        text = prompt.render(conversation=render_conversation(conversation), response=render_response(response))
+        slots = "".join(f"{i + 1}. {a}\n{slot_marker(i)}{SLOT_GAP}" for i, (a, _) in enumerate(asked))
+        messages = [ChatMessageUser(content=text), ChatMessageAssistant(content=slots)] if SLOTS_AS_ASSISTANT \
+            else [ChatMessageUser(content=text + "\n" + slots)]
+        gen = self._gen(max_tokens=1, prompt_logprobs=self.config.top_logprobs or 20)
+        value, error, cached, usage = await self._ask(prompt, text + "\n" + slots, gen,
+                                                      lambda out: _read_slots(out, len(rubric)), messages)
+        if value is None:
+            error = ("the provider returned no prompt log probabilities; batch_reading='prompt' needs one that "
+                     f"does (local/, vLLM) — {error}")
+        answers = value or {}
+        verdicts = [self._verdict(c, prompt, _inverted(answers.get(str(i))) if inv else answers.get(str(i)),
+                                  error or f"no answer slot read for criterion {i + 1}", cached, a if inv else None)
+                    for i, (c, (a, inv)) in enumerate(zip(rubric, asked))]
+        return verdicts, usage
+
     def _asked(self, criterion: Criterion) -> tuple[str, bool]:
         """The criterion text put to the judge, and whether its answer must be inverted."""
         positive = positive_form(criterion.text) if self.config.positive_form else None
@@ -258,9 +286,9 @@ class Judge:
         return GenerateConfig(temperature=self.config.temperature, max_retries=self.config.max_retries,
                               attempt_timeout=self.config.timeout, **kwargs)
 
-    async def _ask(self, prompt: Prompt, text: str, gen: GenerateConfig,
-                   read: Callable[[ModelOutput], T | None]) -> tuple[T | None, str | None, bool, Usage]:
-        """Ask until readable; returns (value, error, from_cache, usage)."""
+    async def _ask(self, prompt: Prompt, text: str, gen: GenerateConfig, read: Callable[[ModelOutput], T | None],
+                   messages: list[ChatMessage] | None = None) -> tuple[T | None, str | None, bool, Usage]:
+        """Ask ``text`` (or ``messages``, whose text it is) until readable; returns (value, error, from_cache, usage)."""
         key = None
         if self._cache is not None:
             key = VerdictCache.key(model=self.name, prompt=prompt.version, text=text,
@@ -272,7 +300,7 @@ class Judge:
         for attempt in range(1 + self.config.parse_retries):
             config = gen if attempt == 0 else gen.merge(GenerateConfig(temperature=self.config.retry_temperature))
             try:
-                output = await self.model.generate(text, config=config)
+                output = await self.model.generate(messages or text, config=config)
             except Exception as ex:  # Inspect already retried transport errors
                 return None, f"{type(ex).__name__}: {ex}"[:300], False, usage + Usage(calls=1)
             usage += Usage.of(output)
@@ -361,6 +389,15 @@ def batch_key(index: int, criterion: str, style: str = "restate", words: int = 6
     return f"{index + 1}. " + " ".join(kept)
 
 
+SLOTS_AS_ASSISTANT = True
+SLOT_GAP = " \n"  # follows each answer slot; a separate token after ":" in the tokenizers seen
+
+
+def slot_marker(index: int) -> str:
+    """The text before criterion ``index``'s answer slot in a batched prompt."""
+    return f"Answer {index + 1}:"
+
+
 def _inverted(value):
     """The answer to a criterion's positive form, turned into the answer to the criterion."""
     if value is None:
@@ -440,6 +477,36 @@ def _read_batch(output: ModelOutput, keys: list[str]):
     positions = verdict_positions(output)
     probs = [p_yes(p) for p in positions] if len(positions) == len(answers) else [None] * len(answers)
     return {k: _answer(v, p) for (k, v), p in zip(answers.items(), probs)}
+
+
+def _read_slots(output: ModelOutput, n: int):
+    """P(yes) at each answer slot of a batched prompt, from the prompt's log probabilities.
+
+    The slots are found from the end of the prompt backwards (``Answer n:`` …
+    ``Answer 1:``), so text in the conversation that looks like a slot is never read.
+    A slot counts only where a token starts right after its marker; the distribution
+    of that token's position is the judge's answer. ``None`` without prompt log
+    probabilities; criteria whose slot cannot be read are left out.
+    """
+    prompt = output.choices[0].prompt_logprobs if output.choices else None
+    if prompt is None or not prompt.content:
+        return None
+    starts, text = [], ""
+    for position in prompt.content:
+        starts.append(len(text))
+        text += position.token
+    index = {start: i for i, start in enumerate(starts)}
+    answers, end = {}, len(text)
+    for i in reversed(range(n)):
+        at = text.rfind(slot_marker(i), 0, end)
+        if at < 0:
+            break
+        end = at
+        j = index.get(at + len(slot_marker(i)))
+        p = p_yes(prompt.content[j]) if j is not None else None
+        if p is not None:
+            answers[str(i)] = _answer(p >= 0.5, p)
+    return answers
 
 
 def _read_rating(output: ModelOutput):

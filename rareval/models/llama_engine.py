@@ -76,6 +76,7 @@ class SampleParams:
     presence_penalty: float = 0.0
     logprobs: bool = False
     top_logprobs: int = 0
+    prompt_logprobs: int = 0
     json_schema: str | None = None
 
 
@@ -96,6 +97,7 @@ class Completion:
     output_tokens: int
     logprobs: list[TokenLogprob] | None
     seconds: float
+    prompt_logprobs: list[TokenLogprob] | None = None
 
 
 _LOADED: dict[Path, LoadedModel] = {}
@@ -182,7 +184,8 @@ def run(
     """Generate from prompt ``tokens``; the caller must hold ``model.lock``.
 
     With ``prefix_cache`` the KV cache of the prompt prefix shared with the
-    previous call is reused. llama.cpp picks its matrix kernels by batch size,
+    previous call is reused, except when ``params.prompt_logprobs`` asks for the
+    prompt's log probabilities (:func:`score_prompt` evaluates it afresh). llama.cpp picks its matrix kernels by batch size,
     so the logits then differ slightly from a fresh evaluation (up to ~0.6 in a
     logit was seen); pass ``prefix_cache=False`` for results that do not depend
     on the previous call.
@@ -194,7 +197,11 @@ def run(
     if room <= 0:
         return Completion("", "model_length", len(tokens), 0, 0, [] if params.logprobs else None, 0.0)
     max_new = min(params.max_tokens or room, room)
-    if prefix_cache:
+    scored = None
+    if params.prompt_logprobs:
+        scored = score_prompt(model, tokens, params.prompt_logprobs)
+        cached, suffix = 0, list(tokens[-1:])
+    elif prefix_cache:
         cached, suffix = _reuse_prefix(llama, tokens)
     else:
         llama.reset()
@@ -239,7 +246,41 @@ def run(
                 break
     finally:
         stream.close()
-    return Completion(text, stop_reason, len(tokens), cached, len(generated), logprobs, time.perf_counter() - start)
+    return Completion(text, stop_reason, len(tokens), cached, len(generated), logprobs, time.perf_counter() - start,
+                      scored)
+
+
+def score_prompt(model: LoadedModel, tokens: list[int], k: int) -> list[TokenLogprob]:
+    """Log probability of each prompt token after the first, with its ``k`` top alternatives.
+
+    Evaluates ``tokens[:-1]`` from an empty KV cache with logits at every position
+    (vLLM's ``prompt_logprobs``): entry ``i`` is token ``i + 1`` given the tokens
+    before it. The KV cache is left holding ``tokens[:-1]``, so a following
+    :func:`run` on the same tokens evaluates only the last one. The caller must
+    hold ``model.lock``.
+    """
+    llama = model.llama
+    llama.reset()
+    llama._ctx.kv_cache_seq_rm(-1, 0, -1)
+    n_vocab, context = llama.n_vocab(), tokens[:-1]
+    scored: list[TokenLogprob] = []
+    for start in range(0, len(context), llama.n_batch):
+        chunk = context[start : start + llama.n_batch]
+        llama._batch.set_batch(batch=chunk, n_past=start, logits_all=True)
+        llama._ctx.decode(llama._batch)
+        llama.input_ids[start : start + len(chunk)] = chunk
+        llama.n_tokens = start + len(chunk)
+        logits = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(len(chunk), n_vocab))
+        peak = logits.max(axis=1, keepdims=True)
+        logprobs = logits - (peak + np.log(np.exp(logits - peak).sum(axis=1, keepdims=True)))
+        best = np.argpartition(-logprobs, k, axis=1)[:, :k] if k else np.zeros((len(chunk), 0), dtype=int)
+        for row, top, token in zip(logprobs, best, tokens[start + 1 : start + 1 + len(chunk)]):
+            piece = token_piece(llama, token, special=True)
+            alternatives = [(_piece(llama, int(t)), float(row[t])) for t in top[np.argsort(-row[top])]]
+            scored.append(TokenLogprob(piece.decode("utf-8", errors="replace"), piece, float(row[token]),
+                                       [(b.decode("utf-8", errors="replace"), b, lp) for b, lp in alternatives]))
+    llama._requires_eval = True
+    return scored
 
 
 def _reuse_prefix(llama: Any, tokens: list[int]) -> tuple[int, list[int]]:
@@ -287,6 +328,11 @@ def token_piece(llama: Any, token: int, special: bool = False) -> bytes:
         if n >= 0:
             return buffer.raw[:n]
         size = -n
+
+
+@lru_cache(maxsize=65536)
+def _piece(llama: Any, token: int) -> bytes:
+    return token_piece(llama, token, special=True)
 
 
 @lru_cache(maxsize=64)

@@ -18,7 +18,9 @@ run in a worker thread, so one model never runs two generations at once;
 ``max_connections()`` is 1. Honoured ``GenerateConfig`` fields: ``max_tokens``,
 ``temperature`` (default 1.0), ``top_p``, ``top_k``, ``seed``, ``stop_seqs``,
 ``frequency_penalty``, ``presence_penalty``, ``logprobs``/``top_logprobs``
-(raw model log probabilities, before sampling filters and grammar), and
+(raw model log probabilities, before sampling filters and grammar),
+``prompt_logprobs`` (vLLM's: each prompt token after the first with its top
+alternatives; the prompt is then evaluated without prefix reuse), and
 ``response_schema`` (compiled to a llama.cpp grammar, so the output parses).
 Tools are not supported. Usage reports prompt tokens reused from the previous
 call's KV cache as ``input_tokens_cache_read``.
@@ -48,7 +50,7 @@ from inspect_ai.model import (
 from inspect_ai.tool import ToolChoice, ToolInfo
 
 from rareval.models import llama_engine
-from rareval.models.llama_engine import Completion, LoadedModel, SampleParams
+from rareval.models.llama_engine import Completion, LoadedModel, SampleParams, TokenLogprob
 
 
 def model_file(model_name: str) -> Path:
@@ -139,25 +141,30 @@ def sample_params(config: GenerateConfig) -> SampleParams:
         presence_penalty=config.presence_penalty or 0.0,
         logprobs=bool(config.logprobs) or top_logprobs > 0,
         top_logprobs=top_logprobs,
+        prompt_logprobs=config.prompt_logprobs or 0,
         json_schema=schema,
+    )
+
+
+def inspect_logprobs(tokens: list[TokenLogprob] | None) -> Logprobs | None:
+    """Inspect ``Logprobs`` for the engine's per-token log probabilities."""
+    if tokens is None:
+        return None
+    return Logprobs(
+        content=[
+            Logprob(
+                token=t.token,
+                logprob=t.logprob,
+                bytes=list(t.bytes),
+                top_logprobs=[TopLogprob(token=s, logprob=lp, bytes=list(b)) for s, b, lp in t.top] or None,
+            )
+            for t in tokens
+        ]
     )
 
 
 def model_output(model_name: str, completion: Completion) -> ModelOutput:
     """Inspect ``ModelOutput`` (with usage and log probabilities) for a completion."""
-    logprobs = None
-    if completion.logprobs is not None:
-        logprobs = Logprobs(
-            content=[
-                Logprob(
-                    token=t.token,
-                    logprob=t.logprob,
-                    bytes=list(t.bytes),
-                    top_logprobs=[TopLogprob(token=s, logprob=lp, bytes=list(b)) for s, b, lp in t.top] or None,
-                )
-                for t in completion.logprobs
-            ]
-        )
     usage = ModelUsage(
         input_tokens=completion.prompt_tokens - completion.cached_tokens,
         output_tokens=completion.output_tokens,
@@ -165,5 +172,7 @@ def model_output(model_name: str, completion: Completion) -> ModelOutput:
         input_tokens_cache_read=completion.cached_tokens or None,
     )
     message = ChatMessageAssistant(content=completion.text, model=model_name, source="generate")
-    choice = ChatCompletionChoice(message=message, stop_reason=completion.stop_reason, logprobs=logprobs)
+    choice = ChatCompletionChoice(message=message, stop_reason=completion.stop_reason,
+                                  logprobs=inspect_logprobs(completion.logprobs),
+                                  prompt_logprobs=inspect_logprobs(completion.prompt_logprobs))
     return ModelOutput(model=model_name, choices=[choice], usage=usage, time=completion.seconds)

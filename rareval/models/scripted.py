@@ -11,7 +11,9 @@ Behaviours (the model name):
   ``Mentions 'water'``) occurs in the response (case-insensitive); a criterion
   without quoted keywords is met when all its words of 5+ letters occur. Answers a
   yes/no question with P(yes) = 0.9 or 0.1 in the logprobs, JSON where a schema is
-  asked, and a 1–10 rating from the share of rubric criteria met.
+  asked, and a 1–10 rating from the share of rubric criteria met. With
+  ``prompt_logprobs`` it returns the prompt's "tokens" with the same P(yes) after
+  each answer slot of a batched prompt (``Answer N:``).
 * ``malformed`` — answers that cannot be read; ``refuse`` — a content-filter stop;
   ``error`` — raises; ``timeout`` — never answers (the caller's timeout fires).
 * ``policy`` — a fixed reply (``-M reply=...``) for use as the evaluated model.
@@ -73,6 +75,8 @@ class ScriptedAPI(ModelAPI):
             out = ModelOutput.from_content(self.model_name, self.reply)
         else:
             out = _judge(prompt, config)
+        if config.prompt_logprobs and behaviour == "keyword":
+            out.choices[0].prompt_logprobs = _prompt_logprobs(prompt)
         out.usage = ModelUsage(input_tokens=len(prompt.split()), output_tokens=len(out.completion.split()),
                                total_tokens=len(prompt.split()) + len(out.completion.split()))
         return out
@@ -94,6 +98,24 @@ def _yes_no_logprob(yes: bool) -> Logprob:
             TopLogprob(token="no", logprob=math.log(0.1 if yes else 0.9))]
     alts.sort(key=lambda a: -a.logprob)
     return Logprob(token=alts[0].token, logprob=alts[0].logprob, top_logprobs=alts)
+
+
+def _prompt_logprobs(prompt: str) -> Logprobs:
+    """Prompt "tokens" (words, punctuation, whitespace runs) after the first; after each
+    ``Answer N:`` slot of a batched prompt, P(yes) = 0.9 or 0.1 by the keyword rule."""
+    response = _block(prompt, "response") or ""
+    criteria = dict(re.findall(r"^(\d+)\. (.*)$", prompt.split("</response>")[-1], re.MULTILINE))
+    tokens = re.findall(r"\s+|\w+|[^\w\s]", prompt)
+    content, text = [], tokens[0]
+    for token in tokens[1:]:
+        slot = re.search(r"Answer (\d+):$", text)
+        if slot and slot.group(1) in criteria:
+            alts = _yes_no_logprob(keyword_met(criteria[slot.group(1)], response)).top_logprobs
+            content.append(Logprob(token=token, logprob=-5.0, top_logprobs=alts))
+        else:
+            content.append(Logprob(token=token, logprob=-1.0))
+        text += token
+    return Logprobs(content=content)
 
 
 def _judge(prompt: str, config: GenerateConfig) -> ModelOutput:

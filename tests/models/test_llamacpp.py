@@ -78,6 +78,42 @@ def test_logprobs_equal_llama_cpps_own(smollm_path):
                 assert logprob == pytest.approx(float(their_top[token]), abs=1e-4)
 
 
+def test_prompt_logprobs_equal_llama_cpps_logits_all(smollm_path):
+    """``prompt_logprobs``: each prompt token after the first, scored from a fresh evaluation."""
+    import llama_cpp
+    import numpy as np
+
+    from rareval.models import llama_engine
+
+    model = llama_engine.load(smollm_path, n_ctx=2048)
+    with model.lock:
+        tokens, stops = llama_engine.render(model, [{"role": "user", "content": YES_NO}])
+        ours = llama_engine.run(model, tokens, llama_engine.SampleParams(max_tokens=1, temperature=0,
+                                                                          prompt_logprobs=5), stops)
+    assert len(ours.prompt_logprobs) == len(tokens) - 1 and ours.cached_tokens == 0
+    reference = llama_cpp.Llama(model_path=str(smollm_path), n_ctx=2048, logits_all=True, verbose=False)
+    try:
+        reference.eval(tokens)
+        scores = np.array(reference.scores[: len(tokens)], dtype=np.float64)
+    finally:
+        reference.close()
+    logprobs = scores - np.log(np.exp(scores - scores.max(1, keepdims=True)).sum(1, keepdims=True)) \
+        - scores.max(1, keepdims=True)
+    for i, position in enumerate(ours.prompt_logprobs):
+        assert position.logprob == pytest.approx(logprobs[i, tokens[i + 1]], abs=1e-3)
+        assert [t for t, _, _ in position.top] and len(position.top) == 5
+        best = int(np.argmax(logprobs[i]))
+        assert position.top[0][2] == pytest.approx(logprobs[i, best], abs=1e-3)
+
+
+def test_prompt_logprobs_through_inspect(smollm):
+    config = GenerateConfig(max_tokens=1, temperature=0, prompt_logprobs=3)
+    output = run(smollm.generate(YES_NO, config=config))
+    content = output.choices[0].prompt_logprobs.content
+    assert "Paris" in "".join(p.token for p in content) and all(len(p.top_logprobs) == 3 for p in content)
+    assert output.usage.input_tokens == len(content) + 1 and not output.usage.input_tokens_cache_read
+
+
 def test_shared_prefix_is_reported_as_cache_read(smollm):
     config = GenerateConfig(max_tokens=1, temperature=0)
     run(smollm.generate(YES_NO, config=config))
