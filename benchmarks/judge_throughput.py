@@ -34,12 +34,17 @@ Servers (``--serve``), stopped on exit however the script ends:
   to the first model the server lists).
 
     python benchmarks/judge_throughput.py --serve vllm --server-python /opt/vllm-env/bin/python \\
-        --model qwen-1.5b --limit 8 --concurrency 1 2 4 8 --out throughput.json
+        --model qwen-1.5b --threads 2 --server-arg=--dtype=bfloat16 --server-arg=--gpu-memory-utilization=0.4 \\
+        --limit 8 --concurrency 1 2 4 8 --out throughput.json
     python benchmarks/judge_throughput.py --serve llama-cpp --model qwen-1.5b --limit 8 --concurrency 1 4
     python benchmarks/judge_throughput.py --base-url http://127.0.0.1:8000/v1 --limit 4
 
 Extra server flags go through ``--server-arg`` (repeatable, e.g.
-``--server-arg=--max-num-seqs=8``); the server's output goes to ``--server-log``.
+``--server-arg=--max-num-seqs=8``); the server's output goes to ``--server-log``. On a CPU
+machine vLLM reserves ``--gpu-memory-utilization`` (default 0.92) of the *host* memory and
+refuses to start when less is free: pass e.g. ``--server-arg=--gpu-memory-utilization=0.4``.
+With ``VLLM_CPU_OMP_THREADS_BIND=auto`` (its default) vLLM keeps one core for its front end
+and computes on the rest (one core on a 2-core machine); ``--threads N`` binds N cores.
 """
 
 from __future__ import annotations
@@ -277,7 +282,9 @@ def main(argv: list[str] | None = None) -> dict:
                         "(write --server-arg=--flag=value)")
     parser.add_argument("--max-model-len", type=int, default=8192, help="context length (vLLM --max-model-len, "
                         "llama.cpp --n_ctx; default 8192)")
-    parser.add_argument("--threads", type=int, help="llama.cpp --n_threads (default: its own)")
+    parser.add_argument("--threads", type=int, help="compute threads: llama.cpp --n_threads; vLLM "
+                        "VLLM_CPU_OMP_THREADS_BIND=0-(N-1) (default: each server's own; vLLM's 'auto' keeps one "
+                        "core for its front end)")
     parser.add_argument("--port", type=int, help="server port (default: a free one)")
     parser.add_argument("--ready-timeout", type=float, default=600, help="seconds to wait for the server (default 600)")
     parser.add_argument("--server-log", type=Path, help="server output (default: in the scratch directory)")
@@ -316,6 +323,8 @@ def main(argv: list[str] | None = None) -> dict:
             env = dict(os.environ)
             if args.serve == "vllm":
                 env.setdefault("VLLM_SERVER_DEV_MODE", "1")  # enables POST /reset_prefix_cache
+                if args.threads:  # vLLM's CPU backend binds one OpenMP thread per listed core
+                    env["VLLM_CPU_OMP_THREADS_BIND"] = "0" if args.threads == 1 else f"0-{args.threads - 1}"
             log = args.server_log or scratch / "server.log"
             server = Server(server_command(args, model_path, port), log, env)
             print(f"starting {args.serve} server (log {log}) ...", file=sys.stderr)
@@ -330,14 +339,19 @@ def main(argv: list[str] | None = None) -> dict:
 
         levels, resets = [], []
         for c in args.concurrency:
+            if not args.no_warm_up and not levels:  # its own client: the eval runs in another event loop
+                warm_up(grader_model(service, args.served_name, base_url, args.api_key, 1))
             grader = grader_model(service, args.served_name, base_url, args.api_key, c)
-            if not args.no_warm_up and not levels:
-                warm_up(grader)
             resets.append(reset_prefix_cache(base_url))
             levels.append(run_level(c, rows, grader, scratch, log_dir, args.display))
             r = levels[-1]
             print(f"concurrency {c}: {r['wall_s']:.1f} s, {r['responses_per_s']:.3f} responses/s, "
                   f"{r['judge_calls']} calls, agreement {fmt(r['agreement'], '.3f')}", file=sys.stderr)
+            if args.out:  # the levels so far, should a later one not finish
+                args.out.parent.mkdir(parents=True, exist_ok=True)
+                args.out.write_text(json.dumps({"partial": True, "command": sys.argv if argv is None else argv,
+                                                "levels": [{k: v for k, v in x.items() if k != "samples"}
+                                                           for x in levels]}, indent=1, default=str))
         thresholds = default_thresholds(str(grader))
     finally:
         signal.signal(signal.SIGTERM, previous_handler)

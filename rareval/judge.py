@@ -9,7 +9,9 @@ Three questions (prompts in ``rareval/prompts/``):
   ``P(yes) >= threshold``. Where the provider returns no logprobs the word itself is
   read. ``verdict_mode="json"`` asks for ``{"explanation", "criteria_met"}``.
 * **a whole rubric in one call** (batched) — a JSON object ``{"1. First words": "yes"|"no", …}``
-  under a JSON schema; P(yes) per criterion from the logprobs of each answer token.
+  under a JSON schema; P(yes) per criterion from the logprobs of each answer token. Or,
+  with ``batch_reading="prompt"``, an answer slot after each criterion and P(yes) read
+  at every slot from the prompt's log probabilities (no verdict sees another's answer).
 
 Two readings measured on graded HealthBench rows (``benchmarks/judge_quality.py``):
 a negated criterion ("Fails to mention X") is asked in its positive form ("Mentions
@@ -21,6 +23,9 @@ catalog entry. ``Verdict.p_met`` is then re-expressed so that 0.5 is the thresho
 * **a 1–10 rating** of the response, optionally given the rubric (RaR-Implicit) or
   a reference answer (Reference-Likert); the rating distribution is kept where the
   provider exposes logprobs.
+
+What the judge is shown is built in :mod:`rareval.judge_text`; its answers are read by
+:mod:`rareval.judge_readers`.
 
 Failure rules, written down: transport errors, timeouts and rate limits are
 retried by Inspect (``max_retries``, ``timeout``); an unreadable answer is asked
@@ -35,22 +40,22 @@ from __future__ import annotations
 
 import asyncio
 import math
-import re
-from typing import Any, Callable, Literal, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Literal, Mapping, TypeVar
 
 from inspect_ai.model import ChatMessage, ChatMessageAssistant, ChatMessageUser, GenerateConfig, Model, \
     ModelOutput, ResponseSchema, get_model
 from pydantic import BaseModel, Field
 
 from rareval.cache import VerdictCache
-from rareval.parsing import first_word_verdict, p_yes, parse_json, parse_met, parse_rating, \
-    verdict_positions, yes_no_word
+from rareval.judge_readers import MET_SCHEMA, RATING_SCHEMA, inverted_answer, read_batch, read_json_met, \
+    read_rating, read_slots, read_yesno
+from rareval.judge_text import SLOT_GAP, Conversation, batch_key, positive_form, render_conversation, \
+    render_response, render_rubric, slot_marker
 from rareval.prompts import Prompt, load_prompt
 from rareval.rubric import Criterion, Rubric
 from rareval.usage import Usage
 
 T = TypeVar("T")
-Conversation = str | Sequence[Mapping[str, Any]]
 
 
 class JudgeConfig(BaseModel):
@@ -181,12 +186,12 @@ class Judge:
         if yesno:
             gen = self._gen(max_tokens=1 if self.config.top_logprobs else 3, logprobs=self.config.top_logprobs > 0,
                             top_logprobs=self.config.top_logprobs or None)
-            read = _read_yesno
+            read = read_yesno
         else:
-            gen = self._gen(max_tokens=self.config.max_tokens, response_schema=_MET_SCHEMA)
-            read = _read_json_met
+            gen = self._gen(max_tokens=self.config.max_tokens, response_schema=MET_SCHEMA)
+            read = read_json_met
         value, error, cached, usage = await self._ask(prompt, text, gen, read)
-        return self._verdict(criterion, prompt, _inverted(value) if inverted else value, error, cached,
+        return self._verdict(criterion, prompt, inverted_answer(value) if inverted else value, error, cached,
                              asked if inverted else None), usage
 
     async def criteria(self, conversation: Conversation, response: Any, rubric: Rubric,
@@ -210,9 +215,9 @@ class Judge:
         text = prompt.render(conversation=render_conversation(conversation), response=render_response(response),
                              rubric=render_rubric(rubric) if rubric is not None else "",
                              reference=reference or "")
-        gen = self._gen(max_tokens=self.config.max_tokens, response_schema=_RATING_SCHEMA,
+        gen = self._gen(max_tokens=self.config.max_tokens, response_schema=RATING_SCHEMA,
                         logprobs=self.config.top_logprobs > 0, top_logprobs=self.config.top_logprobs or None)
-        value, error, cached, usage = await self._ask(prompt, text, gen, _read_rating)
+        value, error, cached, usage = await self._ask(prompt, text, gen, read_rating)
         value = value or {}
         dist = value.get("distribution")
         return Rating(value=value.get("rating"), distribution={int(k): p for k, p in dist.items()} if dist else None,
@@ -234,9 +239,9 @@ class Judge:
         gen = self._gen(max_tokens=max(self.config.max_tokens, sum(len(k) for k in keys) + 12 * len(keys)),
                         response_schema=schema,
                         logprobs=self.config.top_logprobs > 0, top_logprobs=self.config.top_logprobs or None)
-        value, error, cached, usage = await self._ask(prompt, text, gen, lambda out: _read_batch(out, keys))
+        value, error, cached, usage = await self._ask(prompt, text, gen, lambda out: read_batch(out, keys))
         answers = value or {}
-        verdicts = [self._verdict(c, prompt, _inverted(answers.get(k)) if inv else answers.get(k),
+        verdicts = [self._verdict(c, prompt, inverted_answer(answers.get(k)) if inv else answers.get(k),
                                   None if k in answers else (error or f"no answer for {k}"), cached,
                                   a if inv else None)
                     for k, c, (a, inv) in zip(keys, rubric, asked)]
@@ -248,16 +253,17 @@ class Judge:
         asked = [self._asked(c) for c in rubric]
         text = prompt.render(conversation=render_conversation(conversation), response=render_response(response))
         slots = "".join(f"{i + 1}. {a}\n{slot_marker(i)}{SLOT_GAP}" for i, (a, _) in enumerate(asked))
-        messages = [ChatMessageUser(content=text), ChatMessageAssistant(content=slots)] if SLOTS_AS_ASSISTANT \
-            else [ChatMessageUser(content=text + "\n" + slots)]
+        # the slots sit in the judge's own turn: on tuning rows 1–20 this ranked better (AUC 0.65)
+        # than slots at the end of the user's message (AUC 0.63 on rows 1–8, against 0.72)
+        messages = [ChatMessageUser(content=text), ChatMessageAssistant(content=slots)]
         gen = self._gen(max_tokens=1, prompt_logprobs=self.config.top_logprobs or 20)
         value, error, cached, usage = await self._ask(prompt, text + "\n" + slots, gen,
-                                                      lambda out: _read_slots(out, len(rubric)), messages)
+                                                      lambda out: read_slots(out, len(rubric)), messages)
         if value is None:
             error = ("the provider returned no prompt log probabilities; batch_reading='prompt' needs one that "
                      f"does (local/, vLLM) — {error}")
         answers = value or {}
-        verdicts = [self._verdict(c, prompt, _inverted(answers.get(str(i))) if inv else answers.get(str(i)),
+        verdicts = [self._verdict(c, prompt, inverted_answer(answers.get(str(i))) if inv else answers.get(str(i)),
                                   error or f"no answer slot read for criterion {i + 1}", cached, a if inv else None)
                     for i, (c, (a, inv)) in enumerate(zip(rubric, asked))]
         return verdicts, usage
@@ -346,190 +352,3 @@ def calibrated(p: float, threshold: float) -> float:
     eps = 1e-9
     p, t = min(max(p, eps), 1 - eps), min(max(threshold, eps), 1 - eps)
     return 1 / (1 + math.exp(-(math.log(p / (1 - p)) - math.log(t / (1 - t)))))
-
-
-_NEGATED = re.compile(r"^(?:the response\s+)?(?:fails to|does not|doesn't|did not|didn't|do not|don't)\s+"
-                      r"([A-Za-z]+)\b(.*)$", re.IGNORECASE | re.DOTALL)
-_IRREGULAR = {"be": "is", "have": "has", "do": "does", "go": "goes"}
-
-
-def positive_form(text: str) -> str | None:
-    """'Fails to mention X.' → 'Mentions X.'; None when ``text`` is not a negated behaviour.
-
-    The verb is put in the third person (``-es`` after s, x, z, ch, sh, o;
-    consonant + y → ``-ies``); the rest of the sentence is kept as written.
-    """
-    m = _NEGATED.match(text.strip())
-    if not m:
-        return None
-    verb, rest = m.group(1).lower(), m.group(2)
-    if verb in _IRREGULAR:
-        verb = _IRREGULAR[verb]
-    elif verb.endswith(("s", "x", "z", "ch", "sh", "o")):
-        verb += "es"
-    elif verb.endswith("y") and verb[-2:-1] not in "aeiou":
-        verb = verb[:-1] + "ies"
-    else:
-        verb += "s"
-    return verb.capitalize() + rest
-
-
-_KEY_WORDS = re.compile(r"[A-Za-z0-9][A-Za-z0-9'()/%-]*")
-
-
-def batch_key(index: int, criterion: str, style: str = "restate", words: int = 6) -> str:
-    """JSON key of criterion ``index`` in a batched answer: ``"3"`` or ``"3. First words of it"``.
-
-    Words that read as a verdict (yes/no/true/false) are left out of the key, so the
-    only verdict tokens in the answer are the values.
-    """
-    if style == "index":
-        return str(index + 1)
-    kept = [w.strip("'") for w in _KEY_WORDS.findall(criterion) if yes_no_word(w) is None][:words]
-    return f"{index + 1}. " + " ".join(kept)
-
-
-SLOTS_AS_ASSISTANT = True
-SLOT_GAP = " \n"  # follows each answer slot; a separate token after ":" in the tokenizers seen
-
-
-def slot_marker(index: int) -> str:
-    """The text before criterion ``index``'s answer slot in a batched prompt."""
-    return f"Answer {index + 1}:"
-
-
-def _inverted(value):
-    """The answer to a criterion's positive form, turned into the answer to the criterion."""
-    if value is None:
-        return None
-    return {**value, "met": not value["met"], "p": None if value["p"] is None else 1 - value["p"]}
-
-
-# -- rendering --------------------------------------------------------------------------
-
-def render_conversation(conversation: Conversation) -> str:
-    """HealthBench style: ``role: content`` turns separated by blank lines."""
-    if isinstance(conversation, str):
-        return conversation
-    return "\n\n".join(f"{_get(m, 'role')}: {_text(_get(m, 'content'))}" for m in conversation)
-
-
-def render_response(response: Any) -> str:
-    """A completion as text: a string, or the last message of a conversational completion."""
-    if isinstance(response, str):
-        return response
-    if isinstance(response, Sequence) and response:
-        return _text(_get(response[-1], "content"))
-    return _text(_get(response, "content"))
-
-
-def render_rubric(rubric: Rubric) -> str:
-    """One line per criterion with its category label (the label carries the weight, RaR §3.3)."""
-    return "\n".join(f"- {c.category.value.capitalize()}: {c.text}" for c in rubric)
-
-
-def _get(message: Any, key: str) -> Any:
-    return message[key] if isinstance(message, Mapping) else getattr(message, key)
-
-
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    return "".join(getattr(part, "text", None) or (part.get("text", "") if isinstance(part, Mapping) else "")
-                   for part in content)
-
-
-# -- readers: ModelOutput -> value or None --------------------------------------------------
-
-_MET_SCHEMA = ResponseSchema(name="verdict", strict=True, json_schema={
-    "type": "object", "additionalProperties": False, "required": ["explanation", "criteria_met"],
-    "properties": {"explanation": {"type": "string"}, "criteria_met": {"type": "boolean"}}})
-_RATING_SCHEMA = ResponseSchema(name="rating", strict=True, json_schema={
-    "type": "object", "additionalProperties": False, "required": ["rating"],
-    "properties": {"rating": {"type": "integer", "minimum": 1, "maximum": 10}}})
-
-
-def _read_yesno(output: ModelOutput):
-    """P(yes) at the first yes/no token; else among the first token's alternatives; else the word."""
-    logprobs = output.choices[0].logprobs if output.choices else None
-    positions = verdict_positions(output) or (logprobs.content[:1] if logprobs else [])
-    if positions:
-        p = p_yes(positions[0])
-        if p is not None:
-            return _answer(p >= 0.5, p)
-    met = first_word_verdict(output.completion)
-    return None if met is None else _answer(met)
-
-
-def _read_json_met(output: ModelOutput):
-    parsed = parse_met(output.completion)
-    return None if parsed is None else _answer(parsed[0], explanation=parsed[1])
-
-
-def _read_batch(output: ModelOutput, keys: list[str]):
-    obj = parse_json(output.completion)
-    if obj is None:
-        return None
-    answers = {k: yes_no_word(str(obj.get(k, ""))) for k in keys}
-    answers = {k: v for k, v in answers.items() if v is not None}
-    if not answers:
-        return None
-    positions = verdict_positions(output)
-    probs = [p_yes(p) for p in positions] if len(positions) == len(answers) else [None] * len(answers)
-    return {k: _answer(v, p) for (k, v), p in zip(answers.items(), probs)}
-
-
-def _read_slots(output: ModelOutput, n: int):
-    """P(yes) at each answer slot of a batched prompt, from the prompt's log probabilities.
-
-    The slots are found from the end of the prompt backwards (``Answer n:`` …
-    ``Answer 1:``), so text in the conversation that looks like a slot is never read.
-    A slot counts only where a token starts right after its marker; the distribution
-    of that token's position is the judge's answer. ``None`` without prompt log
-    probabilities; criteria whose slot cannot be read are left out.
-    """
-    prompt = output.choices[0].prompt_logprobs if output.choices else None
-    if prompt is None or not prompt.content:
-        return None
-    starts, text = [], ""
-    for position in prompt.content:
-        starts.append(len(text))
-        text += position.token
-    index = {start: i for i, start in enumerate(starts)}
-    answers, end = {}, len(text)
-    for i in reversed(range(n)):
-        at = text.rfind(slot_marker(i), 0, end)
-        if at < 0:
-            break
-        end = at
-        j = index.get(at + len(slot_marker(i)))
-        p = p_yes(prompt.content[j]) if j is not None else None
-        if p is not None:
-            answers[str(i)] = _answer(p >= 0.5, p)
-    return answers
-
-
-def _read_rating(output: ModelOutput):
-    value = parse_rating(output.completion)
-    if value is None:
-        return None
-    return {"rating": value, "distribution": _rating_distribution(output)}
-
-
-def _answer(met: bool, p: float | None = None, explanation: str = "") -> dict[str, Any]:
-    """A readable answer, JSON-native so the verdict cache stores it as is."""
-    return {"met": met, "p": p, "explanation": explanation}
-
-
-def _rating_distribution(output: ModelOutput) -> dict[str, float] | None:
-    logprobs = output.choices[0].logprobs if output.choices else None
-    for position in (logprobs.content if logprobs else []):
-        if position.token.strip().isdigit():
-            mass: dict[str, float] = {}
-            for alt in position.top_logprobs or [position]:
-                tok = alt.token.strip()
-                if tok.isdigit() and 1 <= int(tok) <= 10:
-                    mass[str(int(tok))] = mass.get(str(int(tok)), 0.0) + math.exp(alt.logprob)
-            total = sum(mass.values())
-            return {k: v / total for k, v in mass.items()} if total else None
-    return None

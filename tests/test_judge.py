@@ -73,7 +73,7 @@ def test_batched_partial_answer_abstains_per_criterion():
     judge = Judge("scripted/keyword")
     # criterion with quotes the scripted rule cannot see in a batched line still gets an answer;
     # a batched answer missing keys abstains only those keys
-    from rareval.judge import _read_batch
+    from rareval.judge_readers import read_batch as _read_batch
     out = ModelOutput.from_content("m", '{"c1": "yes", "c3": "no"}')
     assert _read_batch(out, ["c1", "c2", "c3"]) == {"c1": {"met": True, "p": None, "explanation": ""},
                                                    "c3": {"met": False, "p": None, "explanation": ""}}
@@ -176,7 +176,7 @@ def test_batch_keys_leave_out_verdict_words():
 def test_yesno_read_from_alternatives_when_the_first_token_is_not_a_verdict():
     import math
 
-    from rareval.judge import _read_yesno
+    from rareval.judge_readers import read_yesno as _read_yesno
 
     out = ModelOutput.from_content("m", "The")
     out.choices[0].logprobs = Logprobs(content=[Logprob(token="The", logprob=-0.5, top_logprobs=[
@@ -217,7 +217,7 @@ def test_batched_reading_from_the_prompt_slots():
 
 
 def test_slot_reading_abstains_without_prompt_logprobs():
-    from rareval.judge import _read_slots
+    from rareval.judge_readers import read_slots as _read_slots
 
     verdicts, usage = run(Judge("scripted/policy", config=JudgeConfig(batch_reading="prompt", parse_retries=0))
                           .criteria(CONVO, ANSWER, RUBRIC, batched=True))

