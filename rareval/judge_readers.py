@@ -16,6 +16,7 @@ from rareval.judge_text import slot_marker
 from rareval.parsing import first_word_verdict, p_yes, parse_json, parse_met, parse_rating, verdict_positions, \
     yes_no_word
 
+
 def inverted_answer(value):
     """The answer to a criterion's positive form, turned into the answer to the criterion."""
     if value is None:

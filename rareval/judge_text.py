@@ -20,7 +20,6 @@ from rareval.rubric import Rubric
 
 Conversation = str | Sequence[Mapping[str, Any]]
 
-
 _NEGATED = re.compile(r"^(?:the response\s+)?(?:fails to|does not|doesn't|did not|didn't|do not|don't)\s+"
                       r"([A-Za-z]+)\b(.*)$", re.IGNORECASE | re.DOTALL)
 _IRREGULAR = {"be": "is", "have": "has", "do": "does", "go": "goes"}
@@ -62,14 +61,14 @@ def batch_key(index: int, criterion: str, style: str = "restate", words: int = 6
     return f"{index + 1}. " + " ".join(kept)
 
 
-SLOTS_AS_ASSISTANT = True
-SLOT_GAP = " \n"  # follows each answer slot; a separate token after ":" in the tokenizers seen
+# Follows each answer slot, so that a token starts right after the marker's ":" (": \n" splits into
+# ":" and " \n" in GPT-2- and Qwen-style tokenizers, where ":\n" is one token in Qwen's).
+SLOT_GAP = " \n"
 
 
 def slot_marker(index: int) -> str:
     """The text before criterion ``index``'s answer slot in a batched prompt."""
     return f"Answer {index + 1}:"
-
 
 
 def render_conversation(conversation: Conversation) -> str:
