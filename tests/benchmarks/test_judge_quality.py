@@ -39,3 +39,12 @@ def test_file_without_grader_verdicts_is_named(tmp_path):
     bad.write_text((REPO / "rareval/data/healthbench_sample.jsonl").read_text().splitlines()[0] + "\n")
     with pytest.raises(SystemExit, match=r"rows.jsonl: line 1 .*responses"):
         judge_quality.main(["--data", str(bad), "--limit", "1", "--modes", "per-criterion"])
+
+
+def test_batched_slots_read_with_a_real_tokenizer(tmp_path):
+    """One call per response; the answer slots are found in SmolLM2's own prompt tokens."""
+    [slots] = judge_quality.main(["--offset", "8", "--limit", "1", "--judge", "local/smollm-135m",
+                                 "--modes", "batched-slots", "--log-dir", str(tmp_path / "logs")])
+    assert slots["mode"] == "batched-slots" and slots["calls"] == 1 and slots["criteria"] > 0
+    assert slots["abstained"] < slots["criteria"]  # at least one slot read from prompt_logprobs
+    assert slots["billed_tokens"] == slots["computed_tokens"] > 0  # the prompt is evaluated afresh
