@@ -185,10 +185,10 @@ def run(
 
     With ``prefix_cache`` the KV cache of the prompt prefix shared with the
     previous call is reused, except when ``params.prompt_logprobs`` asks for the
-    prompt's log probabilities (:func:`score_prompt` evaluates it afresh). llama.cpp picks its matrix kernels by batch size,
-    so the logits then differ slightly from a fresh evaluation (up to ~0.6 in a
-    logit was seen); pass ``prefix_cache=False`` for results that do not depend
-    on the previous call.
+    prompt's log probabilities (:func:`score_prompt` evaluates it afresh).
+    llama.cpp picks its matrix kernels by batch size, so the logits then differ
+    slightly from a fresh evaluation (up to ~0.6 in a logit was seen); pass
+    ``prefix_cache=False`` for results that do not depend on the previous call.
     """
     start = time.perf_counter()
     llama_cpp = llama_cpp_module()
@@ -275,10 +275,7 @@ def score_prompt(model: LoadedModel, tokens: list[int], k: int) -> list[TokenLog
         logprobs = logits - (peak + np.log(np.exp(logits - peak).sum(axis=1, keepdims=True)))
         best = np.argpartition(-logprobs, k, axis=1)[:, :k] if k else np.zeros((len(chunk), 0), dtype=int)
         for row, top, token in zip(logprobs, best, tokens[start + 1 : start + 1 + len(chunk)]):
-            piece = token_piece(llama, token, special=True)
-            alternatives = [(_piece(llama, int(t)), float(row[t])) for t in top[np.argsort(-row[top])]]
-            scored.append(TokenLogprob(piece.decode("utf-8", errors="replace"), piece, float(row[token]),
-                                       [(b.decode("utf-8", errors="replace"), b, lp) for b, lp in alternatives]))
+            scored.append(_scored(llama, row, token, token_piece(llama, token, special=True), top))
     llama._requires_eval = True
     return scored
 
@@ -309,12 +306,16 @@ def _token_logprob(llama: Any, logits: np.ndarray, token: int, piece: bytes, k: 
     logits = logits.astype(np.float64)
     peak = logits.max()
     logprobs = logits - (peak + np.log(np.exp(logits - peak).sum()))
-    top: list[tuple[str, bytes, float]] = []
-    if k > 0:
-        best = np.argpartition(-logprobs, min(k, len(logprobs) - 1))[:k]
-        for index in best[np.argsort(-logprobs[best])]:
-            raw = token_piece(llama, int(index), special=True)
-            top.append((raw.decode("utf-8", errors="replace"), raw, float(logprobs[index])))
+    best = np.argpartition(-logprobs, min(k, len(logprobs) - 1))[:k] if k > 0 else np.zeros(0, dtype=int)
+    return _scored(llama, logprobs, token, piece, best)
+
+
+def _scored(llama: Any, logprobs: np.ndarray, token: int, piece: bytes, best: np.ndarray) -> TokenLogprob:
+    """``token``'s log probability with the alternatives ``best`` (token ids), most likely first."""
+    top = []
+    for index in best[np.argsort(-logprobs[best])]:
+        raw = _piece(llama, int(index))
+        top.append((raw.decode("utf-8", errors="replace"), raw, float(logprobs[index])))
     return TokenLogprob(piece.decode("utf-8", errors="replace"), piece, float(logprobs[token]), top)
 
 
