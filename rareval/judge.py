@@ -180,9 +180,9 @@ class Judge:
         """Is ``criterion`` met by ``response``? One call."""
         yesno = self.config.verdict_mode == "yesno"
         prompt = load_prompt("criterion_yesno" if yesno else "criterion_json")
-        asked, inverted = self._asked(criterion)
+        asked = self._asked(criterion)
         text = prompt.render(conversation=render_conversation(conversation), response=render_response(response),
-                             criterion=asked, points=f"{criterion.weight:g}")
+                             criterion=asked[0], points=f"{criterion.weight:g}")
         if yesno:
             gen = self._gen(max_tokens=1 if self.config.top_logprobs else 3, logprobs=self.config.top_logprobs > 0,
                             top_logprobs=self.config.top_logprobs or None)
@@ -191,8 +191,7 @@ class Judge:
             gen = self._gen(max_tokens=self.config.max_tokens, response_schema=MET_SCHEMA)
             read = read_json_met
         value, error, cached, usage = await self._ask(prompt, text, gen, read)
-        return self._verdict(criterion, prompt, inverted_answer(value) if inverted else value, error, cached,
-                             asked if inverted else None), usage
+        return self._verdict(criterion, prompt, asked, value, error, cached), usage
 
     async def criteria(self, conversation: Conversation, response: Any, rubric: Rubric,
                        batched: bool = False) -> tuple[list[Verdict], Usage]:
@@ -241,10 +240,8 @@ class Judge:
                         logprobs=self.config.top_logprobs > 0, top_logprobs=self.config.top_logprobs or None)
         value, error, cached, usage = await self._ask(prompt, text, gen, lambda out: read_batch(out, keys))
         answers = value or {}
-        verdicts = [self._verdict(c, prompt, inverted_answer(answers.get(k)) if inv else answers.get(k),
-                                  None if k in answers else (error or f"no answer for {k}"), cached,
-                                  a if inv else None)
-                    for k, c, (a, inv) in zip(keys, rubric, asked)]
+        verdicts = [self._verdict(c, prompt, a, answers.get(k), error or f"no answer for {k}", cached)
+                    for k, c, a in zip(keys, rubric, asked)]
         return verdicts, usage
 
     async def _batched_slots(self, conversation, response, rubric: Rubric) -> tuple[list[Verdict], Usage]:
@@ -263,9 +260,9 @@ class Judge:
             error = ("the provider returned no prompt log probabilities; batch_reading='prompt' needs one that "
                      f"does (local/, vLLM) — {error}")
         answers = value or {}
-        verdicts = [self._verdict(c, prompt, inverted_answer(answers.get(str(i))) if inv else answers.get(str(i)),
-                                  error or f"no answer slot read for criterion {i + 1}", cached, a if inv else None)
-                    for i, (c, (a, inv)) in enumerate(zip(rubric, asked))]
+        verdicts = [self._verdict(c, prompt, a, answers.get(str(i)),
+                                  error or f"no answer slot read for criterion {i + 1}", cached)
+                    for i, (c, a) in enumerate(zip(rubric, asked))]
         return verdicts, usage
 
     def _asked(self, criterion: Criterion) -> tuple[str, bool]:
@@ -273,8 +270,13 @@ class Judge:
         positive = positive_form(criterion.text) if self.config.positive_form else None
         return (positive, True) if positive else (criterion.text, False)
 
-    def _verdict(self, criterion: Criterion, prompt: Prompt, value, error, cached, asked: str | None = None
+    def _verdict(self, criterion: Criterion, prompt: Prompt, asked: tuple[str, bool], value, error, cached
                  ) -> Verdict:
+        """The verdict from the answer ``value`` to ``asked`` (see :meth:`_asked`), inverted where
+        the criterion was asked in its positive form; an abstention (with ``error``) without one."""
+        text, inverted = asked
+        if inverted:
+            value = inverted_answer(value)
         if value is None:
             return Verdict(criterion_id=criterion.id, met=None, error=error, prompt_version=prompt.version)
         met, p, explanation = value["met"], value["p"], value["explanation"]
@@ -283,8 +285,8 @@ class Judge:
             met = p >= threshold
             explanation = explanation or f"P(met) = {p:.3f}, threshold {threshold:g}"
         raw, p = p, None if p is None else calibrated(p, threshold)
-        if asked:
-            explanation = f"asked as {asked!r}, answer inverted; {explanation}"
+        if inverted:
+            explanation = f"asked as {text!r}, answer inverted; {explanation}"
         return Verdict(criterion_id=criterion.id, met=met, p_met=p, p_raw=raw, explanation=explanation,
                        prompt_version=prompt.version, cached=cached)
 

@@ -108,7 +108,7 @@ def _prompt_logprobs(prompt: str) -> Logprobs:
     tokens = re.findall(r"\s+|\w+|[^\w\s]", prompt)
     content, text = [], tokens[0]
     for token in tokens[1:]:
-        slot = re.search(r"Answer (\d+):$", text)
+        slot = re.search(r"Answer (\d+):$", text[-32:])  # the tail only: a slot ends the text
         if slot and slot.group(1) in criteria:
             alts = _yes_no_logprob(keyword_met(criteria[slot.group(1)], response)).top_logprobs
             content.append(Logprob(token=token, logprob=-5.0, top_logprobs=alts))
