@@ -295,3 +295,37 @@ def test_inspect_run_falls_back_to_the_verifier(tmp_path, synthetic_csv):
     assert metrics["accuracy"].value == 1.0 and metrics["answered"].value == 0.0
     assert metrics["n_runs"].value == 1  # one run: the interval is undefined, not zero
     assert len(asked) == 2 and all(re.search(r"Option [A-D] or right-\d", text) for text in asked)
+
+
+REJECTED_ONLY = "(A) is wrong because parity is violated … (D) is wrong as well."
+
+
+def test_inspect_run_asks_the_verifier_when_options_are_only_rejected(tmp_path, synthetic_csv):
+    # a response that only lists rejected options has no answer letter: the scorer must not
+    # read the last rejected one, but hand the response to the verifier (RaR's fallback)
+    asked: list[str] = []
+
+    def verifier(messages, tools, tool_choice, config) -> ModelOutput:
+        asked.append(messages[-1].text)
+        return _output("No")
+
+    def policy(messages, tools, tool_choice, config) -> ModelOutput:
+        i = int(re.search(r"Synthetic item (\d+)", messages[-1].text).group(1))
+        return _output(REJECTED_ONLY if i % 2 == 0 else "(A) is wrong, so I choose **B**.")
+
+    log = inspect_eval(f"{TASK_FILE}@gpqa_diamond",
+                       task_args={"prompt": "rar", "runs": 1, "path": str(synthetic_csv), "verifier_role": "grader"},
+                       model=get_model("mockllm/model", custom_outputs=policy),
+                       model_roles={"grader": get_model("mockllm/model", custom_outputs=verifier)},
+                       limit=4, log_dir=str(tmp_path / "logs"), display="none")[0]
+    assert log.status == "success"
+    log = read_eval_log(log.location)
+    for sample in log.samples:
+        score = list(sample.scores.values())[0]
+        if int(sample.metadata["record_id"][-4:]) % 2 == 0:
+            assert score.answer is None and score.value == "I", sample.id
+            assert score.metadata == {"method": "verifier", "verifier": "no"}, sample.id
+        else:
+            assert score.answer == "B" and score.metadata == {"method": "extract"}, sample.id
+    assert len(asked) == 2 and all(REJECTED_ONLY in text for text in asked)
+    assert log.results.scores[0].metrics["answered"].value == 0.5
