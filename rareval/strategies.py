@@ -9,7 +9,13 @@ Each strategy is registered by name with the question it needs from the judge:
 
 Abstentions are never verdicts: they are excluded and the remaining weights
 renormalised, sign-aware (:func:`signed_ratio`); when nothing could be judged the
-score is ``None``, never 0.
+score is ``None``, never 0. Category weight maps are read as magnitudes (``|w|``), so
+a map carrying the data's own sign (``"pitfall": -0.9``) means the same as ``0.9``.
+
+Ranges (``W⁺`` total positive weight, ``W⁻`` total |pitfall| weight of the rubric):
+healthbench and explicit "subtract" ``[−W⁻/W⁺, 1]``; explicit "avoided", predefined
+and verifiable ``[0, 1]``; veto as explicit (with 0 always inside it); saturating
+``[−|W_p| / min_c W_c, 1]`` (see :func:`saturating`); rating strategies ``[0, 1]``.
 
 >>> from rareval.rubric import Rubric
 >>> r = Rubric.from_healthbench([{"criterion": c, "points": p, "tags": []}
@@ -123,9 +129,13 @@ def signed_ratio(weights: Sequence[float], verdicts: Verdicts) -> float | None:
 
 
 def category_weight(criterion: Criterion, weights: Mapping[str, float]) -> float:
-    """The category map's weight, negative for pitfalls."""
-    w = weights[criterion.category.value]
-    return -abs(w) if criterion.is_pitfall else w
+    """The category map's weight as a magnitude, negated for pitfalls.
+
+    Only ``|w|`` is read: maps written with the data's sign (``"pitfall": -0.9``) and
+    maps written with the paper's (``0.9``) give the same scores.
+    """
+    w = abs(weights[criterion.category.value])
+    return -w if criterion.is_pitfall else w
 
 
 # -- verdict strategies ---------------------------------------------------------------------
@@ -135,7 +145,8 @@ def healthbench(rubric: Rubric, verdicts: Verdicts) -> float | None:
     """HealthBench per-example score: ``Σ points(met) / Σ positive points``.
 
     simple-evals' ``calculate_score`` (healthbench_eval.py, commit ee3b031); met
-    pitfalls subtract their points, so the score may be negative; it is at most 1.
+    pitfalls subtract their points, so the score may be negative: range
+    ``[−W⁻/W⁺, 1]`` (``W⁺`` total positive points, ``W⁻`` total |negative| points).
     Undefined (``None``) when the rubric has no positive points — simple-evals
     asserts there, other ports return 0; we neither crash nor invent a value.
     Abstentions: :func:`signed_ratio`.
@@ -157,25 +168,32 @@ def explicit(rubric: Rubric, verdicts: Verdicts, weights: Mapping[str, float] = 
     * ``"subtract"`` (b, HealthBench-style): 0.9 is subtracted when the behaviour is
       present and the sum is divided by the positive weights only.
 
-    Abstained criteria leave numerator and denominator (sign-aware for (b)).
+    Category weights are read as magnitudes (:func:`category_weight`), so a map with
+    ``"pitfall": -0.9`` is the same as 0.9 (read signed, it made (a) exceed 1).
+    Range: (a) ``[0, 1]``; (b) ``[−W⁻/W⁺, 1]`` as :func:`healthbench`.
+
+    Abstained criteria leave numerator and denominator (sign-aware for (b)). As in
+    :func:`signed_ratio`, the score is ``None`` when no positive criterion was judged:
+    avoided pitfalls alone do not make a 1.0.
     """
     if pitfall_polarity == "subtract":
         return signed_ratio([category_weight(c, weights) for c in rubric], verdicts)
     if pitfall_polarity != "avoided":
         raise ValueError(f"pitfall_polarity must be 'avoided' or 'subtract', got {pitfall_polarity!r}")
-    num = den = 0.0
+    num = den = positive_den = 0.0
     for c, v in zip(rubric, verdicts):
         if v is None:
             continue
-        w = weights[c.category.value]
+        w = abs(weights[c.category.value])
         den += w
         num += w * (not v if c.is_pitfall else v)
-    return num / den if den > 0 else None
+        positive_den += 0.0 if c.is_pitfall else w
+    return num / den if positive_den > 0 else None
 
 
 @register("predefined", "verdicts", fixed_rubric=PREDEFINED_RUBRIC)
 def predefined(rubric: Rubric, verdicts: Verdicts, **options) -> float | None:
-    """RaR-Predefined: :func:`explicit` over the four generic criteria, uniform weights."""
+    """RaR-Predefined: :func:`explicit` over the four generic criteria, uniform weights; range [0, 1]."""
     return explicit(rubric, verdicts, **options)
 
 
@@ -207,13 +225,25 @@ def veto(rubric: Rubric, verdicts: Verdicts, weights: Mapping[str, float] = RAR_
          veto_categories: Sequence[str] = ("essential",), **options) -> float | None:
     """Veto gate, inspired by Rubicon's veto mechanisms (arXiv 2508.12790, SPEC §3).
 
-    ``r = 0`` if any criterion of a veto category (default: essential) is judged not
-    met, else :func:`explicit`. This functional form is rareval's own; Rubicon gives
-    the idea, not this formula. An abstained essential criterion does not veto.
+    A criterion of a veto category (default: essential) vetoes when judged the bad
+    way: a positive one when *not met* (``False``), a pitfall when the behaviour is
+    *present* (``True``). Abstentions never veto. Vetoed: ``r = min(0, explicit)``;
+    otherwise ``r = explicit``; ``None`` whenever explicit is (no positive criterion
+    judged). The ``min`` only matters for ``pitfall_polarity="subtract"``, whose
+    scores can be negative: a veto must never lift a score, or meeting an essential
+    criterion could lower it. Range: as :func:`explicit`, which always contains 0.
+    This functional form is rareval's own; Rubicon gives the idea, not this formula.
     """
-    if any(v is False and c.category.value in veto_categories for c, v in zip(rubric, verdicts)):
-        return 0.0
-    return explicit(rubric, verdicts, weights=weights, **options)
+    if isinstance(veto_categories, str):
+        veto_categories = (veto_categories,)
+    unknown = set(veto_categories) - {c.value for c in Category}
+    if unknown:
+        raise ValueError(f"unknown veto categories {sorted(unknown)}; known: {[c.value for c in Category]}")
+    r = explicit(rubric, verdicts, weights=weights, **options)
+    # judged the bad way: False for a positive criterion, True (present) for a pitfall
+    vetoed = any(v is not None and c.category.value in veto_categories and v == c.is_pitfall
+                 for c, v in zip(rubric, verdicts))
+    return min(r, 0.0) if vetoed and r is not None else r
 
 
 @register("saturating", "verdicts")
@@ -224,9 +254,17 @@ def saturating(rubric: Rubric, verdicts: Verdicts, weights: Mapping[str, float] 
     Per positive category ``c`` with judged met fraction ``f_c``:
     ``s_c = (1 − e^{−α f_c}) / (1 − e^{−α})`` (concave; the first criteria met in a
     category are worth more than the last). ``r = (Σ_c W_c s_c − W_p · f_p) / Σ_c W_c``
-    with ``W`` the category weights and ``f_p`` the judged fraction of pitfalls
-    present. rareval's own functional form, not Rubicon's formula. ``alpha → 0``
-    recovers a linear per-category mean.
+    with ``W`` the category weights (magnitudes), ``c`` over the positive categories
+    with a judged criterion, and ``f_p`` the fraction of *judged* pitfalls present.
+    As in :func:`signed_ratio`, an abstained pitfall is not counted as avoided: if
+    the rubric has pitfalls but none was judged, or no positive criterion was judged,
+    the score is ``None``. rareval's own functional form, not Rubicon's formula.
+    ``alpha → 0`` recovers a linear per-category mean.
+
+    Range: ``s_c ∈ [0, 1]``, so ``r ≤ 1``, and ``r ≥ −W_p / Σ_c W_c``, hence
+    ``r ≥ −W_p / min W_c`` with the min over the rubric's positive categories: ``−3``
+    at worst with the default weights (−0.9/0.3, only optional judged), ``0`` without
+    pitfalls.
     """
     if alpha <= 0:
         raise ValueError("alpha must be positive")
@@ -235,20 +273,22 @@ def saturating(rubric: Rubric, verdicts: Verdicts, weights: Mapping[str, float] 
         if v is not None:
             by_cat.setdefault(c.category.value, []).append(bool(v))
     positive = {k: vs for k, vs in by_cat.items() if k != "pitfall"}
-    if not positive:
-        return None
-    total = sum(weights[k] for k in positive)
-    gain = sum(weights[k] * (1 - math.exp(-alpha * sum(vs) / len(vs))) / (1 - math.exp(-alpha))
-               for k, vs in positive.items())
     pits = by_cat.get("pitfall", [])
-    penalty = weights["pitfall"] * sum(pits) / len(pits) if pits else 0.0
+    if any(c.is_pitfall for c in rubric) and not pits:
+        return None
+    total = sum(abs(weights[k]) for k in positive)
+    if total <= 0:
+        return None
+    gain = sum(abs(weights[k]) * (1 - math.exp(-alpha * sum(vs) / len(vs))) / (1 - math.exp(-alpha))
+               for k, vs in positive.items())
+    penalty = abs(weights["pitfall"]) * sum(pits) / len(pits) if pits else 0.0
     return (gain - penalty) / total
 
 
 # -- rating strategies ------------------------------------------------------------------------
 
 def likert(rating: float | None, normalise: Literal["minus_one", "over_ten"] = "minus_one") -> float | None:
-    """A 1–10 rating to [0, 1]: ``(r − 1) / 9`` (default) or ``r / 10``.
+    """A 1–10 rating to [0, 1]: ``(r − 1) / 9`` (default, range [0, 1]) or ``r / 10`` ([0.1, 1]).
 
     The paper does not give the mapping (SPEC §1.4); one third-party port uses r/10.
     """
