@@ -11,6 +11,8 @@ each ``--modes``:
 * ``batched-slots`` — the whole rubric in one call, each criterion followed by an
   answer slot; P(yes) read at every slot from the prompt's log probabilities
   (``prompt_logprobs``: local/ and vLLM judges), so no verdict sees another;
+* ``per-criterion-as-written`` — per-criterion with every criterion asked as written
+  (no positive form of negated criteria), to measure what the rewriting does;
 * ``inspect_evals`` — inspect_evals' own ``healthbench_scorer`` (the official
   grader template, one sequential call per criterion), on the same judge.
 
@@ -49,7 +51,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared/data/healthbench/github_m42_sample_judge_responses_dev50.jsonl"
-MODES = ("per-criterion", "batched", "batched-slots", "inspect_evals")
+MODES = ("per-criterion", "batched", "batched-slots", "inspect_evals", "per-criterion-as-written")
+DEFAULT_MODES = ("per-criterion", "batched", "batched-slots", "inspect_evals")
 CALIBRATED_KINDS = {"level:cluster": None}  # besides "pitfall" and "positive"
 INSPECT_EVALS_FAILED = ("No explanation provided", "Failed to parse judge response")
 
@@ -109,7 +112,8 @@ def scorer_for(mode: str, judge: str):
             raise SystemExit("mode inspect_evals needs the benchmark extra: pip install -e .[bench]") from None
         return official(judge_model=judge, include_subset_scores=False, bootstrap_samples=100)
     return healthbench_scorer(batched=mode.startswith("batched"),
-                              batch_reading="prompt" if mode == "batched-slots" else "answers")
+                              batch_reading="prompt" if mode == "batched-slots" else "answers",
+                              positive_form=mode != "per-criterion-as-written")
 
 
 def run_mode(judge: str, mode: str, rows, log_dir: Path, display: str) -> dict:
@@ -260,7 +264,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--offset", type=int, default=0, help="skip this many rows first (e.g. to calibrate "
                         "on rows that are not reported)")
     parser.add_argument("--judge", action="append", help="Inspect model string, repeatable (default local/qwen-1.5b)")
-    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(DEFAULT_MODES))
     parser.add_argument("--no-rerun", action="store_true", help="skip the repeated per-criterion run (cache)")
     parser.add_argument("--calibrate", action="store_true", help="print the P(met) threshold that fits best")
     parser.add_argument("--profile", type=Path, help="cProfile the per-criterion mode into this file")

@@ -266,9 +266,13 @@ class Judge:
         return verdicts, usage
 
     def _asked(self, criterion: Criterion) -> tuple[str, bool]:
-        """The criterion text put to the judge, and whether its answer must be inverted."""
+        """The criterion text put to the judge, and whether its answer must be inverted to mean "met".
+
+        Inverted: a negated criterion asked in its positive form, and an avoidance-phrased pitfall
+        ("Avoids confusing X"; its "met" means the mistake is present) — both at once cancel out.
+        """
         positive = positive_form(criterion.text) if self.config.positive_form else None
-        return (positive, True) if positive else (criterion.text, False)
+        return (positive, not criterion.avoidance) if positive else (criterion.text, criterion.avoidance)
 
     def _verdict(self, criterion: Criterion, prompt: Prompt, asked: tuple[str, bool], value, error, cached
                  ) -> Verdict:
@@ -300,7 +304,8 @@ class Judge:
         key = None
         if self._cache is not None:
             key = VerdictCache.key(model=self.name, prompt=prompt.version, text=text,
-                                   mode=gen.response_schema is not None, logprobs=bool(gen.logprobs))
+                                   mode=gen.response_schema is not None, logprobs=bool(gen.logprobs),
+                                   temperature=gen.temperature)
             hit = self._cache.get(key)
             if hit is not None:
                 return hit, None, True, Usage(cached=1)

@@ -21,29 +21,85 @@ from rareval.rubric import Rubric
 Conversation = str | Sequence[Mapping[str, Any]]
 
 _NEGATED = re.compile(r"^(?:the response\s+)?(?:fails to|does not|doesn't|did not|didn't|do not|don't)\s+"
-                      r"([A-Za-z]+)\b(.*)$", re.IGNORECASE | re.DOTALL)
+                      r"(?:([a-z]+ly)\s+)?([A-Za-z]+)\b(.*)$", re.IGNORECASE | re.DOTALL)
 _IRREGULAR = {"be": "is", "have": "has", "do": "does", "go": "goes"}
+# -ly words that are verbs, not adverbs ("does not apply", "does not reply")
+_LY_VERBS = frozenset({"apply", "reply", "supply", "rely", "comply", "imply", "multiply", "ally", "tally", "bully"})
+# words in the verb slot that are not a verb ("does not only list", "does not better explain")
+_NOT_A_VERB = frozenset({"only", "better", "even", "just", "always", "ever", "also", "yet", "necessarily", "all",
+                         "any", "both", "either", "neither", "merely", "simply", "solely", "timely", "further",
+                         "instead", "really", "quite", "too", "and", "or", "to", "the", "a", "an", "in", "on",
+                         "at", "with", "for", "of", "as", "so", "that", "this"})
+# words that put a second clause beside the negated one, which the negation may not cover:
+# "does not address the query and instead focuses on X" is ¬A ∧ B, not ¬(A ∧ B)
+_SECOND_CLAUSE = re.compile(
+    r"\b(?:instead|rather|but|while|whereas|although|though|unless|except|nor|only|not|never|no longer|"
+    r"neither|either|otherwise|thereby|yet)\b|n't\b|;", re.IGNORECASE)
+# a verb after "and"/"or" starts a coordinated clause: "fails to ask X and recommends Y"
+_VERBS = ("acknowledge add address advise advocate alert analyze answer ask assess assume attempt avoid belittle "
+          "blame bury calculate caution check cite claim clarify classify compose conclude confirm congratulate "
+          "consider contain cover create delay deliver describe detail differentiate direct disclaim discourage "
+          "discuss dismiss distinguish document downplay elaborate emphasize encourage enforce enquire ensure "
+          "enumerate escalate exaggerate explain express extrapolate fail flag focus follow format gather generate "
+          "give go guide hedge highlight identify ignore imply include incorporate indicate inform inquire instruct "
+          "involve keep lack limit list maintain make mention minimize mislead miss neglect note offer omit "
+          "organize outline overemphasize overlook overstate place point praise prefer present promote prompt "
+          "propose provide qualify query question reassure recognize recommend refer refrain reiterate remind "
+          "repeat report request respond review say seek sensitize share show specify start state stress suggest "
+          "summarize take talk tell trivialize underestimate underline understate urge use warn write").split()
+_SENTENCE_BREAK = re.compile(r"(?<!\be\.g)(?<!\bi\.e)(?<!\bvs)(?<!\betc)(?<!\bDr)[.!?]\s+\S")
+_JUSTIFICATION = re.compile(r"\s*\((?:justification|rationale|reason|note)\b.*\)\s*$", re.IGNORECASE | re.DOTALL)
+
+
+def third_person(verb: str) -> str:
+    """'mention' → 'mentions': ``-es`` after s, x, z, ch, sh, o; consonant + y → ``-ies``."""
+    verb = verb.lower()
+    if verb in _IRREGULAR:
+        return _IRREGULAR[verb]
+    if verb.endswith(("s", "x", "z", "ch", "sh", "o")):
+        return verb + "es"
+    if verb.endswith("y") and verb[-2:-1] not in "aeiou":
+        return verb[:-1] + "ies"
+    return verb + "s"
+
+
+_COORDINATED_VERB = re.compile(
+    r"\b(?:and|or)\s+(?:also\s+|then\s+|still\s+|even\s+)?(?:"
+    + "|".join(sorted({*_VERBS, *map(third_person, _VERBS)}, key=len, reverse=True)) + r")\b", re.IGNORECASE)
 
 
 def positive_form(text: str) -> str | None:
-    """'Fails to mention X.' → 'Mentions X.'; None when ``text`` is not a negated behaviour.
+    """'Fails to mention X.' → 'Mentions X.'; None unless ``text`` is provably one negated clause.
 
-    The verb is put in the third person (``-es`` after s, x, z, ch, sh, o;
-    consonant + y → ``-ies``); the rest of the sentence is kept as written.
+    Rewritten: ``[The response] fails to | does not | doesn't … [ADVERB-ly] VERB REST``
+    → ``[Adverb-ly] VERBs REST``, the verb put in the third person (:func:`third_person`)
+    and the rest kept as written, so the answer to the positive form, inverted, is the
+    answer to the criterion. Asked as written instead (None) whenever the negation might
+    not cover the whole criterion or the rewrite might garble it:
+
+    * the word after the negation is not a verb ("does not *only* list X but also Y");
+    * REST holds a second clause: a contrast or exception ("and *instead* focuses on X",
+      "but", "while", "unless", ";"), another negation, or a verb coordinated by
+      "and"/"or" ("fails to ask X *and recommends* Y") — the negation may cover only the
+      first clause, and inverting the whole would compute ¬(A ∧ B) for ¬A ∧ B;
+    * a second sentence follows (a trailing "(Justification: …)" note is allowed: it
+      explains the criterion and is not a condition).
     """
-    m = _NEGATED.match(text.strip())
+    text = text.strip()
+    m = _NEGATED.match(text)
     if not m:
         return None
-    verb, rest = m.group(1).lower(), m.group(2)
-    if verb in _IRREGULAR:
-        verb = _IRREGULAR[verb]
-    elif verb.endswith(("s", "x", "z", "ch", "sh", "o")):
-        verb += "es"
-    elif verb.endswith("y") and verb[-2:-1] not in "aeiou":
-        verb = verb[:-1] + "ies"
-    else:
-        verb += "s"
-    return verb.capitalize() + rest
+    adverb, verb, rest = m.group(1), m.group(2), m.group(3)
+    if adverb and adverb.lower() in _LY_VERBS:  # "does not apply ice": the -ly word is the verb
+        adverb, verb, rest = None, adverb, " " + text[m.start(2):]
+    if (adverb and adverb.lower() in _NOT_A_VERB) or verb.lower() in _NOT_A_VERB or (
+            verb.lower().endswith("ly") and verb.lower() not in _LY_VERBS):
+        return None
+    clause = _JUSTIFICATION.sub("", rest)
+    if _SECOND_CLAUSE.search(clause) or _COORDINATED_VERB.search(clause) or _SENTENCE_BREAK.search(clause):
+        return None
+    words = [adverb.lower(), third_person(verb)] if adverb else [third_person(verb)]
+    return " ".join(words).capitalize() + rest
 
 
 _KEY_WORDS = re.compile(r"[A-Za-z0-9][A-Za-z0-9'()/%-]*")
@@ -88,8 +144,16 @@ def render_response(response: Any) -> str:
 
 
 def render_rubric(rubric: Rubric) -> str:
-    """One line per criterion with its category label (the label carries the weight, RaR §3.3)."""
-    return "\n".join(f"- {c.category.value.capitalize()}: {c.text}" for c in rubric)
+    """One line per criterion with its category label (the label carries the weight, RaR §3.3).
+
+    The rating prompts call pitfalls "mistakes the response should not make"; an
+    avoidance-phrased pitfall ("Avoids confusing X") is labelled as what to do instead.
+    """
+    return "\n".join(f"- {_AVOIDANCE_LABEL if c.avoidance else c.category.value.capitalize()}: {c.text}"
+                      for c in rubric)
+
+
+_AVOIDANCE_LABEL = "Pitfall (avoided when this holds)"
 
 
 def _get(message: Any, key: str) -> Any:

@@ -15,6 +15,16 @@ Sources handled here:
   category prefix such as ``"Essential Criteria:"``. Known misspellings in the
   released data (``Esssential``, ``Importance``, ``Option`` …) are mapped; anything
   else is rejected with an error naming the row and field.
+
+**Pitfall polarity.** A pitfall's verdict always means "the mistake is present"
+(``met=True`` is bad), whatever its wording. RaR's data words pitfalls both ways
+(SPEC §1.3): as the mistake ("Recommends X", "Does not mention X" — the generation
+prompt's convention) or as the behaviour that avoids it ("Avoids confusing X with
+Y", "Should not claim X"). The second kind sets ``Criterion.avoidance``, decided
+from the wording by :func:`avoidance_phrased` when a RaR row is read (or given
+explicitly in rareval JSON); the judge then inverts its answer, so a "yes, it
+avoids the confusion" is read as the mistake being absent. HealthBench pitfalls
+(negative points) always describe the mistake.
 """
 
 from __future__ import annotations
@@ -59,6 +69,8 @@ class Criterion(BaseModel):
     category: Category = Field(description="Essential / important / optional / pitfall.")
     tags: tuple[str, ...] = Field(default=(), description="Source tags such as 'axis:accuracy'.")
     title: str | None = Field(default=None, description="Short name (RaR rows carry one).")
+    avoidance: bool = Field(default=False, description="Pitfalls only: the text names the behaviour that avoids "
+                            "the mistake ('Avoids confusing X'), so a judge's 'yes' means the mistake is absent.")
     id: str = Field(default="", description="Stable id; derived from text, weight and category when empty.")
 
     @model_validator(mode="after")
@@ -70,6 +82,8 @@ class Criterion(BaseModel):
             raise ValueError(
                 f"criterion {self.text[:40]!r}: pitfalls need a negative weight and others a positive one "
                 f"(category={self.category.value}, weight={self.weight:g})")
+        if self.avoidance and self.category is not Category.PITFALL:
+            raise ValueError(f"criterion {self.text[:40]!r}: only a pitfall can be avoidance-phrased")
         return self
 
     @property
@@ -89,6 +103,31 @@ _RAR_PREFIXES: dict[str, Category] = {
     "pitfall": Category.PITFALL, "pitfalls": Category.PITFALL,
 }
 _RAR_PREFIX_RE = re.compile(r"^\s*([A-Za-z]+)\s+criteri(?:a|on)\s*:\s*", re.IGNORECASE)
+
+
+# A pitfall worded as what the response should do: "Avoids …", "Refrains from …", "Should not …",
+# or a negated error ("Does not incorrectly state …", "Does not confuse X with Y"). "Does not mention X"
+# stays the mistake (an omission), the generation prompt's own convention (SPEC §1.2).
+_ERROR_WORDS = ("incorrectly|falsely|mistakenly|erroneously|wrongly|inaccurately|inappropriately|unnecessarily|"
+                "confuses?|conflates?|misidentif(?:y|ies)|misinterprets?|misstates?|misrepresents?|misdiagnoses?|"
+                "mislabels?|overstates?|exaggerates?|overestimates?|underestimates?|hallucinates?|fabricates?")
+_AVOIDANCE = re.compile(
+    r"^(?:the response\s+)?(?:"
+    r"(?:correctly\s+|carefully\s+)?avoids?\b|refrains?\s+from\b|steers?\s+clear\b"  # "Avoids …"
+    r"|(?:should|must)(?:\s+not|n't)\b"                                               # "Should not …"
+    r"|(?:does|do|did)(?:\s+not|n't)\s+(?:\w+ly\s+)?(?:" + _ERROR_WORDS + r")\b)",    # "Does not confuse …"
+    re.IGNORECASE)
+
+
+def avoidance_phrased(text: str) -> bool:
+    """Whether a pitfall's text names the behaviour that avoids the mistake (see the module docstring).
+
+    >>> avoidance_phrased("Avoids confusing Type I with Type II errors.")
+    True
+    >>> avoidance_phrased("Does not mention the risk of bleeding.")
+    False
+    """
+    return bool(_AVOIDANCE.match(text.strip()))
 
 
 def healthbench_category(points: float) -> Category:
@@ -147,7 +186,8 @@ class Rubric(BaseModel):
         The category comes from the description's prefix ("Essential Criteria: …"),
         which is stripped from the criterion text. Pitfall weights are negative in
         the data (−1/−2); a positive pitfall weight is negated, since the prefix is
-        the label the paper's training used.
+        the label the paper's training used. A pitfall worded as the avoidance of the
+        mistake is marked ``avoidance`` (:func:`avoidance_phrased`).
         """
         criteria = []
         for j, item in enumerate(_as_list(items, file, row, "rubric")):
@@ -162,8 +202,10 @@ class Rubric(BaseModel):
                     f"got {desc[:50]!r}", file=file, row=row, field=f"{field}.description")
             w = float(weight)
             w = -abs(w) if category is Category.PITFALL else abs(w)
-            criteria.append(_criterion(file, row, field, text=desc[m.end():].strip(), weight=w,
-                                       category=category, title=item.get("title")))
+            text = desc[m.end():].strip()
+            criteria.append(_criterion(file, row, field, text=text, weight=w, category=category,
+                                       title=item.get("title"),
+                                       avoidance=category is Category.PITFALL and avoidance_phrased(text)))
         return _rubric(criteria, file, row, "rubric")
 
     @classmethod

@@ -69,15 +69,39 @@ def test_unreadable_first_answer_is_retried():
     assert verdict.met is True and usage.calls == 2
 
 
-def test_batched_partial_answer_abstains_per_criterion():
-    judge = Judge("scripted/keyword")
-    # criterion with quotes the scripted rule cannot see in a batched line still gets an answer;
-    # a batched answer missing keys abstains only those keys
-    from rareval.judge_readers import read_batch as _read_batch
-    out = ModelOutput.from_content("m", '{"c1": "yes", "c3": "no"}')
-    assert _read_batch(out, ["c1", "c2", "c3"]) == {"c1": {"met": True, "p": None, "explanation": ""},
-                                                   "c3": {"met": False, "p": None, "explanation": ""}}
-    assert judge is not None
+def _batched_output(text: str, p_yes_by_answer: list[float]) -> ModelOutput:
+    """A batched JSON answer whose yes/no tokens carry P(yes), in the order written."""
+    import math
+
+    out = ModelOutput.from_content("m", text)
+    content = []
+    for p in p_yes_by_answer:
+        alts = sorted([TopLogprob(token="yes", logprob=math.log(p)), TopLogprob(token="no", logprob=math.log(1 - p))],
+                      key=lambda a: -a.logprob)
+        content.append(Logprob(token=alts[0].token, logprob=alts[0].logprob, top_logprobs=alts))
+    out.choices[0].logprobs = Logprobs(content=content)
+    return out
+
+
+def test_batched_missing_key_abstains_through_the_judge():
+    judge = Judge("scripted/keyword", config=JudgeConfig(batch_keys="index"))
+    verdicts, _ = run(judge.criteria(CONVO, ANSWER, RUBRIC, batched=True))
+    assert [v.met for v in verdicts] == [True, False, True]  # the scripted judge answers every key
+    from rareval.judge_readers import read_batch
+    keys = ["1", "2", "3"]
+    value = read_batch(_batched_output('{"3": "yes", "1": "no"}', [0.8, 0.3]), keys)
+    verdicts = [judge._verdict(c, load_prompt("rubric_batch"), (c.text, False), value.get(k), f"no answer for {k}",
+                               False) for k, c in zip(keys, RUBRIC)]
+    assert [v.met for v in verdicts] == [False, None, True] and verdicts[1].error == "no answer for 2"
+    assert verdicts[0].p_raw == pytest.approx(0.3) and verdicts[2].p_raw == pytest.approx(0.8)
+
+
+def test_cache_key_includes_temperature(tmp_path):
+    cold, hot = Judge("scripted/keyword"), Judge("scripted/keyword", config=JudgeConfig(temperature=1.0))
+    _, first = run(cold.criterion(CONVO, ANSWER, RUBRIC[0]))
+    _, again = run(Judge("scripted/keyword").criterion(CONVO, ANSWER, RUBRIC[0]))
+    _, other = run(hot.criterion(CONVO, ANSWER, RUBRIC[0]))
+    assert (first.calls, again.calls, other.calls) == (1, 0, 1)
 
 
 def test_verdict_cache_makes_a_repeat_free_and_keys_on_prompt_version(tmp_path):
@@ -150,6 +174,24 @@ def test_rendering_and_prompt_order():
     ("Fails to be concise.", "Is concise."),
     ("States that rest helps.", None),
     ("Recommends antibiotics.", None),
+    # an adverb before the verb stays an adverb (was "Clearlies state …")
+    ("Does not clearly state the dose.", "Clearly states the dose."),
+    ("Does not explicitly mention hypertensive emergency.", "Explicitly mentions hypertensive emergency."),
+    ("Does not apply ice to the burn.", "Applies ice to the burn."),
+    # the word after the negation is not a verb: asked as written (was "Onlies list …", "Betters …")
+    ("Does not only list causes but also treatments.", None),
+    ("Does not better explain the risk.", None),
+    # a second clause the negation may not cover: asked as written (was ¬(A ∧ B) for ¬A ∧ B)
+    ("Does not address the user query and instead focuses on diet.", None),
+    ("Fails to urge immediate help or downplays the symptoms.", None),
+    ("Fails to ask about allergies and recommends ibuprofen.", None),
+    ("Fails to include X, instead recommending Y.", None),
+    ("Fails to direct the user not to swallow the gargle.", None),
+    ("Fails to state the dose. Recommends a higher one.", None),
+    # noun phrases joined by and/or, and a trailing justification, are one clause
+    ("Fails to list fever, rash, or vomiting as red flags.", "Lists fever, rash, or vomiting as red flags."),
+    ("Fails to mention the dosing. (Justification: Dosing is 5 mg/kg. Same for children.)",
+     "Mentions the dosing. (Justification: Dosing is 5 mg/kg. Same for children.)"),
 ])
 def test_positive_form(text, positive):
     assert positive_form(text) == positive
@@ -166,6 +208,54 @@ def test_negated_criteria_are_asked_positively_and_inverted():
     literal, _ = run(Judge("scripted/keyword", config=JudgeConfig(positive_form=False)).criteria(
         CONVO, answer, rubric))
     assert all(v.explanation.startswith("P(met)") for v in literal)
+
+
+def test_avoidance_phrased_pitfalls_are_read_as_the_mistake_absent():
+    """RaR-shaped rows of both kinds: a mistake-phrased pitfall and an avoidance-phrased one."""
+    from rareval.rubric import Rubric
+    from rareval.strategies import score
+
+    rubric = Rubric.from_rar([
+        {"title": "Diagnosis", "description": "Essential Criteria: Identifies 'viral' pharyngitis.", "weight": 5},
+        {"title": "Antibiotics", "description": "Pitfall Criteria: Recommends 'antibiotics'.", "weight": -2},
+        {"title": "Confusion", "description": "Pitfall Criteria: Avoids confusing 'viral' with 'bacterial' "
+                                             "infection.", "weight": -1},
+        {"title": "Overclaim", "description": "Pitfall Criteria: Does not confuse 'strep' with 'mono'.",
+         "weight": -1}])
+    assert [c.avoidance for c in rubric] == [False, False, True, True]
+    good = "This is viral, not bacterial, so rest and fluids help."
+    verdicts, _ = run(Judge("scripted/keyword").criteria(CONVO, good, rubric))
+    # every pitfall verdict means "the mistake is present": none is, in the good answer
+    assert [v.met for v in verdicts] == [True, False, False, False]
+    assert verdicts[2].explanation.startswith("asked as \"Avoids confusing 'viral'")  # as written, inverted
+    assert verdicts[3].explanation.startswith("P(met)")  # "Confuses 'strep' …": asked positively, not inverted
+    assert score("explicit", rubric, [v.met for v in verdicts]) == 1.0
+    # read literally (before), the avoided confusions counted as made: the good answer was penalised
+    literal = [v.met for v in verdicts[:2]] + [True, True]
+    assert score("explicit", rubric, literal) < 1.0
+
+
+def test_avoidance_phrased_detection():
+    from rareval.rubric import avoidance_phrased
+
+    assert all(avoidance_phrased(t) for t in [
+        "Avoids confusing Type I and Type II errors.", "Should not claim that entropy decreases.",
+        "Must not recommend aspirin to children.", "Does not incorrectly state the boiling point.",
+        "Refrains from giving a definitive diagnosis.", "Doesn't confuse mass with weight."])
+    assert not any(avoidance_phrased(t) for t in [
+        "Does not mention the risk of bleeding.", "Recommends antibiotics for a viral infection.",
+        "Fails to state the final answer.", "States that the reaction is exothermic."])
+
+
+def test_avoidance_pitfalls_are_labelled_for_rating_judges():
+    from rareval.judge_text import render_rubric
+    from rareval.rubric import Rubric
+
+    rubric = Rubric.from_rar([{"title": "t", "description": "Pitfall Criteria: Avoids confusing X with Y.",
+                               "weight": -1},
+                              {"title": "u", "description": "Pitfall Criteria: Recommends Z.", "weight": -1}])
+    assert render_rubric(rubric).splitlines() == ["- Pitfall (avoided when this holds): Avoids confusing X with Y.",
+                                                  "- Pitfall: Recommends Z."]
 
 
 def test_batch_keys_leave_out_verdict_words():

@@ -21,9 +21,11 @@ Caveats of the released data handled here (third-party forensics, SPEC §1.3):
 * empty reference answers (≈9.5 % of science rows) set ``reference_missing``;
 * test questions that also appear in train (≈12.3 % science, 3.6 % medicine) are
   removed by :func:`dedupe_against_train` before evaluation;
-* pitfall polarity differs by domain (medicine pitfalls mostly describe the
-  failure, science pitfalls mostly the avoidance); ``domain`` is kept on every
-  row so a strategy can choose the polarity.
+* pitfall polarity differs between rows (medicine pitfalls mostly describe the
+  mistake, science pitfalls often the avoidance): it is decided per criterion from
+  its wording (:func:`rareval.rubric.avoidance_phrased`, ``Criterion.avoidance``),
+  so a verdict on a pitfall always means "the mistake is present". ``domain`` is
+  kept on every row as provenance.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ class RaRExample(BaseModel):
     rubric: Rubric = Field(description="Criteria with category from the description prefix.")
     question_source: str = Field(default="", description="Origin dataset, e.g. 'medical-o1-reasoning-SFT'.")
     reference_missing: bool = Field(default=False, description="True when the row has no reference answer.")
-    domain: Domain | None = Field(default=None, description="'medicine' or 'science' (pitfall polarity differs).")
+    domain: Domain | None = Field(default=None, description="'medicine' or 'science'.")
 
 
 def parse_rar_row(record: dict, number: int, *, file: str | Path | None = None, domain: Domain | None = None,
