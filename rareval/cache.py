@@ -1,6 +1,6 @@
 """Verdict cache: judge answers already paid for are never asked again.
 
-Entries are keyed by the judge model, the prompt version (see
+Entries are keyed by the judge model, the sampling temperature, the prompt version (see
 :mod:`rareval.prompts`), the question kind and the exact texts judged, so a
 changed prompt, model or input is a miss. Only successful answers are stored —
 an abstention is retried next time. One SQLite file under the rareval cache

@@ -50,16 +50,23 @@ def read_json_met(output: ModelOutput):
 
 
 def read_batch(output: ModelOutput, keys: list[str]):
+    """A verdict per criterion key of a batched JSON answer, matched by key, never by position.
+
+    P(yes) comes from the logprobs of the yes/no tokens, which follow the order the judge
+    *wrote* its entries in (not the order of ``keys``); they are used only when there is
+    exactly one such token per yes/no entry. A key the judge left out is absent (its
+    criterion abstains); an entry under a key that was not asked is ignored.
+    """
     obj = parse_json(output.completion)
     if obj is None:
         return None
-    answers = {k: yes_no_word(str(obj.get(k, ""))) for k in keys}
-    answers = {k: v for k, v in answers.items() if v is not None}
-    if not answers:
+    written = [(k, yes_no_word(str(v))) for k, v in obj.items()]  # in the order written
+    written = [(k, v) for k, v in written if v is not None]
+    if not any(k in keys for k, _ in written):
         return None
     positions = verdict_positions(output)
-    probs = [p_yes(p) for p in positions] if len(positions) == len(answers) else [None] * len(answers)
-    return {k: answer(v, p) for (k, v), p in zip(answers.items(), probs)}
+    probs = [p_yes(p) for p in positions] if len(positions) == len(written) else [None] * len(written)
+    return {k: answer(v, p) for (k, v), p in zip(written, probs) if k in keys}
 
 
 def read_slots(output: ModelOutput, n: int):
@@ -105,14 +112,58 @@ def answer(met: bool, p: float | None = None, explanation: str = "") -> dict[str
 
 
 def rating_distribution(output: ModelOutput) -> dict[str, float] | None:
-    logprobs = output.choices[0].logprobs if output.choices else None
-    for position in (logprobs.content if logprobs else []):
-        if position.token.strip().isdigit():
-            mass: dict[str, float] = {}
-            for alt in position.top_logprobs or [position]:
-                tok = alt.token.strip()
-                if tok.isdigit() and 1 <= int(tok) <= 10:
-                    mass[str(int(tok))] = mass.get(str(int(tok)), 0.0) + math.exp(alt.logprob)
-            total = sum(mass.values())
-            return {k: v / total for k, v in mass.items()} if total else None
+    """P(rating) over 1–10 from the log probabilities at the rating's first digit.
+
+    A rating is a whole number. Where the tokenizer writes "10" as one token it is
+    read as 10; where it splits digits (Qwen, Llama 3: "1", "0") the mass of "1" is
+    shared between 1 and 10 by what follows it. When "1" was the sampled token, the
+    next position tells: ``P(10) = P("1")·q`` and ``P(1) = P("1")·(1 − q)`` with
+    ``q = P("0") / (P("0") + P(a non-digit))`` there. When another digit was sampled,
+    what would have followed a "1" is unknown; its mass goes to whichever of 1 and
+    10 is nearer the sampled rating (a judge that answers 8 and considers "1…" is
+    considering 10). Reading the first digit alone made a sure 10 a rating of 1.
+    """
+    content = output.choices[0].logprobs.content if output.choices and output.choices[0].logprobs else []
+    for i, position in enumerate(content):
+        first = position.token.strip()
+        if not first.isdigit():
+            continue
+        following = content[i + 1] if i + 1 < len(content) else None
+        q = _p_zero_next(following) if first == "1" and following is not None else None
+        sampled = 10 if first == "10" or (first == "1" and q is not None and q >= 0.5) else int(first)
+        mass: dict[int, float] = {}
+        for alt in _alternatives(position):
+            tok, p = alt.token.strip(), math.exp(alt.logprob)
+            if not tok.isdigit() or not 1 <= int(tok) <= 10:
+                continue
+            if tok == "1":
+                share = q if q is not None else float(sampled > 5)
+                mass[10] = mass.get(10, 0.0) + p * share
+                mass[1] = mass.get(1, 0.0) + p * (1 - share)
+            else:
+                mass[int(tok)] = mass.get(int(tok), 0.0) + p
+        total = sum(mass.values())
+        return {str(k): v / total for k, v in sorted(mass.items()) if v > 0} if total else None
     return None
+
+
+def _alternatives(position):
+    """The top alternatives at a position (the sampled token included once)."""
+    seen, out = set(), []
+    for alt in [*(position.top_logprobs or []), position]:
+        if alt.token not in seen:
+            seen.add(alt.token)
+            out.append(alt)
+    return out
+
+
+def _p_zero_next(position) -> float | None:
+    """P("0") / (P("0") + P(a token that ends the number)) at the position after a "1"."""
+    zero = end = 0.0
+    for alt in _alternatives(position):
+        tok, p = alt.token.strip(), math.exp(alt.logprob)
+        if tok == "0":
+            zero += p
+        elif not tok[:1].isdigit():
+            end += p
+    return zero / (zero + end) if zero + end > 0 else None
