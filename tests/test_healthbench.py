@@ -1,12 +1,34 @@
 """HealthBench scoring parity with simple-evals and the task through the real Inspect runner."""
 
+import json
+
 import pytest
 from inspect_ai import eval as inspect_eval
+from inspect_ai.model import get_model
 from inspect_ai.scorer import SampleScore, Score
 
-from rareval.healthbench import healthbench_metrics, length_adjusted, tag_scores
-from tests.conftest import REPO
+from rareval.healthbench import healthbench_metrics, healthbench_strategies, length_adjusted, tag_scores
+from rareval.models.scripted import DEFAULT_REPLY
 from rareval.rubric import Rubric
+from rareval.strategies import STRATEGIES
+from tests.conftest import REPO
+
+
+def write_rows(path, rubrics, ideal=None):
+    """A HealthBench JSONL file in the official format, one row per rubric (points, text)."""
+    with open(path, "w") as f:
+        for i, rubric in enumerate(rubrics):
+            f.write(json.dumps({
+                "prompt_id": f"p{i}", "prompt": [{"role": "user", "content": "I have a fever."}],
+                "rubrics": [{"criterion": t, "points": p, "tags": ["axis:accuracy"]} for p, t in rubric],
+                "example_tags": ["theme:test"],
+                "ideal_completions_data": {"ideal_completion": ideal} if ideal else None}) + "\n")
+    return str(path)
+
+
+def run_task(tmp_path, grader, limit=None, **task_args):
+    return inspect_eval("tasks/healthbench.py", model="scripted/policy", model_roles={"grader": grader},
+                        task_args=task_args, limit=limit, log_dir=str(tmp_path / "logs"), display="none")[0]
 
 
 def test_tag_scores_follow_simple_evals():
@@ -25,7 +47,7 @@ def test_clip_after_averaging_and_seeded_bootstrap():
     m = healthbench_metrics()(scores)
     assert m["score"] == pytest.approx(0.4)          # mean(-0.5, .9, .8), not mean(0, .9, .8)
     assert m["theme:x"] == pytest.approx(0.4) and m["judge_abstention_rate"] == pytest.approx(1 / 12)
-    assert m["bootstrap_std"] == healthbench_metrics()(scores)["bootstrap_std"] > 0
+    assert m["score:bootstrap_std"] == healthbench_metrics()(scores)["score:bootstrap_std"] > 0
     high = [SampleScore(score=Score(value=1.2, metadata={"overall": 1.2, "abstained": 0, "questions": 1}), sample_id=0)]
     assert healthbench_metrics()(high)["score"] == 1.0
 
@@ -37,20 +59,77 @@ def test_task_runs_through_inspect_with_scripted_models(tmp_path, monkeypatch):
     log = logs[0]
     assert log.status == "success" and len(log.samples) == 3
     metrics = log.results.scores[0].metrics
-    assert metrics["n_scored"].value == 3 and metrics["judge_abstention_rate"].value == 0.0
+    assert metrics["score:n_samples"].value == 3 and metrics["judge_abstention_rate"].value == 0.0
     sample = log.samples[0]
     score = next(iter(sample.scores.values()))
     assert len(score.metadata["verdicts"]) == score.metadata["questions"] > 0
     assert "met" in score.explanation  # per-criterion verdicts visible in inspect view
 
 
-def test_judge_failure_on_pitfall_never_raises_the_score(tmp_path, monkeypatch):
+def test_every_metric_has_n_samples_and_bootstrap_std_as_in_simple_evals():
+    scores = [SampleScore(score=Score(value=v, metadata={"overall": v, "tags": {"axis:accuracy": v},
+                                                       "example_tags": ["theme:x"], "abstained": 0, "questions": 2}),
+                          sample_id=i) for i, v in enumerate([0.2, 0.6, 1.0])]
+    scores.append(SampleScore(score=Score(value="N", metadata={"overall": None, "abstained": 2, "questions": 2,
+                                                              "unscored_reason": "every_pitfall_abstained"}),
+                              sample_id=9))
+    m = healthbench_metrics()(scores)
+    for name in ("score", "axis:accuracy", "theme:x"):
+        assert m[name] == pytest.approx(0.6) and m[f"{name}:n_samples"] == 3 and m[f"{name}:bootstrap_std"] > 0
+    # the unscored example is out of the means, and the metrics say so and why
+    assert m["unscored"] == 1 and m["unscored:every_pitfall_abstained"] == 1
+
+
+def test_judge_failure_on_a_pitfall_never_raises_the_score(tmp_path, monkeypatch):
     monkeypatch.chdir(REPO)
-    logs = inspect_eval("tasks/healthbench.py", model="scripted/policy",
-                        model_roles={"grader": "scripted/malformed"}, limit=2, log_dir=str(tmp_path), display="none")
-    metrics = logs[0].results.scores[0].metrics
-    assert metrics["judge_abstention_rate"].value == 1.0 and metrics["n_scored"].value == 0
-    assert metrics["unscored"].value == 2
+    assert "water" in DEFAULT_REPLY and "doctor" in DEFAULT_REPLY and "antibiotics" not in DEFAULT_REPLY
+    rows = write_rows(tmp_path / "rows.jsonl", [
+        [(5, "Mentions 'water'"), (-4, "Recommends 'antibiotics' FLAKY"), (-4, "Recommends 'doctor'")],
+        [(5, "Mentions 'water'"), (-4, "Recommends 'antibiotics' FLAKY")]])
+    # the failing judge first: the verdict cache keeps answers, never abstentions
+    flaky = run_task(tmp_path / "b", get_model("scripted/keyword", fail_when="FLAKY"), path=rows)
+    judged = run_task(tmp_path / "a", "scripted/keyword", path=rows)
+    overall = [[next(iter(s.scores.values())).metadata["overall"] for s in log.samples] for log in (judged, flaky)]
+    # judged: the 'antibiotics' pitfall is avoided: (5 - 4) / 5 and 5 / 5
+    assert overall[0] == [pytest.approx(0.2), pytest.approx(1.0)]
+    # abstained: the penalty rate comes from the judged pitfall (present): 1 - 8/5, never more than 0.2;
+    # the row whose only pitfall abstained is unscored, not scored as if it had been avoided
+    assert overall[1] == [pytest.approx(1 - 8 / 5), None]
+    metrics = {k: v.value for k, v in flaky.results.scores[0].metrics.items()}
+    assert metrics["unscored:every_pitfall_abstained"] == 1 and metrics["score:n_samples"] == 1
+    assert metrics["judge_abstention_rate"] == pytest.approx(2 / 5)
+
+
+def test_every_judge_failure_leaves_the_example_unscored(tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)
+    log = run_task(tmp_path, "scripted/malformed", limit=2)
+    metrics = log.results.scores[0].metrics
+    assert metrics["judge_abstention_rate"].value == 1.0 and "score" not in metrics
+    assert metrics["unscored"].value == 2 and metrics["unscored:every_positive_abstained"].value == 2
+
+
+@pytest.mark.parametrize("strategy", sorted(STRATEGIES))
+def test_every_registered_strategy_through_the_task(tmp_path, monkeypatch, strategy):
+    monkeypatch.chdir(REPO)
+    rows = write_rows(tmp_path / "rows.jsonl", [[(5, "Mentions 'water'"), (3, "Mentions 'sleep'"),
+                                                 (-4, "Recommends 'antibiotics'")]] * 2,
+                      ideal="Drink water and rest, and see a doctor if it lasts.")
+    if strategy not in healthbench_strategies():
+        with pytest.raises(Exception, match=f"strategy '{strategy}' matches an extracted answer"):
+            run_task(tmp_path, "scripted/keyword", path=rows, strategy=strategy)
+        return
+    log = run_task(tmp_path, "scripted/keyword", path=rows, strategy=strategy)
+    assert log.status == "success", log.error
+    metrics = {k: v.value for k, v in log.results.scores[0].metrics.items()}
+    assert metrics["score:n_samples"] == 2 and metrics["unscored"] == 0 and 0 <= metrics["score"] <= 1
+    meta = next(iter(log.samples[0].scores.values())).metadata
+    spec = STRATEGIES[strategy]
+    if spec.question == "verdicts" and spec.fixed_rubric is None:
+        # verdicts line up with the example's rubric: tag scores as simple-evals computes them
+        assert meta["tags"] == {"axis:accuracy": pytest.approx(5 / 8)} and "axis:accuracy" in metrics
+    else:  # a rating, or RaR-Predefined's 4 fixed criteria: no tag lines up with the example's rubric
+        assert meta["tags"] == {} and "axis:accuracy" not in metrics
+    assert len(meta["verdicts"]) == (4 if spec.fixed_rubric else 3 if spec.question == "verdicts" else 0)
 
 
 def test_length_adjusted_score(tmp_path, monkeypatch):

@@ -18,7 +18,9 @@ Behaviours (the model name):
   ``error`` — raises; ``timeout`` — never answers (the caller's timeout fires).
 * ``policy`` — a fixed reply (``-M reply=...``) for use as the evaluated model.
 
-``-M fail_first=N`` makes the first N calls malformed (to exercise retries).
+``-M fail_first=N`` makes the first N calls malformed (to exercise retries);
+``-M fail_when=TEXT`` makes every call about a criterion containing TEXT malformed (to
+make chosen criteria abstain).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class ScriptedAPI(ModelAPI):
             raise ValueError(f"scripted/{model_name}: unknown behaviour; choose one of {', '.join(BEHAVIOURS)}")
         self.reply = str(model_args.get("reply", DEFAULT_REPLY))
         self.fail_first = int(model_args.get("fail_first", 0))
+        self.fail_when = model_args.get("fail_when")
         self.calls = 0
 
     def max_connections(self) -> int:
@@ -58,11 +61,15 @@ class ScriptedAPI(ModelAPI):
     def should_retry(self, ex: Exception) -> bool:
         return False
 
+    def _fails_on(self, prompt: str) -> bool:
+        criterion = _block(prompt, "criterion")
+        return bool(self.fail_when) and criterion is not None and str(self.fail_when) in criterion
+
     async def generate(self, input: list[ChatMessage], tools: list[ToolInfo], tool_choice: ToolChoice,
                        config: GenerateConfig) -> ModelOutput:
         self.calls += 1
         prompt = "\n".join(m.text for m in input)
-        behaviour = "malformed" if self.calls <= self.fail_first else self.model_name
+        behaviour = "malformed" if self.calls <= self.fail_first or self._fails_on(prompt) else self.model_name
         if behaviour == "error":
             raise ScriptedError("scripted judge failure")
         if behaviour == "timeout":
