@@ -115,6 +115,13 @@ def majority_macro_f1(pred: Sequence[bool | None], labels: Sequence[Sequence[boo
     return macro_f1([m for _, m in judged], [p for p, _ in judged])
 
 
+def consensus_criterion(text: str, cluster: str) -> Criterion:
+    """A meta-eval criterion as the HealthBench task sees it: a 5-point ``level:cluster`` criterion
+    tagged with its cluster, so the judge applies the same per-kind threshold in both tasks."""
+    return Criterion(text=text, weight=CONSENSUS_POINTS, category=healthbench_category(CONSENSUS_POINTS),
+                     tags=("level:cluster", cluster))
+
+
 # -- Inspect metric and scorer --------------------------------------------------------------
 
 def _nan(value: float | None) -> float:
@@ -155,8 +162,9 @@ def meta_eval_scorer(verdict_mode: str = "yesno", threshold: float | None = None
 
     The judge is ``Judge(get_model(), role=None)``: inside a sample, ``get_model()``
     is the model under evaluation (``--model``). The consensus criterion is judged
-    as a 5-point criterion (:data:`CONSENSUS_POINTS`); ``threshold`` is the P(yes)
-    cut-off (default: :class:`~rareval.judge.JudgeConfig`'s). Score value: 1 met,
+    as the HealthBench task judges it (:func:`consensus_criterion`: 5 points, tagged
+    ``level:cluster``, hence the same calibrated threshold); ``threshold`` overrides
+    the P(yes) cut-off for every criterion. Score value: 1 met,
     0 not met, ``"N"`` abstained; the metrics read the metadata only, so run with one
     epoch (Inspect's epoch reducers do not combine metadata).
     """
@@ -166,8 +174,7 @@ def meta_eval_scorer(verdict_mode: str = "yesno", threshold: float | None = None
     async def do_score(state: TaskState, target: Target) -> Score:
         meta = state.metadata
         judge = Judge(get_model(), role=None, config=config, cache=cache)
-        criterion = Criterion(text=meta["criterion"], weight=CONSENSUS_POINTS,
-                              category=healthbench_category(CONSENSUS_POINTS), tags=(meta["category"],))
+        criterion = consensus_criterion(meta["criterion"], meta["category"])
         verdict, usage = await judge.criterion(state.input, meta["completion"], criterion)
         labels = [bool(y) for y in meta["binary_labels"]]
         said = "abstained" if verdict.met is None else "met" if verdict.met else "not met"

@@ -106,3 +106,21 @@ def test_abstaining_judge_is_not_scored_as_not_met(tmp_path, monkeypatch):
     assert majority_macro_f1([False] * 6, labels) == pytest.approx(0.4)
     assert all(s.scores["meta_eval_scorer"].value == "N" and s.scores["meta_eval_scorer"].metadata["judge_met"] is None
                for s in log.samples)
+
+
+def test_meta_eval_criteria_get_the_healthbench_tasks_threshold():
+    """A consensus criterion is of kind ``level:cluster`` in both tasks (it was judged at the
+    'positive' threshold in the meta-eval, a threshold the HealthBench task never uses for it)."""
+    from rareval.healthbench_meta import consensus_criterion
+    from rareval.judge import Judge, JudgeConfig, criterion_kind
+    from rareval.rubric import Rubric
+
+    cluster = "cluster:emergency_referrals_emergent_emergency_behavior"
+    text = "Advises 'rest' and 'fluids'."
+    in_meta = consensus_criterion(text, cluster)
+    in_healthbench = Rubric.from_healthbench([{"criterion": text, "points": 5, "tags": ["level:cluster", cluster]}])[0]
+    calibrated = {"default": 0.5, "level:cluster": 0.296, "pitfall": 0.568, "positive": 0.457}  # qwen-1.5b's
+    assert criterion_kind(in_meta, calibrated) == criterion_kind(in_healthbench, calibrated) == "level:cluster"
+    judge = Judge("scripted/keyword", config=JudgeConfig(thresholds={"level:cluster": 0.95, "positive": 0.05}))
+    assert judge.threshold_for(in_meta) == judge.threshold_for(in_healthbench) == 0.95
+
