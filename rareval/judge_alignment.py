@@ -134,7 +134,10 @@ def alignment_task(pairs: str | Path | None = None, source: str | Path | None = 
     selected = [p for p in alignment_pairs(pairs, source, per_prompt) if kind in (None, p.kind)]
     if not selected:
         raise ValueError(f"no {kind or ''} pairs in {pairs or source}")
-    return Task(dataset=[pair_to_sample(p) for p in selected], scorer=preference_scorer(condition, ties),
+    # solver=[]: the judge only rates the pair's answers in the scorer (which reads the pair from the
+    # sample's metadata, never state.output); Inspect's default generate() would have it write an
+    # unused answer of its own to every conversation first.
+    return Task(dataset=[pair_to_sample(p) for p in selected], solver=[], scorer=preference_scorer(condition, ties),
                 metadata={"condition": condition, "ties": ties, "pairs": str(pairs or source)})
 
 

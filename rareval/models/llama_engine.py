@@ -22,7 +22,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -98,6 +98,15 @@ class Completion:
     logprobs: list[TokenLogprob] | None
     seconds: float
     prompt_logprobs: list[TokenLogprob] | None = None
+
+
+class Cancelled(Exception):
+    """A generation stopped early because its ``cancelled`` check said the caller gave up on it."""
+
+
+def _check(cancelled: Callable[[], bool] | None) -> None:
+    if cancelled is not None and cancelled():
+        raise Cancelled("generation cancelled by its caller")
 
 
 _LOADED: dict[Path, LoadedModel] = {}
@@ -180,6 +189,7 @@ def run(
     params: SampleParams,
     extra_stop: Sequence[str] = (),
     prefix_cache: bool = True,
+    cancelled: Callable[[], bool] | None = None,
 ) -> Completion:
     """Generate from prompt ``tokens``; the caller must hold ``model.lock``.
 
@@ -189,7 +199,14 @@ def run(
     llama.cpp picks its matrix kernels by batch size, so the logits then differ
     slightly from a fresh evaluation (up to ~0.6 in a logit was seen); pass
     ``prefix_cache=False`` for results that do not depend on the previous call.
+
+    ``cancelled`` is polled before the prompt is evaluated, between prompt chunks
+    when the prompt is scored, and after every generated token; once it returns
+    true, :class:`Cancelled` is raised (the KV cache stays consistent, as after a
+    stop sequence). A single llama.cpp evaluation cannot be interrupted, so the
+    generation stops at most one prompt evaluation or one token later.
     """
+    _check(cancelled)
     start = time.perf_counter()
     llama_cpp = llama_cpp_module()
     llama = model.llama
@@ -199,7 +216,7 @@ def run(
     max_new = min(params.max_tokens or room, room)
     scored = None
     if params.prompt_logprobs:
-        scored = score_prompt(model, tokens, params.prompt_logprobs)
+        scored = score_prompt(model, tokens, params.prompt_logprobs, cancelled)
         cached, suffix = 0, list(tokens[-1:])
     elif prefix_cache:
         cached, suffix = _reuse_prefix(llama, tokens)
@@ -228,6 +245,7 @@ def run(
     )
     try:
         for token in stream:
+            _check(cancelled)
             if llama_cpp.llama_vocab_is_eog(vocab, token):
                 stop_reason = "stop"
                 break
@@ -250,21 +268,24 @@ def run(
                       scored)
 
 
-def score_prompt(model: LoadedModel, tokens: list[int], k: int) -> list[TokenLogprob]:
+def score_prompt(model: LoadedModel, tokens: list[int], k: int,
+                 cancelled: Callable[[], bool] | None = None) -> list[TokenLogprob]:
     """Log probability of each prompt token after the first, with its ``k`` top alternatives.
 
     Evaluates ``tokens[:-1]`` from an empty KV cache with logits at every position
     (vLLM's ``prompt_logprobs``): entry ``i`` is token ``i + 1`` given the tokens
     before it. The KV cache is left holding ``tokens[:-1]``, so a following
     :func:`run` on the same tokens evaluates only the last one. The caller must
-    hold ``model.lock``.
+    hold ``model.lock``. ``cancelled`` is polled between chunks (see :func:`run`).
     """
     llama = model.llama
     llama.reset()
     llama._ctx.kv_cache_seq_rm(-1, 0, -1)
     n_vocab, context = llama.n_vocab(), tokens[:-1]
     scored: list[TokenLogprob] = []
+    llama._requires_eval = True
     for start in range(0, len(context), llama.n_batch):
+        _check(cancelled)
         chunk = context[start : start + llama.n_batch]
         llama._batch.set_batch(batch=chunk, n_past=start, logits_all=True)
         llama._ctx.decode(llama._batch)

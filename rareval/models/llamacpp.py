@@ -14,8 +14,32 @@
   when results must not depend on call order.
 
 Each GGUF is loaded once per process and guarded by its own lock, and calls
-run in a worker thread, so one model never runs two generations at once;
-``max_connections()`` is 1. Honoured ``GenerateConfig`` fields: ``max_tokens``,
+run in a worker thread, so one model never runs two generations at once.
+
+Concurrency and timeouts. What the provider guarantees under Inspect's runner:
+
+* **Waiting for the model is not a timed attempt.** ``max_connections()`` is 1
+  and ``connection_key()`` is the GGUF path, so every ``Model`` on one file
+  shares one Inspect connection slot, and Inspect queues calls for that slot
+  *before* it starts an attempt and its ``attempt_timeout`` clock. Inspect only
+  honours ``max_connections()`` on its static path: adaptive connections (on by
+  default) dispatch 10 to 100 calls at once (20 to start with), which would then
+  queue on the model's lock inside their timed attempts. So the provider turns adaptive
+  connections off in the model's config unless ``adaptive_connections`` was
+  set explicitly. (The config object is the one ``get_model`` was given: when
+  one eval lists several models, the others fall back to their providers'
+  static ``max_connections()`` too.) An explicit ``--max-connections N`` above
+  1, or explicit adaptive connections, lets calls queue inside their attempts
+  again; the provider warns once when that meets an ``attempt_timeout``.
+* **A cancelled attempt leaves no work behind.** When an attempt times out (or
+  its sample is cancelled) the worker thread notices: a call still waiting for
+  the model is dropped, and a running generation stops at its next token.
+  The attempt returns only once the worker has stopped, so a retry never queues
+  behind abandoned work. A single llama.cpp evaluation (the prompt, or one
+  token) cannot be interrupted, so a timed-out attempt can outlast
+  ``attempt_timeout`` by that much.
+
+Honoured ``GenerateConfig`` fields: ``max_tokens``,
 ``temperature`` (default 1.0), ``top_p``, ``top_k``, ``seed``, ``stop_seqs``,
 ``frequency_penalty``, ``presence_penalty``, ``logprobs``/``top_logprobs``
 (raw model log probabilities, before sampling filters and grammar),
@@ -28,10 +52,16 @@ call's KV cache as ``input_tokens_cache_read``.
 
 from __future__ import annotations
 
-import asyncio
 import json
+import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import anyio
+import anyio.from_thread
+import anyio.lowlevel
+import anyio.to_thread
 
 from inspect_ai.model import (
     ChatCompletionChoice,
@@ -51,6 +81,8 @@ from inspect_ai.tool import ToolChoice, ToolInfo
 
 from rareval.models import llama_engine
 from rareval.models.llama_engine import Completion, LoadedModel, SampleParams, TokenLogprob
+
+logger = logging.getLogger(__name__)
 
 
 def model_file(model_name: str) -> Path:
@@ -82,6 +114,11 @@ class LocalLlamaAPI(ModelAPI):
         **model_args: Any,
     ) -> None:
         super().__init__(model_name, base_url, api_key, [], config)
+        # Inspect's Model shares this config object (get_model passes it to both). Without
+        # this, adaptive connections would ignore max_connections() (see the module docstring).
+        if config.adaptive_connections is None:
+            config.adaptive_connections = False
+        self._warned_concurrency = False
         if model_args:
             raise ValueError(f"Unknown model args for local/{model_name}: {sorted(model_args)}")
         llama_engine.llama_cpp_module()
@@ -98,7 +135,15 @@ class LocalLlamaAPI(ModelAPI):
     ) -> tuple[ModelOutput, ModelCall]:
         messages = [{"role": m.role, "content": m.text} for m in input]
         params = sample_params(config)
-        completion, prompt = await asyncio.to_thread(_locked_run, self.model, messages, params, self.prefix_cache)
+        self._warn_if_queued_in_attempt(config)
+        try:
+            # abandon_on_cancel=False: a cancelled call waits for its worker, which stops
+            # at its next check (see _caller_cancelled), instead of leaving it running.
+            completion, prompt = await anyio.to_thread.run_sync(
+                _locked_run, self.model, messages, params, self.prefix_cache, _caller_cancelled)
+        except llama_engine.Cancelled:
+            await anyio.lowlevel.checkpoint()  # raises the pending cancellation that stopped the worker
+            raise
         output = model_output(self.model_name, completion)
         request = {"model": str(self.path), "prompt": prompt, **params.__dict__}
         response = {"text": completion.text, "stop_reason": completion.stop_reason, "usage": output.usage}
@@ -107,6 +152,23 @@ class LocalLlamaAPI(ModelAPI):
     def max_connections(self) -> int:
         return 1
 
+    def _warn_if_queued_in_attempt(self, config: GenerateConfig) -> None:
+        """Warn once when Inspect may dispatch several calls at once and each attempt is timed."""
+        if self._warned_concurrency or config.attempt_timeout is None:
+            return
+        if config.max_connections is not None:
+            concurrent = config.max_connections > 1 and not config.batch
+            how = f"max_connections={config.max_connections}"
+        else:
+            concurrent = config.adaptive_connections is not False and not config.batch
+            how = "adaptive connections"
+        if concurrent:
+            self._warned_concurrency = True
+            logger.warning(
+                f"local/{self.model_name} runs one generation at a time, but with {how} Inspect sends it "
+                f"several at once: they wait for the model inside their attempts, and the wait counts "
+                f"against attempt_timeout={config.attempt_timeout}. Leave max_connections unset (or 1).")
+
     def connection_key(self) -> str:
         return str(self.path)
 
@@ -114,13 +176,38 @@ class LocalLlamaAPI(ModelAPI):
         return None
 
 
+LOCK_POLL_SECONDS = 0.05
+
+
+def _caller_cancelled() -> bool:
+    """In a worker thread of ``anyio.to_thread.run_sync``: whether the awaiting task's cancel
+    scope (an attempt timeout, a cancelled sample) has been cancelled."""
+    try:
+        anyio.from_thread.check_cancelled()
+    except RuntimeError:  # not an anyio worker thread: nobody to ask
+        return False
+    except BaseException:  # the event loop's cancellation exception (asyncio.CancelledError, trio.Cancelled)
+        return True
+    return False
+
+
 def _locked_run(
-    model: LoadedModel, messages: list[dict[str, str]], params: SampleParams, prefix_cache: bool
+    model: LoadedModel,
+    messages: list[dict[str, str]],
+    params: SampleParams,
+    prefix_cache: bool,
+    cancelled: Callable[[], bool] | None = None,
 ) -> tuple[Completion, str]:
-    with model.lock:
+    """Run one call under the model's lock; a call cancelled while it waits for the lock is dropped."""
+    while not model.lock.acquire(timeout=LOCK_POLL_SECONDS):
+        if cancelled is not None and cancelled():
+            raise llama_engine.Cancelled("cancelled while waiting for the model")
+    try:
         tokens, stops = llama_engine.render(model, messages)
-        completion = llama_engine.run(model, tokens, params, stops, prefix_cache)
+        completion = llama_engine.run(model, tokens, params, stops, prefix_cache, cancelled)
         prompt = model.llama.detokenize(tokens, special=True).decode("utf-8", errors="replace")
+    finally:
+        model.lock.release()
     return completion, prompt
 
 

@@ -8,6 +8,8 @@ import json
 import math
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 from inspect_ai import Task, eval
@@ -151,6 +153,44 @@ def test_concurrent_calls_are_serialised_per_model(smollm):
     assert len({o.completion for o in outputs}) == 1
     assert len({round(o.choices[0].logprobs.content[0].logprob, 5) for o in outputs}) == 1
     assert smollm.api.max_connections() == 1
+
+
+def test_a_timed_out_attempt_leaves_no_work_behind(smollm, monkeypatch):
+    """A timed-out generation stops between tokens before the attempt ends (the model is free at
+    once), and a call that timed out while another held the model never runs."""
+    from rareval.models import llama_engine
+
+    lock = smollm.api.model.lock
+    story = GenerateConfig(max_tokens=400, temperature=0, attempt_timeout=1, max_retries=0)
+
+    async def time_out_then_try_the_model():
+        with pytest.raises(Exception, match="AttemptTimeoutError"):
+            await smollm.generate("Write a long story about rain.", config=story)
+        free = lock.acquire(blocking=False)
+        if free:
+            lock.release()
+        return free
+
+    assert run(time_out_then_try_the_model()), "the abandoned generation still holds the model"
+
+    calls = []
+    real_run = llama_engine.run
+    monkeypatch.setattr(llama_engine, "run", lambda *a, **k: calls.append(1) or real_run(*a, **k))
+    held = threading.Event()
+
+    def hold_the_model():
+        with lock:
+            held.set()
+            time.sleep(2)
+
+    holder = threading.Thread(target=hold_the_model)
+    holder.start()
+    held.wait()
+    with pytest.raises(Exception, match="AttemptTimeoutError"):
+        run(smollm.generate(YES_NO, config=GenerateConfig(max_tokens=1, attempt_timeout=1, max_retries=0)))
+    holder.join()
+    time.sleep(0.5)
+    assert calls == [], "the timed-out call ran after the model came free"
 
 
 def test_base_model_transcript_when_the_gguf_has_no_template(smollm_path):
