@@ -135,7 +135,13 @@ def add_alignment(commands: argparse._SubParsersAction) -> None:
     sweep.set_defaults(run=cmd_alignment_sweep)
 
 
-SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_models, add_alignment]
+def add_train(commands: argparse._SubParsersAction) -> None:
+    from rareval.train.cli import add_train as add
+
+    add(commands)
+
+
+SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_models, add_alignment, add_train]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -26,6 +26,7 @@ from rareval.judge import Judge, JudgeConfig
 from rareval.rubric import Rubric
 from rareval.scoring import RubricScore, score_response
 from rareval.strategies import get_strategy
+from rareval.usage import Usage
 
 
 class RubricReward:
@@ -51,6 +52,7 @@ class RubricReward:
         self.rubric_column, self.reference_column = rubric_column, reference_column
         self.batched, self.extract, self.options = batched, extract, options
         self.__name__ = name or f"rubric_{self.strategy}"
+        self.usage = Usage()  # what the judge cost over every call of this reward
 
     async def __call__(self, prompts: Sequence[Any], completions: Sequence[Any], *,
                        log_metric: Callable[[str, float], None] | None = None, **columns: Any
@@ -62,6 +64,7 @@ class RubricReward:
                            rubric=Rubric.coerce(rubric) if rubric is not None else None, reference=reference,
                            batched=self.batched, extract=self.extract, **self.options)
             for prompt, completion, rubric, reference in zip(prompts, completions, rubrics, references)))
+        self.usage += sum((s.usage for s in scores), Usage())
         if log_metric is not None:
             for name, value in reward_metrics(scores).items():
                 log_metric(name, value)

@@ -1,0 +1,115 @@
+"""``rareval train``: every RaR variant from one command, on TRL's GRPOTrainer."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+EPILOG = """examples:
+  rareval train --list
+  rareval train --preset rar-implicit-human --size cpu --policy local/smollm-135m --judge local/qwen-1.5b \\
+      --data ../shared/data/healthbench/healthbench_offline_union.jsonl --out runs/implicit-human --dry-run
+  rareval train --preset rar-explicit --rubrics rubrics.jsonl ... --estimate --judge-price 0.15
+  rareval train ... --out runs/implicit-human --resume          # continue from the last checkpoint
+"""
+
+
+def parse_sets(pairs: list[str]) -> dict[str, Any]:
+    """``key=value`` settings; values are read as JSON where they parse (numbers, true, null), else as text."""
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--set takes key=value, got {pair!r}")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from rareval.data.cache import DataUnavailable
+    from rareval.train.presets import PRESETS, get_preset
+
+    if args.list:
+        width = max(map(len, PRESETS))
+        for p in PRESETS.values():
+            print(f"{p.name:<{width}}  {p.strategy:<16} rubrics: {p.rubric_source:<15} {p.paper:<28} {p.description}")
+        print("\nsizes: paper (Table 10), cpu, tiny — `--size cpu` or NAME@cpu")
+        return 0
+    missing = [f"--{k}" for k in ("preset", "policy", "judge", "data", "out") if getattr(args, k) is None]
+    if missing:
+        print(f"error: rareval train needs {', '.join(missing)} (or --list)", file=sys.stderr)
+        return 2
+    try:
+        from rareval.train.run import RunConfig, grpo_config
+
+        preset = get_preset(args.preset, args.size).with_overrides(parse_sets(args.set))
+        run = RunConfig(preset=preset, policy=args.policy, judge=args.judge, data=args.data, rubrics=args.rubrics,
+                        out=args.out, num_processes=args.num_processes, use_vllm=args.use_vllm,
+                        vllm_mode=args.vllm_mode, max_judge_tokens=args.max_judge_tokens,
+                        max_judge_cost=args.max_judge_cost, judge_price=args.judge_price)
+        if run.max_judge_cost is not None and not run.judge_price:
+            raise ValueError("--max-judge-cost needs --judge-price (USD per million billed judge tokens)")
+        if args.dry_run:
+            print(json.dumps({"preset": preset.model_dump(mode="json"),
+                              "grpo_config": grpo_config(run).to_dict()}, indent=1, default=str))
+            return 0
+        from rareval.train.data import training_rows
+
+        records, held_out, skipped = training_rows(preset, args.data, args.rubrics)
+        if args.estimate:
+            from rareval.train.estimate import estimate
+
+            e = estimate(preset, records, args.judge_price)
+            print(f"{preset.name} ({preset.size}): {len(records)} training rows, {len(held_out)} held out, "
+                  f"skipped {skipped or 'none'}")
+            print(f"  {e['steps']} steps × {preset.hyper.effective_batch} completions = {e['completions']:,} "
+                  f"completions; {e['judge_calls_per_completion']:.1f} judge calls each")
+            print(f"  ≈ {e['judge_calls']:,.0f} judge calls, ≈ {e['billed_tokens']:,.0f} billed tokens (upper bound), "
+                  f"≈ ${e['cost_usd']:,.2f} at ${args.judge_price}/M tokens")
+            return 0
+        from rareval.train.run import train
+
+        status = train(run, resume=args.resume)
+    except (KeyError, ValueError, FileNotFoundError, FileExistsError, DataUnavailable) as error:
+        message = error.args[0] if error.args else error
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+    print(f"{args.out}: {status['ended']} at step {status['step']}; judge {status['judge/calls']:,} calls, "
+          f"{status['judge/billed_tokens']:,} billed tokens" + (f"; stopped by {status['stopped_by']}"
+                                                                if status.get("stopped_by") else ""))
+    return 0
+
+
+def add_train(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "train", help="train a RaR variant or baseline with GRPO (TRL)",
+        description="Build TRL's GRPOTrainer with a preset's reward (rubric judge), data and Table 10 "
+        "hyper-parameters, and run it in a run directory (config, split, metrics.jsonl, curves.png, "
+        "checkpoints, verdict cache).", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--list", action="store_true", help="print the presets and exit")
+    parser.add_argument("--preset", help="a preset name (see --list); NAME@SIZE picks the size")
+    parser.add_argument("--size", choices=["paper", "cpu", "tiny"], default="paper",
+                        help="paper: Table 10; cpu: a 2-core CPU run; tiny: a test-sized run")
+    parser.add_argument("--policy", help="Hugging Face id, checkpoint directory, or local/NAME (embedded model)")
+    parser.add_argument("--judge", help="Inspect model of the judge, e.g. openai/gpt-4o-mini or local/qwen-1.5b")
+    parser.add_argument("--data", help="HealthBench JSONL in the official format (training rows)")
+    parser.add_argument("--rubrics", help="generated rubrics, JSONL of {prompt_id, rubric} (synthetic presets)")
+    parser.add_argument("--out", help="run directory")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a setting, e.g. --set learning_rate=1e-5 --set max_steps=50 (repeatable)")
+    parser.add_argument("--dry-run", action="store_true", help="print the resolved preset and GRPOConfig; run nothing")
+    parser.add_argument("--estimate", action="store_true", help="print projected judge calls, tokens and cost")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    parser.add_argument("--max-judge-tokens", type=int, help="stop cleanly, with a checkpoint, past this many "
+                        "billed judge tokens")
+    parser.add_argument("--max-judge-cost", type=float, help="stop cleanly past this judge cost in USD")
+    parser.add_argument("--judge-price", type=float, default=0.0, help="USD per million billed judge tokens")
+    parser.add_argument("--num-processes", type=int, default=1, help="training processes (as accelerate launches)")
+    parser.add_argument("--use-vllm", action="store_true", help="generate rollouts with vLLM (GPU, [gpu] extra)")
+    parser.add_argument("--vllm-mode", choices=["colocate", "server"], default="colocate")
+    parser.set_defaults(run=cmd_train)

@@ -1,0 +1,136 @@
+"""Training rows for a preset: HealthBench prompts with the rubric and reference its reward reads.
+
+Offline, HealthBench rows with physician rubrics and ideal completions (the union
+file in ``../shared/data/healthbench/``, or any file in the official format) are the
+training set. The split is by prompt id: rows of HealthBench-1k
+(:func:`rareval.data.healthbench_1k.in_healthbench_1k`) are held out for evaluation and
+never trained on, as in the paper (SPEC §1.7). :func:`training_rows` returns the
+rows of both sides, and :func:`split_record` what the run directory records.
+
+Rubrics by the preset's ``rubric_source``: ``physician`` — the row's own rubric;
+``synthetic`` / ``synthetic_noref`` — a generated rubric per prompt id from a rubrics
+file (JSONL ``{"prompt_id", "rubric"}``, rareval JSON or RaR items); ``none`` — no
+instance rubric. ``rubric_view`` applies Table 2's ablations (:func:`rubric_view`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from rareval.data.healthbench import HealthBenchExample, load_healthbench
+from rareval.data.healthbench_1k import SALT, in_healthbench_1k
+from rareval.rubric import Category, Criterion, Rubric, RubricError
+from rareval.train.presets import Preset
+
+
+class TrainDataError(ValueError):
+    """Training data that cannot be used; the message names the file, row and field."""
+
+
+def rubric_view(rubric: Rubric, view: str) -> Rubric | None:
+    """Table 2's ablations of a rubric; None when nothing is left.
+
+    * ``all`` — as written;
+    * ``essential_only`` — the essential criteria only;
+    * ``no_pitfalls`` — every criterion but the pitfalls;
+    * ``no_category_labels`` — every positive criterion labelled alike (important,
+      weight 1) and every pitfall weight −1, so neither label nor weight tells the judge
+      (or RaR-Explicit's category weights) which criterion matters more. The paper
+      removes the labels; a uniform label carries the same (no) information.
+    """
+    if view == "all":
+        return rubric
+    if view == "essential_only":
+        kept = [c for c in rubric if c.category is Category.ESSENTIAL]
+    elif view == "no_pitfalls":
+        kept = [c for c in rubric if not c.is_pitfall]
+    elif view == "no_category_labels":
+        kept = [Criterion(text=c.text, tags=c.tags, title=c.title, avoidance=c.avoidance,
+                          weight=-1.0 if c.is_pitfall else 1.0,
+                          category=Category.PITFALL if c.is_pitfall else Category.IMPORTANT) for c in rubric]
+    else:
+        raise ValueError(f"unknown rubric view {view!r}")
+    return Rubric(criteria=tuple(kept)) if kept else None
+
+
+def load_generated_rubrics(path: str | Path) -> dict[str, Rubric]:
+    """``{prompt_id: rubric}`` from a rubrics JSONL file; errors name the file, line and field."""
+    out: dict[str, Rubric] = {}
+    path = Path(path)
+    if not path.is_file():
+        raise TrainDataError(f"{path}: no rubrics file there (write one with `rareval rubrics generate`)")
+    for n, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise TrainDataError(f"{path}: line {n}: not JSON ({e.msg})") from None
+        if not isinstance(record, dict) or not isinstance(record.get("prompt_id"), str):
+            raise TrainDataError(f"{path}: line {n}: field 'prompt_id': missing or not a string")
+        try:
+            out[record["prompt_id"]] = Rubric.coerce(record.get("rubric"))
+        except (RubricError, TypeError, ValueError) as e:
+            raise TrainDataError(f"{path}: line {n}: field 'rubric': {e}") from None
+    return out
+
+
+def training_rows(preset: Preset, data: str | Path, rubrics: str | Path | None = None
+                  ) -> tuple[list[dict[str, Any]], list[HealthBenchExample], dict[str, Any]]:
+    """``(train_records, held_out_rows, skipped)`` for ``preset``.
+
+    A train record has the columns TRL passes to the reward: ``prompt`` (the
+    conversation), ``rubric`` (rareval JSON, or None), ``reference`` (the ideal
+    completion, or ""), and ``prompt_id``. Rows the preset cannot use (no generated
+    rubric, no criterion left after the view, no reference for Reference-Likert) are
+    left out and counted by reason in ``skipped``, never silently.
+    """
+    rows = list(load_healthbench(path=data))
+    held_out = [r for r in rows if in_healthbench_1k(r.prompt_id)]
+    pool = [r for r in rows if not in_healthbench_1k(r.prompt_id)]
+    generated = None
+    if preset.rubric_source in ("synthetic", "synthetic_noref"):
+        if rubrics is None:
+            raise TrainDataError(
+                f"preset {preset.name!r} trains on generated rubrics ({preset.rubric_source}): pass --rubrics FILE "
+                f"(JSONL of {{prompt_id, rubric}}), or use a physician-rubric preset such as rar-implicit-human")
+        generated = load_generated_rubrics(rubrics)
+    records, skipped = [], {}
+
+    def skip(reason: str) -> None:
+        skipped[reason] = skipped.get(reason, 0) + 1
+
+    for row in pool:
+        rubric = None
+        if preset.rubric_source == "physician":
+            rubric = row.rubric
+        elif generated is not None:
+            rubric = generated.get(row.prompt_id)
+            if rubric is None:
+                skip("no generated rubric")
+                continue
+        if rubric is not None:
+            rubric = rubric_view(rubric, preset.rubric_view)
+            if rubric is None:
+                skip(f"no criterion left in view {preset.rubric_view}")
+                continue
+        if preset.strategy == "reference_likert" and not row.ideal_completion:
+            skip("no reference answer")
+            continue
+        records.append({"prompt": [m.model_dump() for m in row.prompt], "prompt_id": row.prompt_id,
+                        "rubric": rubric.model_dump_json() if rubric is not None else None,
+                        "reference": row.ideal_completion or ""})
+    if not records:
+        raise TrainDataError(f"{data}: no training rows for preset {preset.name!r} "
+                             f"({len(pool)} in the training pool; skipped: {skipped or 'none'})")
+    return records, held_out, skipped
+
+
+def split_record(data: str | Path, records: list[dict[str, Any]], held_out: list[HealthBenchExample],
+                 skipped: dict[str, int]) -> dict[str, Any]:
+    """What a run directory records about its data: source, rule, ids on each side."""
+    return {"data": str(data), "rule": f"held out: HealthBench-1k by salted hash of prompt_id (salt {SALT!r})",
+            "train_ids": [r["prompt_id"] for r in records], "held_out_ids": [r.prompt_id for r in held_out],
+            "skipped": skipped}

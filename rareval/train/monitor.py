@@ -1,0 +1,116 @@
+"""What a run directory shows while training: metrics per step, curves, and the judge budget.
+
+:class:`RunLog` is a ``transformers`` callback. On every TRL log it appends one JSON
+line to ``metrics.jsonl`` (TRL's figures, the reward's ``rubric/*`` figures, and the
+judge's cumulative calls, billed tokens and estimated cost) and redraws
+``curves.png``; after every step it checks the judge budget and, once it is crossed,
+saves a checkpoint and stops. The curves are redrawn at most every
+``PLOT_EVERY_S`` seconds, and at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from transformers import TrainerCallback
+
+#: The curves drawn, in this order: TRL's mean reward, then each category's pass rate.
+REWARD_KEY = "reward"
+PASS_RATE_PREFIX = "rubric/pass_rate/"
+PLOT_EVERY_S = 30.0
+
+
+class RunLog(TrainerCallback):
+    """Writes ``metrics.jsonl`` and ``curves.png`` and enforces the judge budget of a run."""
+
+    def __init__(self, out: Path, reward: Any, run: Any, resume: bool = False):
+        self.out, self.reward, self.run = Path(out), reward, run
+        self.metrics = self.out / "metrics.jsonl"
+        self.stopped_by: str | None = None
+        self.plotted_at = 0.0
+        self.offset = {"calls": 0, "billed_tokens": 0, "cached": 0}
+        if resume and self.metrics.exists():  # cumulative judge figures carry on from the last line
+            last = read_metrics(self.metrics)[-1:] or [{}]
+            self.offset = {k: last[0].get(f"judge/{k}", 0) for k in self.offset}
+
+    def judge_figures(self) -> dict[str, float]:
+        u = self.reward.usage
+        billed = self.offset["billed_tokens"] + u.billed_tokens
+        return {"judge/calls": self.offset["calls"] + u.calls, "judge/cached": self.offset["cached"] + u.cached,
+                "judge/billed_tokens": billed, "judge/cost_usd": billed / 1e6 * self.run.judge_price}
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not logs or "train_runtime" in logs:  # the end-of-training summary is not a step
+            return
+        row = {"step": state.global_step, **{k: v for k, v in logs.items() if isinstance(v, (int, float))},
+               **self.judge_figures()}
+        with self.metrics.open("a") as f:
+            f.write(json.dumps(row) + "\n")
+        if time.monotonic() - self.plotted_at > PLOT_EVERY_S:
+            self.plot()
+
+    def on_train_end(self, args, state, control, **kwargs):
+        self.plot()
+
+    def plot(self) -> None:
+        plot_curves(read_metrics(self.metrics), self.out / "curves.png", title=self.run.preset.name)
+        self.plotted_at = time.monotonic()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        figures = self.judge_figures()
+        if self.run.max_judge_tokens is not None and figures["judge/billed_tokens"] >= self.run.max_judge_tokens:
+            self.stopped_by = f"judge tokens {figures['judge/billed_tokens']:,} ≥ {self.run.max_judge_tokens:,}"
+        elif self.run.max_judge_cost is not None and figures["judge/cost_usd"] >= self.run.max_judge_cost:
+            self.stopped_by = f"judge cost ${figures['judge/cost_usd']:.4f} ≥ ${self.run.max_judge_cost}"
+        if self.stopped_by:
+            control.should_save = True
+            control.should_training_stop = True
+
+    def summary(self) -> dict[str, Any]:
+        return {"stopped_by": self.stopped_by, **self.judge_figures()}
+
+
+def read_metrics(path: Path) -> list[dict[str, Any]]:
+    """The lines of a ``metrics.jsonl``; a torn last line (a crash mid-write) is skipped."""
+    rows = []
+    for line in Path(path).read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return rows
+
+
+def plot_curves(rows: list[dict[str, Any]], dest: Path, title: str = "") -> None:
+    """Reward and per-category pass rates against steps, written atomically to ``dest``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in rows if REWARD_KEY in r]
+    if not rows:
+        return
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    steps = [r["step"] for r in rows]
+    left.plot(steps, [r[REWARD_KEY] for r in rows], label="reward (mean)")
+    left.fill_between(steps, [r[REWARD_KEY] - r.get("reward_std", 0) for r in rows],
+                      [r[REWARD_KEY] + r.get("reward_std", 0) for r in rows], alpha=0.2)
+    left.set(xlabel="step", ylabel="reward", title=f"{title}: reward")
+    for key in sorted({k for r in rows for k in r if k.startswith(PASS_RATE_PREFIX)}):
+        pts = [(r["step"], r[key]) for r in rows if key in r]
+        right.plot([s for s, _ in pts], [v for _, v in pts], label=key[len(PASS_RATE_PREFIX):])
+    right.set(xlabel="step", ylabel="share of criteria met", ylim=(0, 1),
+              title="pass rate by category (pitfall: present)")
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
+    fig.tight_layout()
+    tmp = dest.with_name(dest.stem + ".tmp.png")
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    tmp.replace(dest)

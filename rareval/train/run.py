@@ -1,0 +1,152 @@
+"""One training run: TRL's ``GRPOTrainer`` with a preset's reward, data and settings, in a run directory.
+
+rareval does not write a trainer: :func:`grpo_config` maps a :class:`Preset` to TRL's
+``GRPOConfig`` and :func:`build_trainer` builds ``GRPOTrainer`` with
+:class:`~rareval.reward.RubricReward` as its reward. The run directory holds:
+
+* ``config.json`` — the resolved preset, policy, judge, data and ``GRPOConfig``;
+* ``split.json`` — the prompt ids trained on and held out (:mod:`rareval.train.data`);
+* ``metrics.jsonl`` — one line per logged step: TRL's reward mean/std, completion
+  length and step time, the reward's per-category pass rates and judge failure rate,
+  and the judge's calls, billed tokens and estimated cost, cumulative;
+* ``curves.png`` — reward and pass rates against steps, redrawn as the run goes;
+* ``checkpoints/checkpoint-N`` — TRL checkpoints (``--resume`` continues from the last);
+* ``verdicts.sqlite`` — the run's verdict cache: a resumed or repeated run pays no
+  judge call twice;
+* ``final/`` — the trained policy and tokenizer; ``status.json`` — how the run ended.
+
+A judge budget (``max_judge_tokens``, ``max_judge_cost``) stops the run cleanly after
+the step that crosses it, with a checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rareval.train.presets import Preset
+
+
+class RunConfig(BaseModel):
+    """Everything a run needs besides the preset's settings; recorded in ``config.json``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    preset: Preset
+    policy: str = Field(description="Hugging Face id, local checkpoint directory, or local/NAME (an embedded "
+                        "GGUF model converted to transformers).")
+    judge: str = Field(description="Inspect model string of the judge (openai/gpt-4o-mini, vllm/..., local/qwen-1.5b, "
+                       "scripted/keyword).")
+    data: str = Field(description="HealthBench JSONL (official format) the training rows come from.")
+    rubrics: str | None = Field(None, description="Generated rubrics (JSONL of {prompt_id, rubric}) for synthetic presets.")
+    out: str = Field(description="Run directory.")
+    num_processes: int = Field(1, ge=1, description="Training processes (accelerate launch sets WORLD_SIZE).")
+    use_vllm: bool = Field(False, description="Generate rollouts with TRL's vLLM integration (needs a GPU and [gpu]).")
+    vllm_mode: str = Field("colocate", description="'colocate' (in-process) or 'server' (`trl vllm-serve`).")
+    max_judge_tokens: int | None = Field(None, ge=1, description="Stop after the step whose judge billed tokens "
+                                         "cross this budget.")
+    max_judge_cost: float | None = Field(None, gt=0, description="Stop after the step whose estimated judge cost "
+                                         "(USD) crosses this budget; needs judge_price.")
+    judge_price: float = Field(0.0, ge=0, description="USD per million billed judge tokens (0: a local judge).")
+
+
+def grpo_config(run: RunConfig) -> Any:
+    """The preset's settings as TRL's ``GRPOConfig`` (checked: batch sizes divide, as TRL needs)."""
+    import torch
+    from trl import GRPOConfig
+
+    h = run.preset.hyper
+    per_device = min(h.per_device_batch, h.effective_batch // run.num_processes)
+    if per_device < 1 or h.effective_batch % (per_device * run.num_processes):
+        raise ValueError(f"effective batch {h.effective_batch} is not a multiple of {run.num_processes} process(es) × "
+                         f"{per_device} completions per device; set effective_batch or per_device_batch")
+    if h.effective_batch % h.num_generations:
+        raise ValueError(f"effective batch {h.effective_batch} must be a multiple of num_generations "
+                         f"{h.num_generations} (whole groups of rollouts per step)")
+    gpu = torch.cuda.is_available()
+    extra: dict[str, Any] = {}
+    if run.use_vllm:
+        extra = dict(use_vllm=True, vllm_mode=run.vllm_mode,
+                     vllm_max_model_length=h.max_completion_length + h.max_prompt_tokens)
+    return GRPOConfig(
+        output_dir=str(Path(run.out) / "checkpoints"), num_generations=h.num_generations,
+        per_device_train_batch_size=per_device,
+        gradient_accumulation_steps=h.effective_batch // (per_device * run.num_processes),
+        generation_batch_size=h.effective_batch,  # one generation batch per optimiser step, on any world size
+        temperature=h.temperature, learning_rate=h.learning_rate, lr_scheduler_type=h.lr_scheduler_type,
+        warmup_steps=h.warmup_ratio, max_steps=h.max_steps, max_completion_length=h.max_completion_length,
+        beta=h.beta, loss_type=h.loss_type, seed=h.seed, save_strategy="steps", save_steps=h.save_steps,
+        logging_steps=h.logging_steps, report_to="none", use_cpu=not gpu, bf16=gpu and torch.cuda.is_bf16_supported(),
+        activation_checkpointing=gpu, disable_tqdm=False, **extra)
+
+
+def load_policy_model(policy: str) -> tuple[Any, Any]:
+    """``(model_or_id, tokenizer_or_None)``: an embedded ``local/NAME`` model is converted and loaded;
+    anything else is left to TRL (a Hub id or a checkpoint directory)."""
+    if policy.startswith("local/"):
+        from rareval.models.policy import load_policy
+
+        return load_policy(policy.split("/", 1)[1])
+    from transformers import AutoTokenizer
+
+    if Path(policy).is_dir():
+        return policy, AutoTokenizer.from_pretrained(policy, padding_side="left")
+    return policy, None
+
+
+def build_trainer(run: RunConfig, records: list[dict[str, Any]], resume: bool = False) -> Any:
+    """TRL's ``GRPOTrainer`` for ``run``, with the rubric reward and the run-directory callback."""
+    from datasets import Dataset
+    from trl import GRPOTrainer
+
+    from rareval.cache import VerdictCache
+    from rareval.judge import Judge
+    from rareval.reward import RubricReward
+    from rareval.train.monitor import RunLog
+
+    out = Path(run.out)
+    judge = Judge(run.judge, cache=VerdictCache(out / "verdicts.sqlite"))
+    reward = RubricReward(run.preset.strategy, judge=judge, **run.preset.strategy_options)
+    model, tokenizer = load_policy_model(run.policy)
+    columns = ["prompt", "rubric", "reference", "prompt_id"]
+    dataset = Dataset.from_list([{k: r[k] for k in columns} for r in records])
+    trainer = GRPOTrainer(model=model, reward_funcs=[reward], args=grpo_config(run), train_dataset=dataset,
+                          processing_class=tokenizer)
+    trainer.add_callback(RunLog(out, reward, run, resume=resume))
+    return trainer
+
+
+def train(run: RunConfig, resume: bool = False) -> dict[str, Any]:
+    """Run (or resume) training; returns the run's final status (also written to ``status.json``)."""
+    from rareval.train.data import split_record, training_rows
+
+    out = Path(run.out)
+    if resume and not any((out / "checkpoints").glob("checkpoint-*")):
+        raise FileNotFoundError(f"{out}: no checkpoint to resume from (checkpoints/checkpoint-N)")
+    if not resume and (out / "metrics.jsonl").exists():
+        raise FileExistsError(f"{out} already holds a run; pass --resume to continue it or choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    records, held_out, skipped = training_rows(run.preset, run.data, run.rubrics)
+    trainer = build_trainer(run, records, resume=resume)
+    _write_json(out / "config.json", {"run": run.model_dump(mode="json"), "grpo_config": trainer.args.to_dict(),
+                                      "rows": len(records)})
+    _write_json(out / "split.json", split_record(run.data, records, held_out, skipped))
+    start = time.time()
+    trainer.train(resume_from_checkpoint=True if resume else None)
+    trainer.save_model(str(out / "final"))
+    status = {"ended": "budget" if trainer.state.global_step < trainer.args.max_steps else "max_steps",
+              "step": trainer.state.global_step, "seconds": round(time.time() - start, 1),
+              **next((c.summary() for c in trainer.callback_handler.callbacks if hasattr(c, "summary")), {})}
+    _write_json(out / "status.json", status)
+    return status
+
+
+def _write_json(path: Path, value: Any) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(value, indent=1, default=str))
+    os.replace(tmp, path)

@@ -1,0 +1,116 @@
+"""`rareval train` end to end: TRL's real GRPOTrainer, a tiny local policy and a scripted judge."""
+
+import json
+
+import pytest
+
+from rareval.cli import main as cli
+from rareval.data.healthbench_1k import in_healthbench_1k
+from rareval.models.policy import PLAIN_CHAT_TEMPLATE
+from rareval.train.monitor import read_metrics
+from tests.test_reward_grpo import QUESTIONS, tiny_model
+
+RUBRIC = [{"criterion": "Mentions 'water'", "points": 5, "tags": ["axis:completeness"]},
+          {"criterion": "Mentions 'rest'", "points": 3, "tags": ["axis:completeness"]},
+          {"criterion": "Recommends 'antibiotics'", "points": -4, "tags": ["axis:accuracy"]}]
+
+
+def prompt_ids(n, held_out=False):
+    """Prompt ids on the wanted side of the HealthBench-1k split."""
+    ids, i = [], 0
+    while len(ids) < n:
+        if in_healthbench_1k(f"p{i}") == held_out:
+            ids.append(f"p{i}")
+        i += 1
+    return ids
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    root = tmp_path_factory.mktemp("train")
+    model, tokenizer = tiny_model(root)
+    tokenizer.chat_template = PLAIN_CHAT_TEMPLATE
+    model.save_pretrained(root / "policy")
+    tokenizer.save_pretrained(root / "policy")
+    rows = [(pid, q) for pid, q in zip(prompt_ids(4), QUESTIONS)] + [(prompt_ids(1, held_out=True)[0], QUESTIONS[0])]
+    data = root / "rows.jsonl"
+    data.write_text("".join(json.dumps({"prompt_id": pid, "prompt": [{"role": "user", "content": q}],
+                                        "rubrics": RUBRIC, "example_tags": [],
+                                        "ideal_completions_data": {"ideal_completion": "Drink water and rest."}}) + "\n"
+                            for pid, q in rows))
+    return root, data
+
+
+def train_args(root, data, out, *extra):
+    return ["train", "--preset", "rar-explicit@tiny", "--set", "rubric_source=physician", "--policy",
+            str(root / "policy"), "--judge", "scripted/keyword", "--data", str(data), "--out", str(out), *extra]
+
+
+def mean_reward(rows, last=None):
+    values = [r["reward"] for r in rows if "reward" in r]
+    values = values[-last:] if last else values
+    return sum(values) / len(values)
+
+
+def test_train_writes_the_run_directory_resumes_and_learns_over_an_lr0_control(setup, capsys):
+    root, data = setup
+    run = root / "run"
+    assert cli(train_args(root, data, run, "--set", "max_steps=30")) == 0
+    for name in ("config.json", "split.json", "metrics.jsonl", "curves.png", "status.json", "verdicts.sqlite"):
+        assert (run / name).exists(), name
+    assert (run / "checkpoints" / "checkpoint-30").is_dir() and (run / "final" / "config.json").exists()
+    split = json.loads((run / "split.json").read_text())
+    assert len(split["train_ids"]) == 4 and len(split["held_out_ids"]) == 1
+    assert not set(split["train_ids"]) & set(split["held_out_ids"])
+    first = read_metrics(run / "metrics.jsonl")
+    assert [r["step"] for r in first] == list(range(1, 31))
+    assert {"reward", "reward_std", "rubric/pass_rate/pitfall", "rubric/judge_failure_rate", "judge/calls",
+            "judge/billed_tokens", "judge/cost_usd", "completions/mean_length", "step_time"} <= set(first[-1])
+    assert first[-1]["judge/calls"] > first[0]["judge/calls"] > 0
+
+    # resume: continue from checkpoint-30 to step 60; the metrics carry on, the judge counts are cumulative
+    assert cli(train_args(root, data, run, "--set", "max_steps=60", "--resume")) == 0
+    rows = read_metrics(run / "metrics.jsonl")
+    assert [r["step"] for r in rows] == list(range(1, 61))
+    assert rows[-1]["judge/calls"] > first[-1]["judge/calls"]
+    assert json.loads((run / "status.json").read_text())["step"] == 60
+
+    control = root / "control"
+    assert cli(train_args(root, data, control, "--set", "max_steps=30", "--set", "learning_rate=0")) == 0
+    lr0 = read_metrics(control / "metrics.jsonl")  # the policy never changes: its mean is its level
+    # the rubric reward rises over training, and above the lr=0 control
+    assert mean_reward(rows, last=15) > mean_reward(rows[:15]) + 0.1, (mean_reward(rows[:15]), mean_reward(rows, 15))
+    assert mean_reward(rows, last=15) > mean_reward(lr0) + 0.1
+    assert "at step 60" in capsys.readouterr().out
+
+
+def test_judge_budget_stops_cleanly_with_a_checkpoint(setup):
+    root, data = setup
+    run = root / "budget"
+    assert cli(train_args(root, data, run, "--set", "max_steps=30", "--max-judge-tokens", "1")) == 0
+    status = json.loads((run / "status.json").read_text())
+    assert status["ended"] == "budget" and status["step"] == 1 and "judge tokens" in status["stopped_by"]
+    assert (run / "checkpoints" / "checkpoint-1").is_dir()
+
+
+def test_list_dry_run_estimate_and_errors(setup, capsys):
+    root, data = setup
+    assert cli(["train", "--list"]) == 0
+    assert "rar-implicit-human" in capsys.readouterr().out
+    assert cli(train_args(root, data, root / "dry", "--dry-run")) == 0
+    resolved = json.loads(capsys.readouterr().out)
+    assert resolved["grpo_config"]["num_generations"] == 4 and resolved["preset"]["strategy"] == "explicit"
+    assert cli(train_args(root, data, root / "est", "--estimate", "--judge-price", "0.15")) == 0
+    out = capsys.readouterr().out
+    assert "4 training rows, 1 held out" in out and "judge calls" in out and "$" in out
+    assert not (root / "est").exists()  # an estimate runs nothing
+    assert cli(["train", "--preset", "nope", "--policy", "p", "--judge", "j", "--data", str(data),
+                "--out", str(root / "x")]) == 2
+    assert "unknown preset 'nope'" in capsys.readouterr().err
+    assert cli(train_args(root, root / "missing.jsonl", root / "x")) == 2
+    assert "missing.jsonl" in capsys.readouterr().err
+    assert cli(["train", "--preset", "rar-explicit", "--policy", "p", "--judge", "j", "--data", str(data),
+                "--out", str(root / "x")]) == 2
+    assert "--rubrics" in capsys.readouterr().err  # synthetic rubrics needed and not given
+    assert cli(train_args(root, data, root / "x", "--set", "lr=1")) == 2
+    assert "unknown setting(s) lr" in capsys.readouterr().err
