@@ -13,8 +13,8 @@ from typing import Any
 from inspect_ai.model import ModelOutput, ResponseSchema
 
 from rareval.judge_text import slot_marker
-from rareval.parsing import first_word_verdict, p_yes, parse_json, parse_met, parse_rating, verdict_positions, \
-    yes_no_word
+from rareval.parsing import alternatives, first_word_verdict, p_yes, parse_json, parse_met, parse_rating, \
+    verdict_positions, yes_no_word
 
 
 def inverted_answer(value):
@@ -132,7 +132,7 @@ def rating_distribution(output: ModelOutput) -> dict[str, float] | None:
         q = _p_zero_next(following) if first == "1" and following is not None else None
         sampled = 10 if first == "10" or (first == "1" and q is not None and q >= 0.5) else int(first)
         mass: dict[int, float] = {}
-        for alt in _alternatives(position):
+        for alt in alternatives(position):
             tok, p = alt.token.strip(), math.exp(alt.logprob)
             if not tok.isdigit() or not 1 <= int(tok) <= 10:
                 continue
@@ -147,20 +147,10 @@ def rating_distribution(output: ModelOutput) -> dict[str, float] | None:
     return None
 
 
-def _alternatives(position):
-    """The top alternatives at a position (the sampled token included once)."""
-    seen, out = set(), []
-    for alt in [*(position.top_logprobs or []), position]:
-        if alt.token not in seen:
-            seen.add(alt.token)
-            out.append(alt)
-    return out
-
-
 def _p_zero_next(position) -> float | None:
     """P("0") / (P("0") + P(a token that ends the number)) at the position after a "1"."""
     zero = end = 0.0
-    for alt in _alternatives(position):
+    for alt in alternatives(position):
         tok, p = alt.token.strip(), math.exp(alt.logprob)
         if tok == "0":
             zero += p

@@ -42,6 +42,17 @@ def yes_no_word(token: str) -> bool | None:
     return True if word in _YES else False if word in _NO else None
 
 
+def alternatives(position: Logprob) -> list:
+    """The top alternatives at a token position, with the sampled token itself, each token once."""
+    seen: set[str] = set()
+    out = []
+    for alt in [*(position.top_logprobs or []), position]:
+        if alt.token not in seen:
+            seen.add(alt.token)
+            out.append(alt)
+    return out
+
+
 def p_yes(position: Logprob) -> float | None:
     """P(yes) / (P(yes) + P(no)) at one token position, summing case and spacing variants.
 
@@ -49,11 +60,7 @@ def p_yes(position: Logprob) -> float | None:
     neither a yes nor a no variant is among them.
     """
     mass = {True: 0.0, False: 0.0}
-    seen: set[str] = set()
-    for alt in [*(position.top_logprobs or []), position]:
-        if alt.token in seen:
-            continue
-        seen.add(alt.token)
+    for alt in alternatives(position):
         word = yes_no_word(alt.token)
         if word is not None:
             mass[word] += math.exp(alt.logprob)
