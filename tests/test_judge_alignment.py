@@ -107,8 +107,21 @@ def test_real_local_judge_rates_reference_pairs(tmp_path, monkeypatch):
                        task_args={"source": str(UNION), "condition": "likert"}, display="none")[0]
     assert log.status == "success" and len(log.samples) == 1
     m = {k: v.value for k, v in log.results.scores[0].metrics.items()}
-    assert m["n_scored"] + m["unscored"] == 1
-    meta = [next(iter(s.scores.values())).metadata for s in log.samples]
-    assert all(x["judge_usage"]["calls"] >= 2 for x in meta)
-    scored = [x for x in meta if x["outcome"] is not None]
-    assert all(0 <= x["chosen"] <= 1 and 0 <= x["chosen_rank"] <= 1 for x in scored)  # on one scale
+    # the rating is grammar-constrained to an integer 1-10, so a real model's answer is always readable
+    assert m["n_scored"] == 1 and m["unscored"] == 0
+    meta = next(iter(log.samples[0].scores.values())).metadata
+    assert meta["judge_usage"]["calls"] == 2 and meta["outcome"] is not None
+    for side in ("chosen", "rejected"):  # the score and the ranking value on one scale, [0, 1]
+        assert 0 <= meta[side] <= 1 and 0 <= meta[f"{side}_rank"] <= 1
+
+
+def test_the_judge_writes_no_answer_of_its_own(pairs_file, tmp_path, monkeypatch):
+    """The task's solver generates nothing: the only model calls are the scorer's two ratings per pair."""
+    from inspect_ai.event import ModelEvent
+
+    monkeypatch.chdir(REPO)
+    log = inspect_eval("tasks/judge_alignment.py", model="scripted/keyword", log_dir=str(tmp_path),
+                       task_args={"pairs": str(pairs_file), "condition": "likert"}, display="none")[0]
+    assert log.status == "success"
+    for sample in log.samples:
+        assert sample.output.empty and len([e for e in sample.events if isinstance(e, ModelEvent)]) == 2

@@ -69,8 +69,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                   f"skipped {skipped or 'none'}")
             print(f"  {e['steps']} steps × {preset.hyper.effective_batch} completions = {e['completions']:,} "
                   f"completions; {e['judge_calls_per_completion']:.1f} judge calls each")
-            print(f"  ≈ {e['judge_calls']:,.0f} judge calls, ≈ {e['billed_tokens']:,.0f} billed tokens (upper bound), "
-                  f"≈ ${e['cost_usd']:,.2f} at ${args.judge_price}/M tokens")
+            print(f"  ≈ {e['judge_calls']:,.0f} judge calls, ≈ {e['billed_tokens']:,.0f} billed tokens "
+                  f"(upper bound), ≈ ${e['cost_usd']:,.2f} at ${args.judge_price}/M tokens")
             return 0
         from rareval.train.run import train
 

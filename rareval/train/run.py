@@ -43,7 +43,8 @@ class RunConfig(BaseModel):
     judge: str = Field(description="Inspect model string of the judge (openai/gpt-4o-mini, vllm/..., local/qwen-1.5b, "
                        "scripted/keyword).")
     data: str = Field(description="HealthBench JSONL (official format) the training rows come from.")
-    rubrics: str | None = Field(None, description="Generated rubrics (JSONL of {prompt_id, rubric}) for synthetic presets.")
+    rubrics: str | None = Field(None, description="Generated rubrics (JSONL of {prompt_id, rubric}) for "
+                                "synthetic presets.")
     out: str = Field(description="Run directory.")
     num_processes: int = Field(1, ge=1, description="Training processes (accelerate launch sets WORLD_SIZE).")
     use_vllm: bool = Field(False, description="Generate rollouts with TRL's vLLM integration (needs a GPU and [gpu]).")
