@@ -45,13 +45,17 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"error: rareval train needs {', '.join(missing)} (or --list)", file=sys.stderr)
         return 2
     try:
+        from rareval.train.hacking import MonitorConfig
         from rareval.train.run import RunConfig, grpo_config
 
         preset = get_preset(args.preset, args.size).with_overrides(parse_sets(args.set))
         run = RunConfig(preset=preset, policy=args.policy, judge=args.judge, data=args.data, rubrics=args.rubrics,
                         out=args.out, num_processes=args.num_processes, use_vllm=args.use_vllm,
                         vllm_mode=args.vllm_mode, max_judge_tokens=args.max_judge_tokens,
-                        max_judge_cost=args.max_judge_cost, judge_price=args.judge_price)
+                        max_judge_cost=args.max_judge_cost, judge_price=args.judge_price,
+                        monitor=MonitorConfig(gold_judge=args.gold_judge, every=args.monitor_every,
+                                              rows=args.monitor_rows, warn_drift=args.monitor_warn,
+                                              stop_drift=args.monitor_stop) if args.gold_judge else None)
         if run.max_judge_cost is not None and not run.judge_price:
             raise ValueError("--max-judge-cost needs --judge-price (USD per million billed judge tokens)")
         if args.dry_run:
@@ -109,6 +113,14 @@ def add_train(commands: argparse._SubParsersAction) -> None:
                         "billed judge tokens")
     parser.add_argument("--max-judge-cost", type=float, help="stop cleanly past this judge cost in USD")
     parser.add_argument("--judge-price", type=float, default=0.0, help="USD per million billed judge tokens")
+    monitor = parser.add_argument_group("reward-hacking monitor (off without --gold-judge)")
+    monitor.add_argument("--gold-judge", help="second judge (Inspect model) that scores held-out answers with "
+                         "HealthBench's scoring on the physician rubric")
+    monitor.add_argument("--monitor-every", type=int, default=10, help="check every N steps (default 10)")
+    monitor.add_argument("--monitor-rows", type=int, default=8, help="held-out prompts per check (default 8)")
+    monitor.add_argument("--monitor-warn", type=float, default=0.15, help="warn when the train-vs-gold gap has "
+                         "drifted this far since the first check (default 0.15)")
+    monitor.add_argument("--monitor-stop", type=float, help="stop, with a checkpoint, past this drift")
     parser.add_argument("--num-processes", type=int, default=1, help="training processes (as accelerate launches)")
     parser.add_argument("--use-vllm", action="store_true", help="generate rollouts with vLLM (GPU, [gpu] extra)")
     parser.add_argument("--vllm-mode", choices=["colocate", "server"], default="colocate")

@@ -98,34 +98,50 @@ def training_rows(preset: Preset, data: str | Path, rubrics: str | Path | None =
                 f"(JSONL of {{prompt_id, rubric}}), or use a physician-rubric preset such as rar-implicit-human")
         generated = load_generated_rubrics(rubrics)
     records, skipped = [], {}
-
-    def skip(reason: str) -> None:
-        skipped[reason] = skipped.get(reason, 0) + 1
-
     for row in pool:
-        rubric = None
-        if preset.rubric_source == "physician":
-            rubric = row.rubric
-        elif generated is not None:
-            rubric = generated.get(row.prompt_id)
-            if rubric is None:
-                skip("no generated rubric")
-                continue
-        if rubric is not None:
-            rubric = rubric_view(rubric, preset.rubric_view)
-            if rubric is None:
-                skip(f"no criterion left in view {preset.rubric_view}")
-                continue
-        if preset.strategy == "reference_likert" and not row.ideal_completion:
-            skip("no reference answer")
-            continue
-        records.append({"prompt": [m.model_dump() for m in row.prompt], "prompt_id": row.prompt_id,
-                        "rubric": rubric.model_dump_json() if rubric is not None else None,
-                        "reference": row.ideal_completion or ""})
+        record, reason = to_record(preset, row, generated)
+        if record is None:
+            skipped[reason] = skipped.get(reason, 0) + 1
+        else:
+            records.append(record)
     if not records:
         raise TrainDataError(f"{data}: no training rows for preset {preset.name!r} "
                              f"({len(pool)} in the training pool; skipped: {skipped or 'none'})")
     return records, held_out, skipped
+
+
+def to_record(preset: Preset, row: HealthBenchExample, generated: dict[str, Rubric] | None
+              ) -> tuple[dict[str, Any] | None, str]:
+    """A row as the reward's columns, or ``(None, why it cannot be used)``.
+
+    Besides ``prompt``, ``rubric``, ``reference`` and ``prompt_id``, a record keeps the
+    row's ``physician_rubric`` (rareval JSON), which the reward-hacking monitor's gold judge reads.
+    """
+    rubric = None
+    if preset.rubric_source == "physician":
+        rubric = row.rubric
+    elif generated is not None:
+        rubric = generated.get(row.prompt_id)
+        if rubric is None:
+            return None, "no generated rubric"
+    if rubric is not None:
+        rubric = rubric_view(rubric, preset.rubric_view)
+        if rubric is None:
+            return None, f"no criterion left in view {preset.rubric_view}"
+    if preset.strategy == "reference_likert" and not row.ideal_completion:
+        return None, "no reference answer"
+    return {"prompt": [m.model_dump() for m in row.prompt], "prompt_id": row.prompt_id,
+            "rubric": rubric.model_dump_json() if rubric is not None else None,
+            "reference": row.ideal_completion or "", "physician_rubric": row.rubric.model_dump_json()}, ""
+
+
+def held_out_records(preset: Preset, held_out: list[HealthBenchExample], rubrics: str | Path | None = None
+                     ) -> list[dict[str, Any]]:
+    """The held-out rows the preset's reward can score, as records (for the reward-hacking monitor)."""
+    generated = load_generated_rubrics(rubrics) if preset.rubric_source.startswith("synthetic") and rubrics else None
+    if preset.rubric_source.startswith("synthetic") and generated is None:
+        return []
+    return [r for r in (to_record(preset, row, generated)[0] for row in held_out) if r is not None]
 
 
 def split_record(data: str | Path, records: list[dict[str, Any]], held_out: list[HealthBenchExample],

@@ -1,10 +1,11 @@
 """What a run directory shows while training: metrics per step, curves, and the judge budget.
 
 :class:`RunLog` is a ``transformers`` callback. On every TRL log it appends one JSON
-line to ``metrics.jsonl`` (TRL's figures, the reward's ``rubric/*`` figures, and the
-judge's cumulative calls, billed tokens and estimated cost) and redraws
-``curves.png``; after every step it checks the judge budget and, once it is crossed,
-saves a checkpoint and stops. The curves are redrawn at most every
+line to ``metrics.jsonl`` (TRL's figures, the reward's ``rubric/*`` figures, the
+judge's cumulative calls, billed tokens and estimated cost, and the reward-hacking
+monitor's ``hacking/*`` figures on the steps it checks) and redraws ``curves.png``;
+after every step it runs the monitor when due and checks the judge budget, and once
+either says stop, saves a checkpoint and stops. The curves are redrawn at most every
 ``PLOT_EVERY_S`` seconds, and at the end.
 """
 
@@ -26,8 +27,10 @@ PLOT_EVERY_S = 30.0
 class RunLog(TrainerCallback):
     """Writes ``metrics.jsonl`` and ``curves.png`` and enforces the judge budget of a run."""
 
-    def __init__(self, out: Path, reward: Any, run: Any, resume: bool = False):
+    def __init__(self, out: Path, reward: Any, run: Any, resume: bool = False, monitor: Any = None,
+                 loop: Any = None):
         self.out, self.reward, self.run = Path(out), reward, run
+        self.monitor, self.loop, self.pending = monitor, loop, {}
         self.metrics = self.out / "metrics.jsonl"
         self.stopped_by: str | None = None
         self.plotted_at = 0.0
@@ -46,7 +49,8 @@ class RunLog(TrainerCallback):
         if not logs or "train_runtime" in logs:  # the end-of-training summary is not a step
             return
         row = {"step": state.global_step, **{k: v for k, v in logs.items() if isinstance(v, (int, float))},
-               **self.judge_figures()}
+               **self.judge_figures(), **self.pending}
+        self.pending = {}
         with self.metrics.open("a") as f:
             f.write(json.dumps(row) + "\n")
         if time.monotonic() - self.plotted_at > PLOT_EVERY_S:
@@ -60,14 +64,23 @@ class RunLog(TrainerCallback):
         self.plotted_at = time.monotonic()
 
     def on_step_end(self, args, state, control, **kwargs):
-        figures = self.judge_figures()
-        if self.run.max_judge_tokens is not None and figures["judge/billed_tokens"] >= self.run.max_judge_tokens:
-            self.stopped_by = f"judge tokens {figures['judge/billed_tokens']:,} ≥ {self.run.max_judge_tokens:,}"
-        elif self.run.max_judge_cost is not None and figures["judge/cost_usd"] >= self.run.max_judge_cost:
-            self.stopped_by = f"judge cost ${figures['judge/cost_usd']:.4f} ≥ ${self.run.max_judge_cost}"
+        if self.monitor is not None and self.monitor.due(state.global_step):
+            self.pending = self.monitor.check(kwargs["model"], kwargs["processing_class"], self.loop)
+            if self.monitor.should_stop(self.pending):
+                self.stopped_by = f"reward hacking: gap drift {self.pending['hacking/gap_drift']:+.3f}"
+        self.stopped_by = self.stopped_by or self.over_budget()
         if self.stopped_by:
             control.should_save = True
             control.should_training_stop = True
+
+    def over_budget(self) -> str | None:
+        """Why the judge budget is spent, or None."""
+        figures, run = self.judge_figures(), self.run
+        if run.max_judge_tokens is not None and figures["judge/billed_tokens"] >= run.max_judge_tokens:
+            return f"judge tokens {figures['judge/billed_tokens']:,} ≥ {run.max_judge_tokens:,}"
+        if run.max_judge_cost is not None and figures["judge/cost_usd"] >= run.max_judge_cost:
+            return f"judge cost ${figures['judge/cost_usd']:.4f} ≥ ${run.max_judge_cost}"
+        return None
 
     def summary(self) -> dict[str, Any]:
         return {"stopped_by": self.stopped_by, **self.judge_figures()}

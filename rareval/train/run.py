@@ -16,7 +16,8 @@ rareval does not write a trainer: :func:`grpo_config` maps a :class:`Preset` to 
 * ``final/`` — the trained policy and tokenizer; ``status.json`` — how the run ended.
 
 A judge budget (``max_judge_tokens``, ``max_judge_cost``) stops the run cleanly after
-the step that crosses it, with a checkpoint.
+the step that crosses it, with a checkpoint; so does the reward-hacking monitor
+(:mod:`rareval.train.hacking`) past its ``stop_drift``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rareval.train.hacking import MonitorConfig
 from rareval.train.presets import Preset
 
 
@@ -54,6 +56,8 @@ class RunConfig(BaseModel):
     max_judge_cost: float | None = Field(None, gt=0, description="Stop after the step whose estimated judge cost "
                                          "(USD) crosses this budget; needs judge_price.")
     judge_price: float = Field(0.0, ge=0, description="USD per million billed judge tokens (0: a local judge).")
+    monitor: MonitorConfig | None = Field(None, description="Reward-hacking monitor (a gold judge on held-out "
+                                          "prompts); None: off.")
 
 
 def grpo_config(run: RunConfig) -> Any:
@@ -100,8 +104,10 @@ def load_policy_model(policy: str) -> tuple[Any, Any]:
     return policy, None
 
 
-def build_trainer(run: RunConfig, records: list[dict[str, Any]], resume: bool = False) -> Any:
-    """TRL's ``GRPOTrainer`` for ``run``, with the rubric reward and the run-directory callback."""
+def build_trainer(run: RunConfig, records: list[dict[str, Any]], resume: bool = False,
+                  held_out: list[dict[str, Any]] | None = None) -> Any:
+    """TRL's ``GRPOTrainer`` for ``run``, with the rubric reward and the run-directory callback
+    (and the reward-hacking monitor on ``held_out`` records when ``run.monitor`` is set)."""
     from datasets import Dataset
     from trl import GRPOTrainer
 
@@ -118,13 +124,19 @@ def build_trainer(run: RunConfig, records: list[dict[str, Any]], resume: bool = 
     dataset = Dataset.from_list([{k: r[k] for k in columns} for r in records])
     trainer = GRPOTrainer(model=model, reward_funcs=[reward], args=grpo_config(run), train_dataset=dataset,
                           processing_class=tokenizer)
-    trainer.add_callback(RunLog(out, reward, run, resume=resume))
+    monitor = None
+    if run.monitor is not None:
+        from rareval.train.hacking import HackingMonitor
+
+        monitor = HackingMonitor(run.monitor, reward, held_out or [], run.preset.hyper.max_completion_length)
+    trainer.add_callback(RunLog(out, reward, run, resume=resume, monitor=monitor,
+                                loop=getattr(trainer, "async_loop", None)))
     return trainer
 
 
 def train(run: RunConfig, resume: bool = False) -> dict[str, Any]:
     """Run (or resume) training; returns the run's final status (also written to ``status.json``)."""
-    from rareval.train.data import split_record, training_rows
+    from rareval.train.data import held_out_records, split_record, training_rows
 
     out = Path(run.out)
     if resume and not any((out / "checkpoints").glob("checkpoint-*")):
@@ -133,7 +145,8 @@ def train(run: RunConfig, resume: bool = False) -> dict[str, Any]:
         raise FileExistsError(f"{out} already holds a run; pass --resume to continue it or choose another --out")
     out.mkdir(parents=True, exist_ok=True)
     records, held_out, skipped = training_rows(run.preset, run.data, run.rubrics)
-    trainer = build_trainer(run, records, resume=resume)
+    held = held_out_records(run.preset, held_out, run.rubrics) if run.monitor else None
+    trainer = build_trainer(run, records, resume=resume, held_out=held)
     _write_json(out / "config.json", {"run": run.model_dump(mode="json"), "grpo_config": trainer.args.to_dict(),
                                       "rows": len(records)})
     _write_json(out / "split.json", split_record(run.data, records, held_out, skipped))

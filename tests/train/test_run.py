@@ -84,13 +84,17 @@ def test_train_writes_the_run_directory_resumes_and_learns_over_an_lr0_control(s
     assert "at step 60" in capsys.readouterr().out
 
 
-def test_judge_budget_stops_cleanly_with_a_checkpoint(setup):
+def test_judge_budget_stops_cleanly_with_a_checkpoint_and_the_monitor_logs(setup):
     root, data = setup
     run = root / "budget"
-    assert cli(train_args(root, data, run, "--set", "max_steps=30", "--max-judge-tokens", "1")) == 0
+    assert cli(train_args(root, data, run, "--set", "max_steps=30", "--max-judge-tokens", "1",
+                          "--gold-judge", "scripted/keyword")) == 0
     status = json.loads((run / "status.json").read_text())
     assert status["ended"] == "budget" and status["step"] == 1 and "judge tokens" in status["stopped_by"]
     assert (run / "checkpoints" / "checkpoint-1").is_dir()
+    # the reward-hacking monitor checked at step 1, on the held-out prompt
+    row = read_metrics(run / "metrics.jsonl")[0]
+    assert {"hacking/train_reward", "hacking/gold_score", "hacking/gap", "hacking/gap_drift"} <= set(row)
 
 
 def test_list_dry_run_estimate_and_errors(setup, capsys):
