@@ -141,7 +141,14 @@ def add_train(commands: argparse._SubParsersAction) -> None:
     add(commands)
 
 
-SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_models, add_alignment, add_train]
+def add_rubrics(commands: argparse._SubParsersAction) -> None:
+    from rareval.rubrics_cli import add_rubrics as add
+
+    add(commands)
+
+
+SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_models, add_alignment, add_train,
+                                                                   add_rubrics]
 
 
 def build_parser() -> argparse.ArgumentParser:
