@@ -147,8 +147,14 @@ def add_rubrics(commands: argparse._SubParsersAction) -> None:
     add(commands)
 
 
+def add_reproduce(commands: argparse._SubParsersAction) -> None:
+    from rareval.experiments.cli import add_reproduce as add
+
+    add(commands)
+
+
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_models, add_alignment, add_train,
-                                                                   add_rubrics]
+                                                                   add_rubrics, add_reproduce]
 
 
 def build_parser() -> argparse.ArgumentParser:
