@@ -1,0 +1,199 @@
+"""RaR v2 Figure 3 — judge alignment across judge sizes (SPEC §1.8).
+
+Judges of several sizes rate a preferred and a dispreferred answer independently; a
+pair is right when the preferred one scores higher. Pairwise accuracy (95 % bootstrap
+CI) per judge × condition — ``likert`` (paper: blue), ``rubric_ref`` (orange),
+``rubric_noref`` (green), ``explicit`` (an extra: RaR-Explicit on the physician
+rubric) — through :func:`rareval.judge_alignment.sweep`, drawn against judge size.
+
+The paper's values are image-only: every output says so and compares only its
+qualitative finding (rubrics beat Direct-Likert at every size; reference-grounded
+rubrics beat reference-free ones). Embedded scale: the ``local/`` judges on
+ideal ≻ reference-completion pairs built from the shipped HealthBench union file
+(no model needed; saved with provenance as ``figure3_pairs.jsonl``). These pairs carry
+no generated rubrics, so the rubric conditions are skipped (and named) unless a
+``--pairs-file`` from ``rareval alignment build --rubrics`` is given. Paper scale: the
+Qwen2.5 judges on 3,027 degraded pairs. Stored rows are reused when judge, condition
+and pairs match (Inspect logs under ``<results>/logs``; the verdict cache does the rest).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rareval.experiments.base import (Artifact, NotRunnable, ReproduceOptions, compare, load_results, provenance,
+                                      register, rel, sha256)
+from rareval.experiments.figure3_pairs import (FINDINGS, SHOWN, calls_per_response, prepare_pairs, runnable_conditions,
+                                               settings, tokens_per_call)
+from rareval.experiments.plan import Plan, Step, tokens
+from rareval.experiments.render import IMAGE_ONLY, PAPER, pyplot, save_figure, write_markdown
+from rareval.experiments.training import CONVERSATION_CHARS, RESPONSE_CHARS
+
+@register
+class Figure3(Artifact):
+    key, title, kind = "figure3", "Figure 3 — judge alignment across judge sizes", "figure"
+    paper = None  # image-only (SPEC §1.8, §2)
+    needs = "judges (Inspect models) and preference pairs; rubric conditions need pairs with generated rubrics"
+    runnable = ("embedded", "paper")
+
+    def plan(self, options: ReproduceOptions) -> Plan:
+        judges, conditions, n = settings(options)
+        steps, notes = [], [f"the paper gives {IMAGE_ONLY}: only its qualitative finding is compared"]
+        paper = options.scale == "paper"
+        if options.pairs_file:
+            steps.append(Step(kind="data", what=f"pairs from {options.pairs_file} (first {n:,})", items=n))
+        elif paper:
+            steps.append(Step(kind="build", what=f"{n:,} degraded pairs + rubric_ref/rubric_noref by openai/o3 "
+                              "(manual screen not automated)", model="openai/o3", items=n, judge_calls=3 * n,
+                              tokens_per_call=tokens(1_300, CONVERSATION_CHARS, RESPONSE_CHARS) + 400,
+                              command=f"python -m rareval.cli alignment build --kind degraded --generator openai/o3 "
+                                      f"--rubrics --out figure3_pairs.jsonl --limit {n}"))
+        else:
+            steps.append(Step(kind="build", what=f"{n} ideal ≻ reference pairs from {rel(options.source)} (no model)",
+                              items=n))
+            run, skipped = [c for c in conditions if c not in ("rubric_ref", "rubric_noref")], \
+                [c for c in conditions if c in ("rubric_ref", "rubric_noref")]
+            if skipped:
+                notes.append(f"skipped without --pairs-file: {', '.join(skipped)} (reference pairs carry no "
+                             "generated rubrics)")
+                conditions = run
+        cached = self._cached_rows(options)
+        for c in conditions:
+            for j in judges:
+                hit = (j, c) in cached
+                steps.append(Step(kind="eval", what=f"judge {j} · {c}" + (" (cached)" if hit else ""), judge=j,
+                                  items=n, judge_calls=0 if hit else int(2 * n * calls_per_response(c)),
+                                  tokens_per_call=tokens_per_call(c)))
+        needs = "" if (options.pairs_file or not paper) else "a pairs file with degraded answers and rubrics " \
+            "(--pairs-file; the build step makes it)"
+        return Plan(key=self.key, scale=options.scale, runnable=not needs, needs=needs, steps=steps, notes=notes)
+
+    def _cached_rows(self, options: ReproduceOptions) -> dict[tuple[str, str], dict]:
+        stored = load_results(self.results_path(options.results))
+        if options.force or not stored:
+            return {}
+        return {(r["judge"], r["condition"]): r for r in stored.get("rows", [])}
+
+    def compute(self, options: ReproduceOptions) -> dict[str, Any]:
+        from tqdm import tqdm
+
+        from rareval.judge_alignment import judge_size, sweep
+
+        if options.scale == "paper" and not options.pairs_file:
+            raise NotRunnable("figure3 at paper scale needs --pairs-file (degraded pairs with rubrics: "
+                              "`python -m rareval.cli alignment build --kind degraded --generator openai/o3 "
+                              "--rubrics`)")
+        judges, conditions, n = settings(options)
+        pairs_path, pairs, limit = prepare_pairs(options, n)
+        pairs_sha = sha256(pairs_path)
+        run, skipped = runnable_conditions(conditions, pairs)
+        cached = {k: r for k, r in self._cached_rows(options).items()
+                  if r.get("pairs_sha256") == pairs_sha and r.get("n_pairs") == len(pairs)}
+        todo = [(j, c) for c in run for j in judges if (j, c) not in cached]
+        rows = []
+        for j, c in tqdm(todo, desc="figure3 judge × condition", disable=len(todo) < 2):
+            row = sweep([j], [c], pairs=pairs_path, limit=limit, log_dir=Path(options.results) / "logs")[0]
+            rows.append(row | {"pairs_sha256": pairs_sha, "n_pairs": len(pairs), "size_b": judge_size(j)})
+        stored = load_results(self.results_path(options.results)) or {}
+        wanted = {"judges": judges, "conditions": conditions, "run": run, "skipped": skipped, "pairs": len(pairs)}
+        if not todo and stored.get("settings") == wanted and stored.get("scale") == options.scale:
+            print(f"figure3: every row is stored in {self.results_path(options.results)}; rendering it (--force "
+                  "recomputes)")
+            return {k: v for k, v in stored.items() if k not in ("artifact", "title", "scale")}
+        done = {(r["judge"], r["condition"]): r for r in rows}
+        rows = [done.get((j, c)) or cached[(j, c)] for c in run for j in judges]
+        source = pairs[0].provenance if pairs else None
+        notes = [f"The paper gives {IMAGE_ONLY} for Figure 3; the rows below compare its qualitative finding."]
+        notes += [f"Skipped condition {c}: {why}." for c, why in skipped.items()]
+        if not options.pairs_file:
+            notes.append("Pairs: physician ideal answer ≻ a model reference completion from HealthBench (implicit "
+                         "preference), not the paper's o3-degraded pairs; HealthBench-1k rows excluded.")
+        if any(j.startswith("scripted/") for j in judges):
+            notes.append("scripted/ judges answer by rule: a plumbing check, not a judge of quality.")
+        if len(todo) < len(run) * len(judges):
+            notes.append("Some rows came from stored results (rerun with --force to recompute).")
+        data = [{"path": rel(pairs_path), "sha256": pairs_sha, "rows": len(pairs),
+                 "note": f"pairs built from {source.source} (sha256 {source.source_sha256[:12]}…)" if source else ""}]
+        return {"comparison": self.comparison(rows, judges), "paper_image_only": True, "rows": rows,
+                "settings": wanted, "status_note": "scripted judges only (plumbing check)"
+                if all(j.startswith("scripted/") for j in judges) else "",
+                "sections": {"Accuracy per judge and condition": self.detail(rows)}, "notes": notes,
+                "provenance": provenance(models=judges, judge=", ".join(judges), data=data, seed=options.seed,
+                                         logs=[rel(r["log"]) for r in rows if r.get("log")])}
+
+    @staticmethod
+    def comparison(rows: list[dict], judges: list[str]) -> list[dict]:
+        """Per judge × condition accuracy (no paper number), then the paper's qualitative findings."""
+        out = [compare(f"{r['judge']} · {r['condition']} accuracy", None, round(r["accuracy"], 3)) for r in rows]
+        acc = {(r["judge"], r["condition"]): r["accuracy"] for r in rows}
+        for better, worse in FINDINGS:
+            have = all((j, better) in acc and (j, worse) in acc for j in judges)
+            ours = ("yes" if all(acc[(j, better)] > acc[(j, worse)] for j in judges) else "no") if have else None
+            out.append(compare(f"finding: {better} > {worse} at every judge size", "yes", ours))
+        return out
+
+    @staticmethod
+    def detail(rows: list[dict]) -> list[str]:
+        lines = ["| judge | size (B) | condition | accuracy [95% CI] | AUC | n scored | unscored | ties |",
+                 "|---|---|---|---|---|---|---|---|"]
+        for r in rows:
+            size = f"{r['size_b']:g}" if r.get("size_b") else "unknown"
+            lines.append(f"| {r['judge']} | {size} | {r['condition']} | {r['accuracy']:.3f} [{r['ci_low']:.3f}, "
+                         f"{r['ci_high']:.3f}] | {r['auc']:.3f} | {r['n_scored']:.0f} | {r['unscored']:.0f} | "
+                         f"{r['ties']:.2f} |")
+        return lines
+
+    def status(self, results_dir: str | Path) -> str:
+        stored = load_results(self.results_path(results_dir))
+        if not stored:
+            return ("not run yet; embedded scale needs the local judges (`python -m rareval.cli models install "
+                    "NAME`), paper scale a pairs file with rubrics and the vLLM judges (see --scale paper)")
+        s = stored.get("settings", {})
+        return (f"{super().status(results_dir)}: {len(s.get('judges', []))} judges × {', '.join(s.get('run', []))}"
+                f" on {s.get('pairs')} pairs" + (f"; skipped {', '.join(s['skipped'])}" if s.get("skipped") else ""))
+
+    def render(self, results: dict[str, Any], out_dir: str | Path) -> list[Path]:
+        """Markdown, and accuracy (95 % CI) vs judge size, one line per condition; unknown sizes at the right."""
+        from rareval.judge_alignment import judge_size
+
+        plt = pyplot()
+        rows = results.get("rows", [])
+        judges = sorted({r["judge"] for r in rows}, key=lambda j: (judge_size(j) is None, judge_size(j) or 0, j))
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        conditions = list(dict.fromkeys(r["condition"] for r in rows))
+        for k, condition in enumerate(conditions):
+            rs = sorted((r for r in rows if r["condition"] == condition), key=lambda r: judges.index(r["judge"]))
+            shift = 0.06 * (k - (len(conditions) - 1) / 2)  # conditions side by side, not on top of each other
+            color = None
+            for sized in (True, False):  # a line joins judges of known size; unknown sizes stand alone
+                part = [r for r in rs if (judge_size(r["judge"]) is not None) == sized]
+                if not part:
+                    continue
+                y = [r["accuracy"] for r in part]
+                err = [[a - r["ci_low"] for a, r in zip(y, part)], [r["ci_high"] - a for a, r in zip(y, part)]]
+                bars = ax.errorbar([judges.index(r["judge"]) + shift for r in part], y, yerr=err, marker="o",
+                                   capsize=3, ls="-" if sized else "none", color=color,
+                                   label=None if color else SHOWN.get(condition, condition))
+                color = bars.lines[0].get_color()
+        ax.axhline(0.5, color="grey", lw=0.8, ls="--")
+        names = [f"{j.split('/')[-1]}\n({judge_size(j):g}B)" if judge_size(j) else f"{j}\n(size unknown)"
+                 for j in judges]
+        ax.set_xticks(range(len(judges)), names, fontsize=7)
+        ax.set_xlim(-0.5, max(len(judges) - 0.5, 0.5))
+        ax.set_ylim(-0.03, 1.05)
+        ax.set_ylabel("pairwise preference accuracy")
+        ax.set_xlabel("judge (ordered by size)")
+        if rows:
+            ax.legend(fontsize=8)
+        else:
+            ax.text(0.5, 0.5, "not run yet", ha="center", transform=ax.transAxes)
+        pairs = results.get("settings", {}).get("pairs", "?")
+        ax.set_title(f"{self.title}\nscale: {results.get('scale')}; {pairs} pairs", fontsize=9)
+        skipped = results.get("settings", {}).get("skipped", {})
+        fig.tight_layout(rect=(0, 0.09, 1, 1))
+        fig.text(0.01, 0.01, f"Paper ({PAPER}, Fig. 3): {IMAGE_ONLY}. Its finding: rubrics beat Direct-Likert at "
+                 "every judge size, most for small judges." + (f"\nSkipped: {', '.join(skipped)} (no generated "
+                                                                  "rubrics in the pairs)." if skipped else ""),
+                 fontsize=7)
+        return [write_markdown(results, Path(out_dir) / f"{self.key}.md"), *save_figure(fig, out_dir, self.key)]

@@ -1,0 +1,121 @@
+"""Every artifact renders from a stored results file; the paper-number comparison is right."""
+
+import json
+
+import pytest
+
+from rareval.experiments import ARTIFACTS, ordered
+from rareval.experiments.base import compare, load_results, write_results
+from rareval.experiments.plan import Plan, Step
+from rareval.experiments.render import IMAGE_ONLY, comparison_table, markdown
+
+SPEC_ARTIFACTS = ["figure2", "figure3"] + [f"table{n}" for n in range(1, 12)]
+
+
+def fixture_results(artifact) -> dict:
+    """A small stored results file: ours = paper + 1 on numbers (Figure 3: rows of two judges)."""
+    if artifact.key == "figure3":
+        rows = [{"judge": j, "condition": c, "accuracy": a, "ci_low": a - 0.1, "ci_high": min(a + 0.1, 1.0),
+                 "auc": a, "n_scored": 2, "unscored": 0, "ties": 0.0, "size_b": s, "log": "logs/x.eval"}
+                for j, s in [("local/qwen-0.5b", 0.5), ("scripted/keyword", None)]
+                for c, a in [("likert", 0.55), ("rubric_ref", 0.75)]]
+        return {"artifact": "figure3", "title": artifact.title, "scale": "embedded", "rows": rows,
+                "paper_image_only": True,
+                "comparison": artifact.comparison(rows, ["local/qwen-0.5b", "scripted/keyword"]),
+                "settings": {"judges": ["local/qwen-0.5b", "scripted/keyword"], "run": ["likert", "rubric_ref"],
+                             "skipped": {}, "pairs": 2}, "provenance": {"date": "2025-10-03", "seed": 0}}
+    rows = [compare(item, value, value + 1 if isinstance(value, (int, float)) else value, unit)
+            for item, value, unit in artifact.paper_rows()]
+    return {"artifact": artifact.key, "title": artifact.title, "scale": "embedded", "comparison": rows,
+            "provenance": {"data": [{"path": "x.jsonl", "sha256": "ab" * 32, "rows": 3}], "seed": 0,
+                           "commit": "0123456789abcdef", "date": "2025-10-03T00:00:00+00:00"}}
+
+
+def test_every_artifact_of_the_paper_is_declared_in_order():
+    assert [a.key for a in ordered()] == SPEC_ARTIFACTS
+    assert all(a.title and a.needs for a in ARTIFACTS.values())
+
+
+@pytest.mark.parametrize("key", SPEC_ARTIFACTS)
+def test_every_artifact_renders_from_a_stored_results_file(key, tmp_path):
+    artifact = ARTIFACTS[key]
+    stored = write_results(fixture_results(artifact), tmp_path / "results" / f"{key}.json")
+    paths = artifact.render(load_results(stored), tmp_path / "figs")
+    suffixes = sorted(p.suffix for p in paths)
+    assert suffixes == ([".md", ".pdf", ".png"] if artifact.kind == "figure" else [".md"])
+    assert all(p.stat().st_size > 100 for p in paths)
+    text = (tmp_path / "figs" / f"{key}.md").read_text()
+    assert "**Scale: embedded**" in text and "| paper | ours | ours − paper |" in text
+    if key == "figure3":
+        assert IMAGE_ONLY in text
+        assert "| local/qwen-0.5b · likert accuracy | no number (image only) | 0.55 | — |" in text
+        assert "| finding: rubric_ref > likert at every judge size | yes | yes | same |" in text
+    else:
+        item, value, _ = artifact.paper_rows()[0]
+        assert f"| {item} |" in text and ("| +1 |" in text or "| +1.0 |" in text or "| same |" in text)
+
+
+@pytest.mark.parametrize("key", SPEC_ARTIFACTS)
+def test_the_paper_column_renders_before_ours_exists(key, tmp_path):
+    artifact = ARTIFACTS[key]
+    text = artifact.render(artifact.paper_only(), tmp_path)[0].read_text()
+    assert "**Scale: not run**" in text
+    for item, value, _ in artifact.paper_rows()[:3]:
+        assert f"| {item} |" in text
+
+
+def test_compare_gives_paper_ours_and_difference():
+    assert compare("Important (%)", 34.1, 31.02) == {"item": "Important (%)", "paper": 34.1, "ours": 31.02,
+                                                     "diff": -3.08, "unit": ""}
+    assert compare("examples", 20_166, 754)["diff"] == -19_412
+    assert compare("scheduler", "constant_with_warmup", "constant_with_warmup")["diff"] == "same"
+    assert compare("scheduler", "constant_with_warmup", "constant")["diff"] == "differs"
+    assert compare("accuracy", None, 0.6)["diff"] is None and compare("x", 1.0, None)["diff"] is None
+
+
+def test_markdown_rows_and_image_only_cells():
+    lines = comparison_table([compare("Pitfall (%)", 13.1, 30.89), compare("examples", 20_166, 754),
+                              compare("acc", None, 0.5)], image_only=True)
+    assert lines[2] == "| Pitfall (%) | 13.1 | 30.89 | +17.79 |"
+    assert lines[3] == "| examples | 20,166 | 754 | -19,412 |"
+    assert lines[4] == f"| acc | {IMAGE_ONLY} | 0.5 | — |"
+    page = markdown({"title": "T", "scale": "paper", "comparison": [], "notes": ["n1"]})
+    assert "**Scale: paper**" in page and "- n1" in page
+
+
+def test_paper_numbers_are_spec_section_2():
+    a = ARTIFACTS
+    assert a["figure2"].paper["RaR-Implicit"] == {"HealthBench overall": 31.2, "GPQA-Diamond mean acc": 37.6}
+    assert a["figure2"].paper["RaR-Predefined"] == {"HealthBench overall": 12.5, "GPQA-Diamond mean acc": 31.7}
+    assert a["figure3"].paper is None
+    assert [v["HealthBench-1k overall"] for v in a["table1"].paper.values()] == [20.4, 23.9, 31.7, 32.0, 35.9, 34.8]
+    assert [v["HealthBench-1k overall"] for v in a["table2"].paper.values()] == [34.9, 38.8, 37.2, 37.2]
+    assert [v["HealthBench-1k overall"] for v in a["table3"].paper.values()] == [35.9, 34.2, 32.7, 32.4, 32.7,
+                                                                                  31.1, 31.9]
+    assert a["table4"].paper == {"examples": 20_166, "rubrics per question (mean)": 7.5,
+                                 "question length in words (mean)": 45.0}
+    assert a["table5"].paper["Important (count)"] == 52_748 and a["table5"].paper["Pitfall (%)"] == 13.1
+    assert sum(n for n, _ in a["table6"].paper.values()) == 20_166
+    assert a["table7"].paper["question length in words (mean)"] == 52.6
+    assert a["table8"].paper["Essential (count)"] == 42_739 and a["table8"].paper["Optional (%)"] == 22.3
+    assert sum(n for n, _ in a["table9"].paper.values()) == 20_625
+    assert a["table10"].paper["learning_rate"] == 5e-6 and a["table10"].paper["max_length"] == 3584
+    assert a["table11"].paper["Qwen-7B-Instruct"] == {"RaR-Implicit": 26.7, "Direct-Likert": 22.0}
+
+
+def test_plan_totals_and_cost():
+    plan = Plan(key="x", scale="paper", runnable=True, steps=[
+        Step(kind="eval", what="a", judge_calls=1_000, tokens_per_call=500),
+        Step(kind="build", what="b", judge_calls=10, tokens_per_call=100)])
+    assert plan.judge_calls == 1_000 and plan.generator_calls == 10 and plan.tokens == 501_000
+    assert plan.cost(2.0) == pytest.approx(1.002) and plan.cost(None) is None
+    assert "~$1.00 at $2/Mtok" in plan.text(2.0)
+
+
+def test_results_files_are_json_with_provenance_keys(tmp_path):
+    from rareval.experiments.base import provenance
+
+    prov = provenance(models=["m"], judge="j", seed=3, logs=["l.eval"])
+    assert {"models", "judge", "data", "seed", "commit", "dirty", "date", "inspect_logs"} <= set(prov)
+    path = write_results({"provenance": prov}, tmp_path / "r.json")
+    assert json.loads(path.read_text())["provenance"]["seed"] == 3
