@@ -1,0 +1,101 @@
+"""What the rubric reward adds to a GRPO step, beside a trivial reward, on the same tiny model.
+
+Two runs of TRL's real ``GRPOTrainer`` on the same randomly initialised tiny Qwen2 policy
+(the test suite's), same seed, data and settings; only the reward differs:
+
+* ``trivial`` — a plain function rewarding the word "water" (no judge);
+* ``rubric`` — :class:`rareval.reward.RubricReward` (``explicit``, three criteria) with the
+  offline ``scripted/keyword`` judge through Inspect: one judge call per criterion and
+  completion, all of a step's calls in flight at once.
+
+It prints the median step time of each (TRL's ``step_time``), the ratio, and the rubric
+reward's judge calls per step. They are issued at once (one ``asyncio.gather`` per
+step); Inspect runs at most the provider's ``max_connections()`` of them together (8 for
+the scripted judge). The scripted judge
+answers at once, so the difference is rareval's own cost per step (Inspect calls,
+scoring, logging), not a judge's latency.
+
+    python benchmarks/grpo_overhead.py --steps 40
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def trivial_reward(completions, **kwargs):
+    return [float("water" in (c if isinstance(c, str) else c[-1]["content"])) for c in completions]
+
+
+class CallCounter:
+    """Wraps a rubric reward to count its judge calls per step (from the judge's usage)."""
+
+    def __init__(self, reward):
+        self.reward, self.__name__, self.calls = reward, reward.__name__, []
+
+    async def __call__(self, *args, **kwargs):
+        before = self.reward.usage.calls
+        out = await self.reward(*args, **kwargs)
+        self.calls.append(self.reward.usage.calls - before)
+        return out
+
+
+def run(kind: str, steps: int, tmp: Path) -> tuple[list[float], list[int]]:
+    import torch
+    from datasets import Dataset
+    from trl import GRPOConfig, GRPOTrainer
+
+    sys.path.insert(0, str(REPO))
+    from tests.test_reward_grpo import QUESTIONS, RUBRIC, tiny_model
+
+    import rareval._registry  # noqa: F401  (scripted/ provider)
+    from rareval.judge import Judge, JudgeConfig
+    from rareval.reward import RubricReward
+
+    torch.set_num_threads(1)
+    model, tokenizer = tiny_model(tmp)
+    reward = trivial_reward
+    counter = None
+    if kind == "rubric":
+        counter = CallCounter(RubricReward("explicit", judge=Judge("scripted/keyword", config=JudgeConfig(cache=False))))
+        reward = counter
+    data = Dataset.from_list([{"prompt": q, "rubric": RUBRIC} for q in QUESTIONS * 50])
+    args = GRPOConfig(output_dir=str(tmp / kind), per_device_train_batch_size=16, num_generations=8,
+                      max_completion_length=16, learning_rate=1e-3, lr_scheduler_type="constant", max_steps=steps,
+                      bf16=False, use_cpu=True, logging_steps=1, report_to="none", save_strategy="no", seed=0,
+                      disable_tqdm=True)
+    trainer = GRPOTrainer(model=model, reward_funcs=[reward], args=args, train_dataset=data,
+                          processing_class=tokenizer)
+    trainer.train()
+    times = [row["step_time"] for row in trainer.state.log_history if "step_time" in row]
+    return times, (counter.calls if counter else [])
+
+
+def main(argv: list[str] | None = None) -> dict:
+    import tempfile
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=40, help="GRPO steps per run (default 40; the first 5 "
+                        "are left out of the medians as warm-up)")
+    args = parser.parse_args(argv)
+    tmp = Path(tempfile.mkdtemp(prefix="rareval-grpo-overhead-"))
+    trivial, _ = run("trivial", args.steps, tmp)
+    rubric, calls = run("rubric", args.steps, tmp)
+    warm = min(5, args.steps - 1)
+    t, r = statistics.median(trivial[warm:]), statistics.median(rubric[warm:])
+    result = {"steps": args.steps, "trivial_step_s": t, "rubric_step_s": r, "overhead": r / t - 1,
+              "judge_calls_per_step": statistics.mean(calls) if calls else 0.0}
+    print(f"median step time over steps {warm + 1}-{args.steps}: trivial reward {t:.3f} s, rubric reward "
+          f"{r:.3f} s ({100 * result['overhead']:+.1f} %)")
+    print(f"rubric reward: {result['judge_calls_per_step']:.0f} judge calls per step (16 completions × 3 "
+          f"criteria), issued at once; Inspect runs up to the judge's max_connections (8) together")
+    return result
+
+
+if __name__ == "__main__":
+    main()
