@@ -39,6 +39,13 @@ class GeneratedRubric(BaseModel):
     model: str = Field(description="Generator model.")
     prompt_version: str
     usage: Usage = Field(default_factory=Usage)
+    attempts: int = Field(1, description="Generator calls it took (retries included).")
+
+
+#: The generation prompt by (domain, with a reference answer): RaR v2 Appendix pp.18–19; the
+#: science prompts paraphrase SPEC §1.2.
+RUBRIC_PROMPTS = {("medicine", True): "rubric_generate", ("medicine", False): "rubric_generate_noref",
+                  ("science", True): "rubric_generate_science", ("science", False): "rubric_generate_science_noref"}
 
 
 class Degraded(BaseModel):
@@ -73,23 +80,34 @@ def parse_rubric_items(text: str) -> tuple[Rubric, list[str]]:
 
 
 async def generate_rubric(model: str | Model, conversation: Conversation, reference: str | None = None, *,
-                          max_tokens: int = 2048, retries: int = 1) -> GeneratedRubric:
-    """One RaR rubric for ``conversation``, grounded in ``reference`` when given."""
-    prompt = load_prompt("rubric_generate" if reference else "rubric_generate_noref")
+                          domain: str = "medicine", items: tuple[int, int] | None = None, max_tokens: int = 2048,
+                          retries: int = 1) -> GeneratedRubric:
+    """One RaR rubric for ``conversation``, grounded in ``reference`` when given, by the ``domain``'s
+    prompt (:data:`RUBRIC_PROMPTS`). ``items=(low, high)`` also rejects an answer with fewer or more
+    valid items (RaR asks for 7–20). An unusable answer is asked again (``retries``, at temperature
+    0.7); after the last, :class:`GenerationError` names every attempt's failure and carries what
+    they cost as ``.usage``."""
+    prompt = load_prompt(RUBRIC_PROMPTS[(domain, bool(reference))])
     text = prompt.render(question=render_conversation(conversation), reference=reference or "")
     model = get_model(model) if isinstance(model, str) else model
-    usage, last = Usage(), None
+    usage, errors = Usage(), []
     for attempt in range(1 + retries):
         out = await model.generate(text, config=GenerateConfig(temperature=0.0 if attempt == 0 else 0.7,
                                                               max_tokens=max_tokens))
         usage += Usage.of(out)
         try:
             rubric, dropped = parse_rubric_items(out.completion)
-            return GeneratedRubric(rubric=rubric, dropped=dropped, model=str(model), prompt_version=prompt.version,
-                                   usage=usage)
+            if items and not items[0] <= len(rubric) <= items[1]:
+                raise GenerationError(f"{len(rubric)} valid items, need {items[0]}-{items[1]}"
+                                      + (f" ({len(dropped)} dropped: {'; '.join(dropped[:2])})" if dropped else ""))
         except GenerationError as e:
-            last = e
-    raise GenerationError(f"{model}: {last}")
+            errors.append(f"attempt {attempt + 1}: {e}")
+            continue
+        return GeneratedRubric(rubric=rubric, dropped=dropped, model=str(model), prompt_version=prompt.version,
+                               usage=usage, attempts=attempt + 1)
+    error = GenerationError("; ".join(errors))
+    error.usage = usage  # what the failed attempts cost
+    raise error
 
 
 _FIELDS = ("reasoning", "perturbed_completion", "chunks_added", "chunks_removed")

@@ -3,7 +3,7 @@
 * ``generate`` — one rubric per question with any Inspect model (RaR v2 §3.2, SPEC §1.2), with
   the reference answer ("Synthetic", Table 1) or without ("Synthetic-NoRef", Tables 1, 3), by
   the medical or the science prompt (Appendix pp.18–19; the science one paraphrases SPEC §1.2).
-  Each answer is validated into a Rubric (:func:`rareval.generate.parse_rubric_items`); one
+  Each answer is validated into a Rubric (:func:`rareval.generate.generate_rubric`); one
   unreadable or outside 7–20 valid items is retried, then named in a failures file, never
   dropped silently. Output: JSONL ``{"prompt_id", "rubric", ...provenance}`` as read by
   :func:`rareval.train.data.load_generated_rubrics`, appended per rubric; ids already there are
@@ -21,22 +21,18 @@ import sys
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from inspect_ai.model import GenerateConfig, get_model
+from inspect_ai.model import get_model
 from pydantic import BaseModel, Field
 from tqdm import tqdm
 
 from rareval.data.cache import DataError, read_jsonl
 from rareval.data.healthbench import load_healthbench
 from rareval.data.rar import load_rar, normalize_question
-from rareval.generate import GeneratedRubric, GenerationError, parse_rubric_items
-from rareval.judge_text import render_conversation
-from rareval.prompts import load_prompt
+from rareval.generate import GenerationError, generate_rubric
 from rareval.rubric_stats import add_stats_parser
 from rareval.usage import Usage
 
 MIN_ITEMS, MAX_ITEMS = 7, 20
-PROMPTS = {("medicine", True): "rubric_generate", ("medicine", False): "rubric_generate_noref",
-           ("science", True): "rubric_generate_science", ("science", False): "rubric_generate_science_noref"}
 
 
 class Item(NamedTuple):
@@ -59,31 +55,6 @@ class Summary(BaseModel):
     failures: list[Failure] = []
     failures_file: str | None = None
     usage: Usage = Usage()
-
-
-async def generate_checked(model, conversation, reference: str | None = None, *, domain: str = "medicine",
-                           retries: int = 2, max_tokens: int = 2048) -> tuple[GeneratedRubric, int]:
-    """``(rubric, attempts)``: a 7–20 item RaR rubric; :class:`GenerationError` naming every failed attempt."""
-    prompt = load_prompt(PROMPTS[(domain, bool(reference))])
-    text = prompt.render(question=render_conversation(conversation), reference=reference or "")
-    usage, errors = Usage(), []
-    for attempt in range(1 + retries):
-        out = await model.generate(text, config=GenerateConfig(temperature=0.7 if attempt else 0.0,
-                                                              max_tokens=max_tokens))
-        usage += Usage.of(out)
-        try:
-            rubric, dropped = parse_rubric_items(out.completion)
-            if not MIN_ITEMS <= len(rubric) <= MAX_ITEMS:
-                raise GenerationError(f"{len(rubric)} valid items, need {MIN_ITEMS}-{MAX_ITEMS}"
-                                      + (f" ({len(dropped)} dropped: {'; '.join(dropped[:2])})" if dropped else ""))
-        except GenerationError as e:
-            errors.append(f"attempt {attempt + 1}: {e}")
-            continue
-        return GeneratedRubric(rubric=rubric, dropped=dropped, model=str(model), prompt_version=prompt.version,
-                               usage=usage), attempt + 1
-    error = GenerationError("; ".join(errors))
-    error.usage = usage  # what the failed attempts cost
-    raise error
 
 
 def load_items(path: str | Path, limit: int | None = None) -> list[Item]:
@@ -141,9 +112,9 @@ async def generate_rubrics(items: list[Item], model, out: str | Path, *, with_re
         async def one(item: Item) -> None:
             async with semaphore:
                 try:
-                    got, attempts = await generate_checked(model, item.conversation,
-                                                           item.reference if with_reference else None, domain=domain,
-                                                           retries=retries, max_tokens=max_tokens)
+                    got = await generate_rubric(model, item.conversation, item.reference if with_reference else None,
+                                                domain=domain, items=(MIN_ITEMS, MAX_ITEMS), retries=retries,
+                                                max_tokens=max_tokens)
                 except GenerationError as e:
                     failure = Failure(prompt_id=item.prompt_id, error=str(e), attempts=1 + retries)
                     summary.failures.append(failure)
@@ -156,7 +127,7 @@ async def generate_rubrics(items: list[Item], model, out: str | Path, *, with_re
                     f.write(json.dumps({
                         "prompt_id": item.prompt_id, "rubric": got.rubric.model_dump(mode="json"), **provenance,
                         "source": "synthetic" if with_reference else "synthetic_noref",
-                        "prompt_version": got.prompt_version, "dropped": got.dropped, "attempts": attempts,
+                        "prompt_version": got.prompt_version, "dropped": got.dropped, "attempts": got.attempts,
                         "usage": got.usage.model_dump()}, ensure_ascii=False) + "\n")
                     f.flush()
                 bar.update(1)
