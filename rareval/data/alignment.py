@@ -23,7 +23,6 @@ Rows of HealthBench-1k are excluded by default, as RaR A.7 does.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from pathlib import Path
 from typing import Literal
 
@@ -31,7 +30,7 @@ from inspect_ai.model import Model, get_model
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from tqdm import tqdm
 
-from rareval.data.cache import DataError, read_jsonl
+from rareval.data.cache import DataError, read_jsonl, sha256_file, write_text_atomic
 from rareval.data.healthbench import HealthBenchExample, Message
 from rareval.data.healthbench_1k import in_healthbench_1k
 from rareval.rubric import Rubric
@@ -68,10 +67,6 @@ class PreferencePair(BaseModel):
     provenance: Provenance
 
 
-def file_sha256(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def eligible(rows: list[HealthBenchExample], *, exclude_1k: bool = True) -> list[HealthBenchExample]:
     """Rows with an ideal completion, HealthBench-1k rows left out unless ``exclude_1k=False``."""
     return [r for r in rows if r.ideal_completion and not (exclude_1k and in_healthbench_1k(r.prompt_id))]
@@ -80,7 +75,7 @@ def eligible(rows: list[HealthBenchExample], *, exclude_1k: bool = True) -> list
 def reference_pairs(rows: list[HealthBenchExample], source: str | Path, *, per_prompt: int = 4,
                     exclude_1k: bool = True, source_sha256: str | None = None) -> list[PreferencePair]:
     """Ideal completion ≻ each model reference completion (no model needed)."""
-    prov = Provenance(source=str(source), source_sha256=source_sha256 or file_sha256(source),
+    prov = Provenance(source=str(source), source_sha256=source_sha256 or sha256_file(source),
                       notes="implicit preference: the physician rewrote the reference completions")
     pairs = []
     for r in eligible(rows, exclude_1k=exclude_1k):
@@ -107,7 +102,7 @@ async def build_pairs(rows: list[HealthBenchExample], source: str | Path, *, kin
         raise ValueError("degraded pairs and generated rubrics need a generator model")
     if isinstance(generator, str):
         generator = get_model(generator)
-    source_prov = Provenance(source=str(source), source_sha256=file_sha256(source))  # the file is hashed once
+    source_prov = Provenance(source=str(source), source_sha256=sha256_file(source))  # the file is hashed once
     if kind == "reference":
         base = reference_pairs(rows, source, exclude_1k=exclude_1k, source_sha256=source_prov.source_sha256)
     else:
@@ -150,12 +145,7 @@ def build_pairs_sync(*args, **kwargs) -> tuple[list[PreferencePair], list[str]]:
 
 
 def save_pairs(pairs: list[PreferencePair], path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text("".join(p.model_dump_json() + "\n" for p in pairs))
-    tmp.replace(path)  # never a half-written pairs file
-    return path
+    return write_text_atomic(path, "".join(p.model_dump_json() + "\n" for p in pairs))
 
 
 def load_pairs(path: str | Path) -> list[PreferencePair]:

@@ -16,7 +16,6 @@ only when asked).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import subprocess
@@ -25,6 +24,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
+from rareval.data.cache import sha256_file, write_text_atomic
 from rareval.experiments.plan import Plan
 
 Scale = Literal["embedded", "paper"]
@@ -64,10 +64,6 @@ def rel(path: str | Path) -> str:
     return os.path.relpath(resolved, REPO)
 
 
-def sha256(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def git_commit() -> dict[str, Any]:
     """``{"commit": sha, "dirty": bool}`` of the checkout (dirty: code differs from the commit, new files
     included), or ``{"commit": None}`` outside git."""
@@ -90,7 +86,7 @@ def provenance(*, models: list[str] | None = None, judge: str | None = None, dat
 
 
 def data_entry(path: str | Path, rows: int, note: str = "") -> dict[str, Any]:
-    return {"path": rel(path), "sha256": sha256(path), "rows": rows, **({"note": note} if note else {})}
+    return {"path": rel(path), "sha256": sha256_file(path), "rows": rows, **({"note": note} if note else {})}
 
 
 def compare(item: str, paper: Any, ours: Any, unit: str = "", digits: int = 2) -> dict[str, Any]:
@@ -167,11 +163,7 @@ class Artifact:
 
 
 def write_results(results: dict[str, Any], path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(results, indent=1, default=str) + "\n")
-    tmp.replace(path)  # never a half-written results file
-    return path
+    return write_text_atomic(path, json.dumps(results, indent=1, default=str) + "\n")
 
 
 def load_results(path: str | Path) -> dict[str, Any] | None:

@@ -22,8 +22,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rareval.data.cache import sha256_file
 from rareval.experiments.base import (Artifact, NotRunnable, ReproduceOptions, compare, load_results, provenance,
-                                      register, rel, sha256)
+                                      register, rel)
 from rareval.experiments.figure3_pairs import (FINDINGS, SHOWN, calls_per_response, prepare_pairs, runnable_conditions,
                                                settings, tokens_per_call)
 from rareval.experiments.plan import Plan, Step, tokens
@@ -86,7 +87,7 @@ class Figure3(Artifact):
                               "--rubrics`)")
         judges, conditions, n = settings(options)
         pairs_path, pairs, limit = prepare_pairs(options, n)
-        pairs_sha = sha256(pairs_path)
+        pairs_sha = sha256_file(pairs_path)
         run, skipped = runnable_conditions(conditions, pairs)
         cached = {k: r for k, r in self._cached_rows(options).items()
                   if r.get("pairs_sha256") == pairs_sha and r.get("n_pairs") == len(pairs)}

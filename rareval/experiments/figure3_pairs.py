@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rareval.experiments.base import EMBEDDED_JUDGES, PAPER_JUDGES, NotRunnable, ReproduceOptions, rel, sha256
+from rareval.data.cache import sha256_file
+from rareval.experiments.base import EMBEDDED_JUDGES, PAPER_JUDGES, NotRunnable, ReproduceOptions, rel
 from rareval.experiments.plan import tokens
 from rareval.experiments.training import (CONVERSATION_CHARS, CRITERION_CHARS, HEALTHBENCH_ITEMS, RAR_ITEMS,
                                           RESPONSE_CHARS)
@@ -37,7 +38,7 @@ def prepare_pairs(options: ReproduceOptions, n: int) -> tuple[Path, list, int | 
     if options.pairs_file:
         return options.pairs_file, load_pairs(options.pairs_file)[:n], n
     path = Path(options.results) / "figure3_pairs.jsonl"
-    source_sha = sha256(options.source)
+    source_sha = sha256_file(options.source)
     if path.is_file():
         stored = load_pairs(path)
         if len(stored) == n and all(p.provenance.source_sha256 == source_sha for p in stored):

@@ -18,8 +18,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from rareval.data.cache import sha256_file
 from rareval.experiments.base import (Artifact, NotRunnable, ReproduceOptions, compare, data_entry, provenance,
-                                      register, sha256)
+                                      register)
 from rareval.experiments.plan import Plan, Step
 from rareval.rubric_stats import PAPER, RubricStats
 
@@ -53,7 +54,7 @@ def _stats(domain: str, scale: str, source: str, rar_path: str | None) -> tuple[
         rubrics += [r.rubric for r in rows]
         questions += [r.question for r in rows]
         src = Path(str(rows.source))
-        data.append({"path": f"{rows.source} [{split}]", "sha256": sha256(src) if src.is_file() else None,
+        data.append({"path": f"{rows.source} [{split}]", "sha256": sha256_file(src) if src.is_file() else None,
                      "rows": len(rows)})
     return rubric_stats(rubrics, questions, source=f"RaR-{domain} train+val", kind="rar"), tuple(data)
 

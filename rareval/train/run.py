@@ -23,13 +23,13 @@ the step that crosses it, with a checkpoint; so does the reward-hacking monitor
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rareval.data.cache import write_text_atomic
 from rareval.train.hacking import MonitorConfig
 from rareval.train.presets import Preset
 
@@ -161,6 +161,4 @@ def train(run: RunConfig, resume: bool = False) -> dict[str, Any]:
 
 
 def _write_json(path: Path, value: Any) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(value, indent=1, default=str))
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(value, indent=1, default=str))

@@ -1,14 +1,20 @@
 """``rareval reproduce`` for real: --list, Table 10 and the rubric tables at embedded scale, a CI-sized
 Figure 3 through the real Inspect pipeline (scripted judge, 2 pairs), plans, caching and errors."""
 
+import hashlib
 import json
 from pathlib import Path
 
 import pytest
 
 from rareval.cli import main as cli
-from rareval.experiments.base import UNION, sha256
+from rareval.experiments.base import UNION
 from tests.experiments.test_render import SPEC_ARTIFACTS
+
+
+def sha256(path):
+    """The file's sha256, computed here independently of the code under test."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 @pytest.fixture
