@@ -64,7 +64,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             return 0
         from rareval.train.data import training_rows
 
-        records, held_out, skipped = training_rows(preset, args.data, args.rubrics)
+        records, held_out, skipped, _ = training_rows(preset, args.data, args.rubrics)
         if args.estimate:
             from rareval.train.estimate import estimate
 

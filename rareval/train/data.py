@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from rareval.data.healthbench import HealthBenchExample, load_healthbench
 from rareval.data.healthbench_1k import SALT, in_healthbench_1k
@@ -77,9 +77,17 @@ def load_generated_rubrics(path: str | Path) -> dict[str, Rubric]:
     return out
 
 
-def training_rows(preset: Preset, data: str | Path, rubrics: str | Path | None = None
-                  ) -> tuple[list[dict[str, Any]], list[HealthBenchExample], dict[str, Any]]:
-    """``(train_records, held_out_rows, skipped)`` for ``preset``.
+class TrainingRows(NamedTuple):
+    """A preset's rows: what it trains on, what is held out, and what it could not use."""
+
+    records: list[dict[str, Any]]
+    held_out: list[HealthBenchExample]
+    skipped: dict[str, int]
+    held_out_records: list[dict[str, Any]]  # the held-out rows the reward can score (the monitor's)
+
+
+def training_rows(preset: Preset, data: str | Path, rubrics: str | Path | None = None) -> TrainingRows:
+    """``(train_records, held_out_rows, skipped, held_out_records)`` for ``preset``.
 
     A train record has the columns TRL passes to the reward: ``prompt`` (the
     conversation), ``rubric`` (rareval JSON, or None), ``reference`` (the ideal
@@ -107,7 +115,8 @@ def training_rows(preset: Preset, data: str | Path, rubrics: str | Path | None =
     if not records:
         raise TrainDataError(f"{data}: no training rows for preset {preset.name!r} "
                              f"({len(pool)} in the training pool; skipped: {skipped or 'none'})")
-    return records, held_out, skipped
+    held_out_records = [r for r in (to_record(preset, row, generated)[0] for row in held_out) if r is not None]
+    return TrainingRows(records, held_out, skipped, held_out_records)
 
 
 def to_record(preset: Preset, row: HealthBenchExample, generated: dict[str, Rubric] | None
@@ -133,15 +142,6 @@ def to_record(preset: Preset, row: HealthBenchExample, generated: dict[str, Rubr
     return {"prompt": [m.model_dump() for m in row.prompt], "prompt_id": row.prompt_id,
             "rubric": rubric.model_dump_json() if rubric is not None else None,
             "reference": row.ideal_completion or "", "physician_rubric": row.rubric.model_dump_json()}, ""
-
-
-def held_out_records(preset: Preset, held_out: list[HealthBenchExample], rubrics: str | Path | None = None
-                     ) -> list[dict[str, Any]]:
-    """The held-out rows the preset's reward can score, as records (for the reward-hacking monitor)."""
-    generated = load_generated_rubrics(rubrics) if preset.rubric_source.startswith("synthetic") and rubrics else None
-    if preset.rubric_source.startswith("synthetic") and generated is None:
-        return []
-    return [r for r in (to_record(preset, row, generated)[0] for row in held_out) if r is not None]
 
 
 def split_record(data: str | Path, records: list[dict[str, Any]], held_out: list[HealthBenchExample],

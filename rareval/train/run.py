@@ -136,7 +136,7 @@ def build_trainer(run: RunConfig, records: list[dict[str, Any]], resume: bool = 
 
 def train(run: RunConfig, resume: bool = False) -> dict[str, Any]:
     """Run (or resume) training; returns the run's final status (also written to ``status.json``)."""
-    from rareval.train.data import held_out_records, split_record, training_rows
+    from rareval.train.data import split_record, training_rows
 
     out = Path(run.out)
     if resume and not any((out / "checkpoints").glob("checkpoint-*")):
@@ -144,9 +144,8 @@ def train(run: RunConfig, resume: bool = False) -> dict[str, Any]:
     if not resume and (out / "metrics.jsonl").exists():
         raise FileExistsError(f"{out} already holds a run; pass --resume to continue it or choose another --out")
     out.mkdir(parents=True, exist_ok=True)
-    records, held_out, skipped = training_rows(run.preset, run.data, run.rubrics)
-    held = held_out_records(run.preset, held_out, run.rubrics) if run.monitor else None
-    trainer = build_trainer(run, records, resume=resume, held_out=held)
+    records, held_out, skipped, held_out_records = training_rows(run.preset, run.data, run.rubrics)
+    trainer = build_trainer(run, records, resume=resume, held_out=held_out_records)
     _write_json(out / "config.json", {"run": run.model_dump(mode="json"), "grpo_config": trainer.args.to_dict(),
                                       "rows": len(records)})
     _write_json(out / "split.json", split_record(run.data, records, held_out, skipped))
