@@ -57,6 +57,9 @@ from rareval.usage import Usage
 
 T = TypeVar("T")
 
+#: The rating prompt by what the judge is shown beside the response (a strategy's ``rating_context``).
+RATING_PROMPTS = {"none": "rating_direct", "rubric": "rating_implicit", "reference": "rating_reference"}
+
 
 class JudgeConfig(BaseModel):
     """How the judge asks and reads; recorded with every result."""
@@ -208,9 +211,8 @@ class Judge:
         """A 1–10 rating: Direct-Likert, or with the rubric (RaR-Implicit) or reference."""
         if rubric is not None and reference is not None:
             raise ValueError("rate with a rubric or with a reference, not both")
-        name = "rating_implicit" if rubric is not None else "rating_reference" if reference is not None \
-            else "rating_direct"
-        prompt = load_prompt(name)
+        prompt = load_prompt(RATING_PROMPTS["rubric" if rubric is not None else
+                                            "reference" if reference is not None else "none"])
         text = prompt.render(conversation=render_conversation(conversation), response=render_response(response),
                              rubric=render_rubric(rubric) if rubric is not None else "",
                              reference=reference or "")

@@ -71,8 +71,10 @@ def calls_per_response(condition: str) -> float:
 
 def tokens_per_call(condition: str) -> int:
     """Judge prompt of one call (template + conversation + answer + rubric or criterion), characters / 4."""
+    from rareval.judge import RATING_PROMPTS
     from rareval.prompts import load_prompt
 
-    template = {"likert": "rating_direct", "explicit": "criterion_yesno"}.get(condition, "rating_implicit")
+    template = "criterion_yesno" if condition == "explicit" else RATING_PROMPTS[
+        "none" if condition == "likert" else "rubric"]
     extra = CRITERION_CHARS * (1 if condition == "explicit" else RAR_ITEMS if condition != "likert" else 0)
     return tokens(load_prompt(template).text, CONVERSATION_CHARS, RESPONSE_CHARS, int(extra))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-CHARS_PER_TOKEN = 4
+from rareval.train.estimate import CHARS_PER_TOKEN
 
 
 class Step(BaseModel):

@@ -14,6 +14,7 @@ import json
 from statistics import mean
 from typing import Any
 
+from rareval.judge import RATING_PROMPTS
 from rareval.prompts import load_prompt
 from rareval.strategies import get_strategy
 from rareval.train.presets import Preset
@@ -28,8 +29,7 @@ def estimate(preset: Preset, records: list[dict[str, Any]], judge_price: float =
     prompt_chars = mean(sum(len(m["content"]) for m in r["prompt"]) for r in records)
     completion_chars = h.max_completion_length * CHARS_PER_TOKEN
     if spec.question == "rating":
-        template = load_prompt({"rubric": "rating_implicit", "reference": "rating_reference"}.get(
-            spec.rating_context, "rating_direct")).text
+        template = load_prompt(RATING_PROMPTS[spec.rating_context]).text
         context = mean(len(r["rubric"] or "") if spec.rating_context == "rubric" else len(r["reference"])
                        if spec.rating_context == "reference" else 0 for r in records)
         calls_per_completion, chars_per_call = 1.0, len(template) + prompt_chars + completion_chars + context
