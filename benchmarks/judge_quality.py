@@ -165,10 +165,9 @@ def measurements(log, rows, judge: str, mode: str) -> dict:
 
 def summarise(result: dict) -> dict:
     """The figures of one judge × mode."""
-    from scipy.stats import spearmanr
-
     from rareval.alignment import verdict_agreement
     from rareval.rubric import Rubric
+    from rareval.stats import spearman
     from rareval.strategies import score
 
     samples = result["samples"]
@@ -198,7 +197,7 @@ def summarise(result: dict) -> dict:
         label_share_met=overall.label_share_met, agreement_positive=pos.agreement,
         agreement_pitfall=pit.agreement, share_met_positive=pos.share_met, share_met_pitfall=pit.share_met,
         score_mad=sum(abs(a - b) for a, b in zip(ours, theirs)) / len(ours) if ours else math.nan,
-        score_spearman=float(spearmanr(ours, theirs).statistic) if len(ours) > 2 else math.nan,
+        score_spearman=math.nan if (rho := spearman(ours, theirs)) is None else rho,
         calls=mean("calls"), cache_hits=mean("cache_hits"), billed_tokens=mean("billed"),
         computed_tokens=mean("billed") - mean("cache_read"), seconds=mean("seconds"),
         overhead=1 - sum(s["judge_s"] for s in samples) / scoring_s if mean("calls") else math.nan,

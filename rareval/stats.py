@@ -12,6 +12,7 @@ sequences of numbers or labels.
   way RaR reports GPQA-Diamond ("mean of 10 runs with 95% CI"; RaR v2 §4).
 * :func:`cohen_kappa` — chance-corrected agreement of two raters.
 * :func:`roc_auc` — area under the ROC curve from ranks (Mann–Whitney U).
+* :func:`spearman` — rank correlation, undefined (None) without variation.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ __all__ = [
     "cohen_kappa",
     "mean_ci_across_runs",
     "roc_auc",
+    "spearman",
 ]
 
 
@@ -165,3 +167,10 @@ def roc_auc(labels: Sequence[bool | int], scores: Sequence[float]) -> float:
         raise ValueError("roc_auc needs at least one positive and one negative label")
     ranks = _sp.rankdata(s)  # average ranks for ties
     return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def spearman(xs: Sequence[float], ys: Sequence[float]) -> float | None:
+    """Spearman rank correlation; None when either side is constant or there are fewer than 3 points."""
+    if len(xs) < 3 or len(set(xs)) < 2 or len(set(ys)) < 2:
+        return None
+    return float(_sp.spearmanr(xs, ys).statistic)

@@ -11,6 +11,7 @@ from rareval.stats import (
     cohen_kappa,
     mean_ci_across_runs,
     roc_auc,
+    spearman,
 )
 
 # --- bootstrap -------------------------------------------------------------
@@ -128,3 +129,8 @@ def test_roc_auc_perfect_reversed_and_booleans():
 def test_roc_auc_needs_both_classes():
     with pytest.raises(ValueError, match="positive and one negative"):
         roc_auc([1, 1], [0.2, 0.3])
+
+
+def test_spearman_needs_variation():
+    assert spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
+    assert spearman([1, 1, 1], [1, 2, 3]) is None and spearman([1, 2], [1, 2]) is None

@@ -23,6 +23,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rareval.stats import spearman
+
 logger = logging.getLogger(__name__)
 
 
@@ -36,15 +38,6 @@ class MonitorConfig(BaseModel):
     rows: int = Field(8, ge=2, description="Held-out prompts answered per check.")
     warn_drift: float = Field(0.15, gt=0, description="Warn when the gap has drifted this far since the first check.")
     stop_drift: float | None = Field(None, gt=0, description="Stop (with a checkpoint) past this drift; None: never.")
-
-
-def spearman(xs: list[float], ys: list[float]) -> float | None:
-    """Spearman rank correlation; None when either side is constant or there are fewer than 3 points."""
-    if len(xs) < 3 or len(set(xs)) < 2 or len(set(ys)) < 2:
-        return None
-    from scipy.stats import spearmanr
-
-    return float(spearmanr(xs, ys).statistic)
 
 
 class HackingMonitor:

@@ -6,7 +6,7 @@ import pytest
 
 from rareval.judge import Judge, JudgeConfig
 from rareval.reward import RubricReward
-from rareval.train.hacking import HackingMonitor, MonitorConfig, spearman
+from rareval.train.hacking import HackingMonitor, MonitorConfig
 
 RUBRIC = json.dumps({"criteria": [
     {"text": "Mentions 'water'", "weight": 5, "category": "important"},
@@ -45,8 +45,3 @@ def test_a_judge_that_rewards_length_drifts_away_from_the_gold_judge(caplog):
     assert hacked["hacking/gold_score"] < 0 and hacked["hacking/gap_drift"] > 0.5
     assert hacked["hacking/length_corr"] == pytest.approx(1.0)
     assert monitor.should_stop(hacked) and "reward hacking?" in caplog.text
-
-
-def test_spearman_needs_variation():
-    assert spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
-    assert spearman([1, 1, 1], [1, 2, 3]) is None and spearman([1, 2], [1, 2]) is None
