@@ -13,21 +13,18 @@ from __future__ import annotations
 
 import argparse
 import random
-import re
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared/data/healthbench/healthbench_offline_union.jsonl"
-NEGATED = re.compile(r"^\s*(?:the response\s+)?(?:fails to|does not|doesn't|did not|didn't|do not|don't)\b",
-                     re.IGNORECASE)
 
 
 def survey(texts: list[str]) -> dict:
     """Counts and lists: rewritten (before, after) pairs and negated criteria asked as written."""
-    from rareval.judge_text import positive_form
+    from rareval.judge_text import NEGATED, positive_form
 
     rewritten = [(t, p) for t in texts if (p := positive_form(t))]
-    kept = [t for t in texts if NEGATED.match(t) and not positive_form(t)]
+    kept = [t for t in texts if NEGATED.match(t.strip()) and not positive_form(t)]
     return {"criteria": len(texts), "rewritten": rewritten, "negated_as_written": kept}
 
 

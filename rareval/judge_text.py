@@ -20,7 +20,8 @@ from rareval.rubric import Rubric
 
 Conversation = str | Sequence[Mapping[str, Any]]
 
-_NEGATED = re.compile(r"^(?:the response\s+)?(?:fails to|does not|doesn't|did not|didn't|do not|don't)\s+"
+#: A criterion that opens with a negation ("Fails to", "Does not" …) and its verb.
+NEGATED = re.compile(r"^(?:the response\s+)?(?:fails to|does not|doesn't|did not|didn't|do not|don't)\s+"
                       r"(?:([a-z]+ly)\s+)?([A-Za-z]+)\b(.*)$", re.IGNORECASE | re.DOTALL)
 _IRREGULAR = {"be": "is", "have": "has", "do": "does", "go": "goes"}
 # -ly words that are verbs, not adverbs ("does not apply", "does not reply")
@@ -86,7 +87,7 @@ def positive_form(text: str) -> str | None:
       explains the criterion and is not a condition).
     """
     text = text.strip()
-    m = _NEGATED.match(text)
+    m = NEGATED.match(text)
     if not m:
         return None
     adverb, verb, rest = m.group(1), m.group(2), m.group(3)
