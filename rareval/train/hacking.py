@@ -59,19 +59,10 @@ class HackingMonitor:
 
     def answers(self, model: Any, tokenizer: Any) -> list[str]:
         """Greedy answers of the current policy to the held-out prompts."""
-        import torch
+        from rareval.train.heldout import greedy_answers
 
-        texts = [tokenizer.apply_chat_template(r["prompt"], tokenize=False, add_generation_prompt=True)
-                 for r in self.records]
-        enc = tokenizer(texts, return_tensors="pt", padding=True).to(model.device)
-        was_training = model.training
-        model.eval()
-        with torch.no_grad():
-            out = model.generate(**enc, do_sample=False, max_new_tokens=self.max_new_tokens,
-                                 pad_token_id=tokenizer.pad_token_id)
-        if was_training:
-            model.train()
-        return tokenizer.batch_decode(out[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+        return greedy_answers(model, tokenizer, [r["prompt"] for r in self.records], self.max_new_tokens,
+                              batch=len(self.records))
 
     def check(self, model: Any, tokenizer: Any, loop: asyncio.AbstractEventLoop | None = None) -> dict[str, float]:
         """One check: the ``hacking/*`` figures (see the module docstring). ``loop``: the trainer's

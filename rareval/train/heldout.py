@@ -1,0 +1,162 @@
+"""Held-out evaluation of a policy: greedy answers to held-out prompts, scored by a rubric reward.
+
+The question a training run must answer is whether the policy got better on prompts
+it never trained on. :func:`evaluate_policy` answers the held-out prompts of a
+preset's split (HealthBench-1k rows, :mod:`rareval.train.data`) greedily, with the
+run's completion length, and scores every answer with one rubric reward — by
+default RaR-Implicit on the physician rubric, so runs of different presets
+(``direct-likert`` beside ``rar-implicit-human``) are graded on one yardstick. The
+summary is the mean score with a 95 % bootstrap CI; :func:`paired_difference` compares
+two evaluations of the same prompts (after − before) with a paired bootstrap CI.
+
+Scores go through the run's verdict cache, so the base policy's answers, graded once,
+are free for every later run that evaluates the same base.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from rareval.stats import bootstrap_ci
+
+
+class HeldOutConfig(BaseModel):
+    """What a held-out evaluation grades, and how."""
+
+    model_config = ConfigDict(frozen=True)
+
+    judge: str = Field(description="Inspect model of the grading judge (use the training judge for a "
+                       "before/after comparison).")
+    strategy: str = Field("implicit", description="Scoring strategy of the grade; 'implicit' (one call per answer) "
+                          "or 'healthbench' (one call per criterion, HealthBench's arithmetic).")
+    rows: int = Field(24, ge=2, description="Held-out prompts answered (the first N of the split).")
+    max_new_tokens: int = Field(96, ge=1, description="Greedy answer length (the run's max_completion_length).")
+    batch: int = Field(8, ge=1, description="Prompts generated at once.")
+
+
+def greedy_answers(model: Any, tokenizer: Any, prompts: Sequence[list[dict[str, str]]], max_new_tokens: int,
+                   batch: int = 8) -> list[str]:
+    """Greedy answers of ``model`` to chat ``prompts``, leaving the model's train/eval mode as it was."""
+    import torch
+
+    was_training = model.training
+    model.eval()
+    answers: list[str] = []
+    try:
+        for start in range(0, len(prompts), batch):
+            texts = [tokenizer.apply_chat_template(p, tokenize=False, add_generation_prompt=True)
+                     for p in prompts[start:start + batch]]
+            enc = tokenizer(texts, return_tensors="pt", padding=True).to(model.device)
+            with torch.no_grad():
+                out = model.generate(**enc, do_sample=False, max_new_tokens=max_new_tokens,
+                                     pad_token_id=tokenizer.pad_token_id)
+            answers += tokenizer.batch_decode(out[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+    finally:
+        if was_training:
+            model.train()
+    return answers
+
+
+def summarise(scores: Sequence[float | None], seed: int = 0) -> dict[str, Any]:
+    """Mean, 95 % bootstrap CI, and how many answers were scored / unscored (``None``)."""
+    kept = [s for s in scores if s is not None]
+    if not kept:
+        return {"mean": None, "ci95": None, "n": 0, "unscored": len(scores)}
+    low, high = bootstrap_ci(kept, seed=seed) if len(kept) > 1 else (kept[0], kept[0])
+    return {"mean": float(np.mean(kept)), "ci95": [float(low), float(high)], "n": len(kept),
+            "unscored": len(scores) - len(kept)}
+
+
+def paired_difference(before: Sequence[float | None], after: Sequence[float | None], n: int = 2000,
+                      seed: int = 0) -> dict[str, Any]:
+    """``after − before`` on the prompts both scored: mean difference, paired bootstrap 95 % CI, prompts
+    better / worse / tied."""
+    pairs = [(b, a) for b, a in zip(before, after, strict=True) if b is not None and a is not None]
+    if not pairs:
+        return {"mean": None, "ci95": None, "n": 0}
+    diff = np.array([a - b for b, a in pairs], dtype=float)
+    rng = np.random.default_rng(seed)
+    means = diff[rng.integers(0, len(diff), size=(n, len(diff)))].mean(axis=1)
+    return {"mean": float(diff.mean()), "ci95": [float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))],
+            "n": len(diff), "better": int((diff > 0).sum()), "worse": int((diff < 0).sum()),
+            "tied": int((diff == 0).sum())}
+
+
+def evaluate_policy(policy: str, records: list[dict[str, Any]], config: HeldOutConfig,
+                    cache: str | Path | None = None) -> dict[str, Any]:
+    """Answer the first ``config.rows`` held-out ``records`` with ``policy`` and grade them.
+
+    ``records`` are the reward's columns (:func:`rareval.train.data.training_rows`'s
+    ``held_out_records``; the grade reads ``physician_rubric``). Returns the summary,
+    the per-prompt scores and answers (``items``) and the judge's usage."""
+    from rareval.cache import VerdictCache
+    from rareval.judge import Judge
+    from rareval.reward import RubricReward
+
+    rows = [r for r in records if r.get("physician_rubric")][: config.rows]
+    if len(rows) < 2:
+        raise ValueError(f"only {len(rows)} held-out prompt(s) with a physician rubric; need at least 2")
+    model, tokenizer = _loaded(policy)
+    answers = greedy_answers(model, tokenizer, [r["prompt"] for r in rows], config.max_new_tokens, config.batch)
+    judge = Judge(config.judge, cache=VerdictCache(cache) if cache else None)
+    reward = RubricReward(config.strategy, judge=judge, rubric_column="physician_rubric", name="heldout")
+    columns = {k: [r.get(k) for r in rows] for k in ("physician_rubric", "reference")}
+    scores = asyncio.run(reward([r["prompt"] for r in rows], answers, **columns))
+    return {"policy": policy, "config": config.model_dump(), **summarise(scores),
+            "judge_usage": {**reward.usage.model_dump(), "billed_tokens": reward.usage.billed_tokens},
+            "items": [{"prompt_id": r["prompt_id"], "score": s, "answer": a}
+                      for r, s, a in zip(rows, scores, answers)]}
+
+
+def _loaded(policy: str) -> tuple[Any, Any]:
+    """A policy as a ``(model, tokenizer)`` pair ready to generate (left padding)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from rareval.train.run import load_policy_model
+
+    model, tokenizer = load_policy_model(policy)
+    if isinstance(model, str):
+        model = AutoModelForCausalLM.from_pretrained(model)
+    if tokenizer is None:
+        tokenizer = AutoTokenizer.from_pretrained(policy, padding_side="left")
+    tokenizer.padding_side = "left"
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return model, tokenizer
+
+
+def evaluate_run(run_dir: str | Path, config: HeldOutConfig | None = None, cache: str | Path | None = None,
+                 judge: str | None = None) -> dict[str, Any]:
+    """Before vs after for a finished run: its base policy and ``final/`` on the run's held-out prompts.
+
+    The grade defaults to RaR-Implicit on the physician rubric by the run's own judge,
+    with the run's completion length; ``cache`` defaults to the run's verdict cache
+    (share one file across runs of the same base so its answers are graded once).
+    Writes ``heldout.json`` in the run directory and returns it."""
+    import json
+
+    from rareval.data.cache import write_text_atomic
+    from rareval.train.data import training_rows
+    from rareval.train.run import RunConfig
+
+    run_dir = Path(run_dir)
+    config_file, final = run_dir / "config.json", run_dir / "final"
+    if not config_file.exists() or not final.is_dir():
+        raise FileNotFoundError(f"{run_dir}: not a finished run (needs config.json and final/)")
+    run = RunConfig.model_validate(json.loads(config_file.read_text())["run"])
+    config = config or HeldOutConfig(judge=judge or run.judge, max_new_tokens=run.preset.hyper.max_completion_length)
+    records = training_rows(run.preset, run.data, run.rubrics).held_out_records
+    cache = cache or run_dir / "verdicts.sqlite"
+    before = evaluate_policy(run.policy, records, config, cache)
+    after = evaluate_policy(str(final), records, config, cache)
+    result = {"run": str(run_dir), "preset": run.preset.name, "size": run.preset.size, "judge": config.judge,
+              "strategy": config.strategy, "before": before, "after": after,
+              "difference": paired_difference([i["score"] for i in before["items"]],
+                                              [i["score"] for i in after["items"]])}
+    write_text_atomic(run_dir / "heldout.json", json.dumps(result, indent=1, default=str))
+    return result

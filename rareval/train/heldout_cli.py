@@ -1,0 +1,58 @@
+"""``rareval heldout``: a finished run's held-out rubric score, before vs after training."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _fmt(summary: dict) -> str:
+    if summary["mean"] is None:
+        return "no answer scored"
+    low, high = summary["ci95"]
+    return f"{summary['mean']:.3f} [{low:.3f}, {high:.3f}] (n={summary['n']}, unscored {summary.get('unscored', 0)})"
+
+
+def cmd_heldout(args: argparse.Namespace) -> int:
+    from rareval.train.heldout import HeldOutConfig, evaluate_run
+
+    try:
+        config = None
+        if args.rows is not None or args.strategy != "implicit" or args.judge:
+            import json
+            from pathlib import Path
+
+            run = json.loads((Path(args.run_dir) / "config.json").read_text())["run"]
+            config = HeldOutConfig(judge=args.judge or run["judge"], strategy=args.strategy,
+                                   rows=args.rows or HeldOutConfig.model_fields["rows"].default,
+                                   max_new_tokens=run["preset"]["hyper"]["max_completion_length"])
+        result = evaluate_run(args.run_dir, config, cache=args.cache)
+    except (FileNotFoundError, ValueError, KeyError) as error:
+        print(f"error: {error.args[0] if error.args else error}", file=sys.stderr)
+        return 2
+    d = result["difference"]
+    print(f"{args.run_dir} ({result['preset']}, graded by {result['judge']} · {result['strategy']})")
+    print(f"  before: {_fmt(result['before'])}")
+    print(f"  after:  {_fmt(result['after'])}")
+    if d["mean"] is not None:
+        print(f"  after − before: {d['mean']:+.3f} [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}] paired 95 % CI; "
+              f"{d['better']} prompts better, {d['worse']} worse, {d['tied']} tied")
+    print(f"  written to {args.run_dir}/heldout.json")
+    return 0
+
+
+def add_heldout(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "heldout", help="a finished run's held-out rubric score, before vs after training",
+        description="Answer the run's held-out prompts (HealthBench-1k rows, never trained on) greedily with the "
+        "base policy and with final/, grade both with one rubric reward (default RaR-Implicit on the physician "
+        "rubric by the run's judge) and print the means, 95 %% CIs and the paired difference. Writes "
+        "heldout.json in the run directory.")
+    parser.add_argument("--run", dest="run_dir", required=True, metavar="DIR", help="a finished run directory (config.json, final/)")
+    parser.add_argument("--judge", help="grading judge (default: the run's judge)")
+    parser.add_argument("--strategy", default="implicit", choices=["implicit", "healthbench", "explicit"],
+                        help="grading strategy (default implicit: one judge call per answer)")
+    parser.add_argument("--rows", type=int, help="held-out prompts (default 24)")
+    parser.add_argument("--cache", help="verdict cache file (default: the run's); share one across runs of "
+                        "the same base so the base's answers are graded once")
+    parser.set_defaults(run=cmd_heldout)

@@ -1,0 +1,67 @@
+"""`rareval heldout`: a finished tiny run graded before vs after on its held-out prompts (scripted judge)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from rareval.cli import main as cli
+from rareval.models.policy import PLAIN_CHAT_TEMPLATE
+from rareval.train.heldout import paired_difference, summarise
+from tests.test_reward_grpo import QUESTIONS, tiny_model
+from tests.train.test_run import RUBRIC, prompt_ids
+
+
+def test_summarise_counts_unscored_and_brackets_the_mean():
+    s = summarise([0.2, None, 0.4, 0.9])
+    assert s["n"] == 3 and s["unscored"] == 1
+    assert s["mean"] == pytest.approx(0.5)
+    assert s["ci95"][0] <= 0.5 <= s["ci95"][1]
+    assert summarise([None, None]) == {"mean": None, "ci95": None, "n": 0, "unscored": 2}
+
+
+def test_paired_difference_uses_only_prompts_both_scored():
+    d = paired_difference([0.1, 0.5, None, 0.3], [0.4, 0.5, 0.9, 0.2])
+    assert d["n"] == 3 and (d["better"], d["worse"], d["tied"]) == (1, 1, 1)
+    assert d["mean"] == pytest.approx(np.mean([0.3, 0.0, -0.1]))
+    assert d["ci95"][0] <= d["mean"] <= d["ci95"][1]
+    with pytest.raises(ValueError):
+        paired_difference([0.1], [0.1, 0.2])
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("heldout")
+    model, tokenizer = tiny_model(root)
+    tokenizer.chat_template = PLAIN_CHAT_TEMPLATE
+    model.save_pretrained(root / "policy")
+    tokenizer.save_pretrained(root / "policy")
+    rows = list(zip(prompt_ids(4), QUESTIONS)) + list(zip(prompt_ids(3, held_out=True), QUESTIONS))
+    data = root / "rows.jsonl"
+    data.write_text("".join(json.dumps({"prompt_id": pid, "prompt": [{"role": "user", "content": q}],
+                                        "rubrics": RUBRIC, "example_tags": [],
+                                        "ideal_completions_data": {"ideal_completion": "Drink water and rest."}}) + "\n"
+                            for pid, q in rows))
+    run = root / "run"
+    assert cli(["train", "--preset", "rar-implicit-human@tiny", "--policy", str(root / "policy"), "--judge",
+                "scripted/keyword", "--data", str(data), "--out", str(run), "--set", "max_steps=2"]) == 0
+    return run
+
+
+def test_heldout_grades_base_and_final_on_the_held_out_prompts(finished_run, capsys):
+    assert cli(["heldout", "--run", str(finished_run)]) == 0
+    out = capsys.readouterr().out
+    assert "before:" in out and "after:" in out and "after − before" in out
+    result = json.loads((finished_run / "heldout.json").read_text())
+    split = json.loads((finished_run / "split.json").read_text())
+    for side in ("before", "after"):
+        ids = [i["prompt_id"] for i in result[side]["items"]]
+        assert len(ids) == 3 and set(ids) <= set(split["held_out_ids"])
+        assert result[side]["n"] + result[side]["unscored"] == 3
+    assert result["before"]["policy"].endswith("policy") and result["after"]["policy"].endswith("final")
+    assert result["difference"]["n"] == min(result["before"]["n"], result["after"]["n"])
+
+
+def test_heldout_names_a_directory_that_is_not_a_finished_run(tmp_path, capsys):
+    assert cli(["heldout", "--run", str(tmp_path)]) == 2
+    assert "not a finished run" in capsys.readouterr().err
