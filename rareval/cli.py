@@ -141,6 +141,12 @@ def add_train(commands: argparse._SubParsersAction) -> None:
     add(commands)
 
 
+def add_heldout(commands: argparse._SubParsersAction) -> None:
+    from rareval.train.heldout_cli import add_heldout as add
+
+    add(commands)
+
+
 def add_rubrics(commands: argparse._SubParsersAction) -> None:
     from rareval.rubrics_cli import add_rubrics as add
 
@@ -153,7 +159,7 @@ def add_reproduce(commands: argparse._SubParsersAction) -> None:
     add(commands)
 
 
-SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_models, add_alignment, add_train,
+SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_models, add_alignment, add_train, add_heldout,
                                                                    add_rubrics, add_reproduce]
 
 
