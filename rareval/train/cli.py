@@ -7,12 +7,15 @@ import json
 import sys
 from typing import Any
 
+from rareval.train.launch import CONFIGS, launch_command, run_settings
+
 EPILOG = """examples:
   rareval train --list
   rareval train --preset rar-implicit-human --size cpu --policy local/smollm-135m --judge local/qwen-1.5b \\
       --data ../shared/data/healthbench/healthbench_offline_union.jsonl --out runs/implicit-human --dry-run
   rareval train --preset rar-explicit --rubrics rubrics.jsonl ... --estimate --judge-price 0.15
   rareval train ... --out runs/implicit-human --resume          # continue from the last checkpoint
+  rareval train ... --accelerate-config zero3 --print-launch     # the multi-GPU command line (8 GPUs)
 """
 
 
@@ -27,6 +30,23 @@ def parse_sets(pairs: list[str]) -> dict[str, Any]:
             out[key] = json.loads(value)
         except json.JSONDecodeError:
             out[key] = value
+    return out
+
+
+def launch_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
+    """The ``rareval train`` arguments that give ``args`` again, less ``--print-launch``."""
+    out: list[str] = []
+    for action in parser._actions:
+        value = getattr(args, action.dest, None)
+        if not action.option_strings or action.dest in ("help", "print_launch") or value == action.default:
+            continue
+        flag = action.option_strings[-1]
+        if action.nargs == 0:
+            out.append(flag)
+        elif isinstance(value, list):
+            out += [item for v in value for item in (flag, str(v))]
+        else:
+            out += [flag, str(value)]
     return out
 
 
@@ -48,9 +68,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         from rareval.train.hacking import MonitorConfig
         from rareval.train.run import RunConfig, grpo_config
 
+        if args.print_launch and not args.accelerate_config:
+            raise ValueError(f"--print-launch needs --accelerate-config ({', '.join(CONFIGS)})")
+        launched = run_settings(args.accelerate_config) if args.accelerate_config else {}
         preset = get_preset(args.preset, args.size).with_overrides(parse_sets(args.set))
         run = RunConfig(preset=preset, policy=args.policy, judge=args.judge, data=args.data, rubrics=args.rubrics,
-                        out=args.out, num_processes=args.num_processes, use_vllm=args.use_vllm,
+                        out=args.out, num_processes=args.num_processes or launched.get("num_processes", 1),
+                        bf16=launched.get("bf16"), use_vllm=args.use_vllm,
                         vllm_mode=args.vllm_mode, max_judge_tokens=args.max_judge_tokens,
                         max_judge_cost=args.max_judge_cost, judge_price=args.judge_price,
                         monitor=MonitorConfig(gold_judge=args.gold_judge, every=args.monitor_every,
@@ -58,6 +82,10 @@ def cmd_train(args: argparse.Namespace) -> int:
                                               stop_drift=args.monitor_stop) if args.gold_judge else None)
         if run.max_judge_cost is not None and not run.judge_price:
             raise ValueError("--max-judge-cost needs --judge-price (USD per million billed judge tokens)")
+        if args.print_launch:
+            grpo_config(run)  # fails here, not on every GPU, when the batch does not divide
+            print(launch_command(args.accelerate_config, launch_args(args.train_parser, args), args.num_processes))
+            return 0
         if args.dry_run:
             print(json.dumps({"preset": preset.model_dump(mode="json"),
                               "grpo_config": grpo_config(run).to_dict()}, indent=1, default=str))
@@ -121,7 +149,15 @@ def add_train(commands: argparse._SubParsersAction) -> None:
     monitor.add_argument("--monitor-warn", type=float, default=0.15, help="warn when the train-vs-gold gap has "
                          "drifted this far since the first check (default 0.15)")
     monitor.add_argument("--monitor-stop", type=float, help="stop, with a checkpoint, past this drift")
-    parser.add_argument("--num-processes", type=int, default=1, help="training processes (as accelerate launches)")
-    parser.add_argument("--use-vllm", action="store_true", help="generate rollouts with vLLM (GPU, [gpu] extra)")
-    parser.add_argument("--vllm-mode", choices=["colocate", "server"], default="colocate")
-    parser.set_defaults(run=cmd_train)
+    scale = parser.add_argument_group("multi-GPU (accelerate launch; DeepSpeed and vLLM: the [gpu] extra)")
+    scale.add_argument("--accelerate-config", choices=CONFIGS,
+                       help="size the run for a shipped accelerate config (rareval/train/accelerate/NAME.yaml): "
+                       "its process count and bf16")
+    scale.add_argument("--print-launch", action="store_true", help="print the `accelerate launch` command for "
+                       "these arguments and exit")
+    scale.add_argument("--num-processes", type=int, help="training processes (default: the accelerate config's, "
+                       "else 1); pass the same number to accelerate launch")
+    scale.add_argument("--use-vllm", action="store_true", help="generate rollouts with vLLM (GPU, [gpu] extra)")
+    scale.add_argument("--vllm-mode", choices=["colocate", "server"], default="colocate",
+                       help="colocate: vLLM in each training process; server: `trl vllm-serve` on other GPUs")
+    parser.set_defaults(run=cmd_train, train_parser=parser)

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 from rareval.data.healthbench import HealthBenchExample, load_healthbench
 from rareval.data.healthbench_1k import SALT, in_healthbench_1k
 from rareval.rubric import Category, Criterion, Rubric, RubricError
+from rareval.train.estimate import CHARS_PER_TOKEN
 from rareval.train.presets import Preset
 
 
@@ -125,7 +126,12 @@ def to_record(preset: Preset, row: HealthBenchExample, generated: dict[str, Rubr
 
     Besides ``prompt``, ``rubric``, ``reference`` and ``prompt_id``, a record keeps the
     row's ``physician_rubric`` (rareval JSON), which the reward-hacking monitor's gold judge reads.
+    A conversation longer than the preset's prompt budget (``max_prompt_tokens``, at
+    :data:`~rareval.train.estimate.CHARS_PER_TOKEN` characters a token) is skipped and counted.
     """
+    chars = sum(len(m.content) for m in row.prompt)
+    if chars > preset.hyper.max_prompt_tokens * CHARS_PER_TOKEN:
+        return None, f"prompt over max_prompt_tokens ({preset.hyper.max_prompt_tokens})"
     rubric = None
     if preset.rubric_source == "physician":
         rubric = row.rubric

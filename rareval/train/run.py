@@ -23,6 +23,7 @@ the step that crosses it, with a checkpoint; so does the reward-hacking monitor
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,10 @@ class RunConfig(BaseModel):
     rubrics: str | None = Field(None, description="Generated rubrics (JSONL of {prompt_id, rubric}) for "
                                 "synthetic presets.")
     out: str = Field(description="Run directory.")
-    num_processes: int = Field(1, ge=1, description="Training processes (accelerate launch sets WORLD_SIZE).")
+    num_processes: int = Field(1, ge=1, description="Training processes; must equal the WORLD_SIZE accelerate "
+                               "launches (an accelerate config sets it).")
+    bf16: bool | None = Field(None, description="bf16 mixed precision; None: on a GPU that supports it (an "
+                              "accelerate config sets it).")
     use_vllm: bool = Field(False, description="Generate rollouts with TRL's vLLM integration (needs a GPU and [gpu]).")
     vllm_mode: str = Field("colocate", description="'colocate' (in-process) or 'server' (`trl vllm-serve`).")
     max_judge_tokens: int | None = Field(None, ge=1, description="Stop after the step whose judge billed tokens "
@@ -61,15 +65,19 @@ class RunConfig(BaseModel):
 
 
 def grpo_config(run: RunConfig) -> Any:
-    """The preset's settings as TRL's ``GRPOConfig`` (checked: batch sizes divide, as TRL needs)."""
+    """The preset's settings as TRL's ``GRPOConfig`` (checked: batch sizes divide, as TRL needs).
+
+    Each process's share of the effective batch is split into the largest per-device batch, at most
+    ``per_device_batch``, that divides it; gradient accumulation makes up the rest."""
     import torch
     from trl import GRPOConfig
 
     h = run.preset.hyper
-    per_device = min(h.per_device_batch, h.effective_batch // run.num_processes)
-    if per_device < 1 or h.effective_batch % (per_device * run.num_processes):
-        raise ValueError(f"effective batch {h.effective_batch} is not a multiple of {run.num_processes} process(es) × "
-                         f"{per_device} completions per device; set effective_batch or per_device_batch")
+    if h.effective_batch % run.num_processes:
+        raise ValueError(f"effective batch {h.effective_batch} is not a multiple of {run.num_processes} process(es); "
+                         "set effective_batch or the number of processes")
+    share = h.effective_batch // run.num_processes  # completions per process per optimiser step
+    per_device = max(d for d in range(1, min(h.per_device_batch, share) + 1) if share % d == 0)
     if h.effective_batch % h.num_generations:
         raise ValueError(f"effective batch {h.effective_batch} must be a multiple of num_generations "
                          f"{h.num_generations} (whole groups of rollouts per step)")
@@ -86,7 +94,8 @@ def grpo_config(run: RunConfig) -> Any:
         temperature=h.temperature, learning_rate=h.learning_rate, lr_scheduler_type=h.lr_scheduler_type,
         warmup_steps=h.warmup_ratio, max_steps=h.max_steps, max_completion_length=h.max_completion_length,
         beta=h.beta, loss_type=h.loss_type, seed=h.seed, save_strategy="steps", save_steps=h.save_steps,
-        logging_steps=h.logging_steps, report_to="none", use_cpu=not gpu, bf16=gpu and torch.cuda.is_bf16_supported(),
+        logging_steps=h.logging_steps, report_to="none", use_cpu=not gpu,
+        bf16=run.bf16 if run.bf16 is not None else gpu and torch.cuda.is_bf16_supported(),
         activation_checkpointing=gpu, disable_tqdm=False, **extra)
 
 
@@ -139,6 +148,10 @@ def train(run: RunConfig, resume: bool = False) -> dict[str, Any]:
     from rareval.train.data import split_record, training_rows
 
     out = Path(run.out)
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world != run.num_processes:
+        raise ValueError(f"launched on {world} process(es) but the batch is sized for {run.num_processes}; "
+                         f"pass --num-processes {world}")
     if resume and not any((out / "checkpoints").glob("checkpoint-*")):
         raise FileNotFoundError(f"{out}: no checkpoint to resume from (checkpoints/checkpoint-N)")
     if not resume and (out / "metrics.jsonl").exists():

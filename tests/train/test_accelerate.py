@@ -1,0 +1,87 @@
+"""Shipped accelerate configs: each is a file accelerate reads, and each sizes a valid paper-size GRPOConfig."""
+
+import shlex
+
+import pytest
+
+from rareval.cli import build_parser, main
+from rareval.train.launch import CONFIG_DIR, CONFIGS, config_path, launch_command, load_config, run_settings
+from rareval.train.presets import get_preset
+from rareval.train.run import RunConfig, grpo_config
+
+STAGE = {"zero2": 2, "zero3": 3}
+
+
+def run_config(preset, **kwargs):
+    return RunConfig(preset=preset, policy="p", judge="scripted/keyword", data="d.jsonl", out="/tmp/run", **kwargs)
+
+
+def test_the_shipped_configs_are_the_named_ones():
+    assert sorted(p.stem for p in CONFIG_DIR.glob("*.yaml")) == sorted(CONFIGS)
+    with pytest.raises(ValueError, match="unknown accelerate config 'fsdp'"):
+        config_path("fsdp")
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_config_is_one_accelerate_reads(name):
+    from accelerate.commands.config.config_args import ClusterConfig
+
+    config = load_config(name)
+    assert {"compute_environment", "distributed_type", "mixed_precision", "num_processes", "num_machines",
+            "machine_rank", "use_cpu"} <= set(config)
+    assert config["mixed_precision"] == "bf16" and config["num_machines"] == 1 and config["use_cpu"] is False
+    if name == "ddp":
+        assert config["distributed_type"] == "MULTI_GPU" and "deepspeed_config" not in config
+    else:
+        assert config["distributed_type"] == "DEEPSPEED"
+        assert config["deepspeed_config"]["zero_stage"] == STAGE[name]
+    cluster = ClusterConfig.from_yaml_file(config_path(name))  # rejects keys accelerate does not know
+    assert cluster.num_processes == config["num_processes"]
+
+
+@pytest.mark.parametrize("vllm_mode", [None, "colocate", "server"])
+@pytest.mark.parametrize("name", CONFIGS)
+def test_config_sizes_a_valid_paper_grpo_config(name, vllm_mode):
+    settings = run_settings(name)
+    vllm = dict(use_vllm=True, vllm_mode=vllm_mode) if vllm_mode else {}
+    config = grpo_config(run_config(get_preset("rar-implicit"), **settings, **vllm))
+    n = load_config(name)["num_processes"]
+    assert settings == {"num_processes": n, "bf16": True}
+    assert config.per_device_train_batch_size * n * config.gradient_accumulation_steps == 96
+    assert config.generation_batch_size == 96 and config.num_generations == 16
+    assert config.bf16 and not config.fp16
+    assert config.use_vllm is bool(vllm_mode)
+    if vllm_mode:
+        assert config.vllm_mode == vllm_mode
+
+
+@pytest.mark.parametrize("processes, per_device, accumulation", [(1, 16, 6), (2, 16, 3), (4, 12, 2), (6, 16, 1),
+                                                                  (8, 12, 1), (12, 8, 1)])
+def test_paper_batch_on_any_process_count_that_divides_it(processes, per_device, accumulation):
+    config = grpo_config(run_config(get_preset("rar-implicit"), num_processes=processes))
+    assert (config.per_device_train_batch_size, config.gradient_accumulation_steps) == (per_device, accumulation)
+    with pytest.raises(ValueError, match="not a multiple of 7 process"):
+        grpo_config(run_config(get_preset("rar-implicit"), num_processes=7))
+
+
+def test_launch_command_runs_rareval_under_accelerate():
+    words = shlex.split(launch_command("zero3", ["--preset", "rar-implicit", "--out", "runs/a b"], num_processes=4))
+    assert words == ["accelerate", "launch", "--config_file", str(config_path("zero3")), "--num_processes", "4",
+                     "-m", "rareval.cli", "train", "--preset", "rar-implicit", "--out", "runs/a b"]
+
+
+def test_print_launch_repeats_the_arguments(capsys):
+    args = ["train", "--preset", "rar-implicit", "--policy", "Qwen/Qwen2.5-7B-Instruct", "--judge", "openai/gpt-4o-mini",
+            "--data", "train.jsonl", "--out", "runs/implicit", "--set", "max_steps=50", "--use-vllm",
+            "--vllm-mode", "server", "--accelerate-config", "zero2", "--num-processes", "6"]
+    assert main([*args, "--print-launch"]) == 0
+    words = shlex.split(capsys.readouterr().out)
+    assert words[:6] == ["accelerate", "launch", "--config_file", str(config_path("zero2")), "--num_processes", "6"]
+    launched = words[words.index("rareval.cli") + 1:]
+    assert "--print-launch" not in launched
+    parse = lambda argv: {k: v for k, v in vars(build_parser().parse_args(argv)).items()  # noqa: E731
+                          if k not in ("run", "train_parser")}
+    assert parse(launched) == parse(args)
+    assert main(["train", "--preset", "rar-implicit", "--policy", "p", "--judge", "j", "--data", "d", "--out", "o",
+                 "--print-launch"]) == 2
+    assert "needs --accelerate-config" in capsys.readouterr().err
