@@ -5,7 +5,7 @@
 * Table 5 (medicine) and Table 8 (science): criteria per category (Essential /
   Important / Optional / Pitfall), counts and percentages of all criteria.
 
-Tables 6 and 9 (topic shares) need a topic classifier and are not computed here.
+Tables 6 and 9 (topic shares) are :mod:`rareval.experiments.topics`'s.
 :func:`rubric_stats` is the pure computation (reused by ``rareval reproduce``),
 :func:`report` its Markdown, :func:`add_stats_parser` the ``rareval rubrics stats`` command;
 :func:`read_rubric_file` reads the three file kinds ``rareval rubrics stats`` accepts,

@@ -5,7 +5,8 @@ module                    artifacts                                   needs
 ========================  ==========================================  ==================
 :mod:`.table10`           Table 10 (GRPO hyper-parameters)            nothing
 :mod:`.tables_rubrics`    Tables 4, 5, 7, 8 (rubric data statistics)  data
-                          Tables 6, 9 (topics; declared)              a topic classifier
+:mod:`.tables_topics`     Tables 6, 9 (topic shares)                  data; a topic classifier
+                                                                      (paper scale)
 :mod:`.figure3`           Figure 3 (judge alignment vs judge size)    judges, pairs
 :mod:`.figure2`           Figure 2 (main results; declared)           training + eval
 :mod:`.training`          Tables 1, 2, 3, 11 (declared)               training + eval
@@ -14,7 +15,8 @@ module                    artifacts                                   needs
 See :mod:`rareval.experiments.base` for the protocol and :mod:`.cli` for the command.
 """
 
-from rareval.experiments import figure2, figure3, table10, tables_rubrics, training  # noqa: F401  (registration)
+# registration: importing a module registers its artifacts
+from rareval.experiments import figure2, figure3, table10, tables_rubrics, tables_topics, training  # noqa: F401
 from rareval.experiments.base import ARTIFACTS, Artifact, NotRunnable, ReproduceOptions, get_artifact, order, register
 
 

@@ -49,6 +49,8 @@ class ReproduceOptions(BaseModel):
     price_per_mtok: float | None = Field(None, ge=0, description="Judge price, USD per million tokens (plan).")
     source: Path = Field(UNION, description="HealthBench JSONL used at embedded scale (the offline union).")
     rar_path: Path | None = Field(None, description="Local RaR file or snapshot directory (paper scale).")
+    classifier: str | None = Field(None, description="Tables 6 / 9 topic classifier (Inspect model string, paper "
+                                   "scale).")
     judges: list[str] | None = Field(None, description="Figure 3 judges (Inspect model strings).")
     conditions: list[str] | None = Field(None, description="Figure 3 conditions.")
     pairs: int | None = Field(None, ge=1, description="Figure 3: number of preference pairs.")
@@ -144,6 +146,12 @@ class Artifact:
         return []
 
     # -- rendering and status ------------------------------------------------------------------------------
+    def markdown(self, results: dict[str, Any]) -> str:
+        """The Markdown page of ``results`` (the comparison table; override for another layout)."""
+        from rareval.experiments.render import markdown
+
+        return markdown(results)
+
     def render(self, results: dict[str, Any], out_dir: str | Path) -> list[Path]:
         """Markdown table of the comparison (figures override and add PNG + PDF)."""
         from rareval.experiments.render import write_markdown

@@ -41,7 +41,7 @@ def _options(args: argparse.Namespace):
     given = dict(scale=args.scale, out=args.out, results=args.results, force=args.force,
                  price_per_mtok=args.price_per_mtok, judges=split(args.judges), conditions=split(args.conditions),
                  pairs=args.pairs, pairs_file=args.pairs_file, source=args.source, rar_path=args.rar_path,
-                 seed=args.seed)
+                 seed=args.seed, classifier=args.classifier)
     unknown = sorted(set(given["conditions"] or ()) - set(ALL_CONDITIONS))
     if unknown:
         raise ValueError(f"unknown condition(s) {', '.join(unknown)}; choose from {', '.join(ALL_CONDITIONS)}")
@@ -62,7 +62,6 @@ def _reproduce(artifact, options, single: bool) -> bool:
     """Run (or load) and render one artifact; False when it could not be reproduced."""
     from rareval.experiments import NotRunnable
     from rareval.experiments.base import load_results
-    from rareval.experiments.render import markdown
 
     try:
         results = artifact.run(options)
@@ -73,7 +72,7 @@ def _reproduce(artifact, options, single: bool) -> bool:
               file=sys.stderr if single else sys.stdout)
         return not single
     paths = artifact.render(results, options.out)
-    print(markdown(results))
+    print(artifact.markdown(results))
     print(f"{artifact.key}: wrote {artifact.results_path(options.results)}, {', '.join(map(str, paths))}\n")
     return True
 
@@ -136,8 +135,10 @@ def add_reproduce(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--price-per-mtok", type=float, help="judge price in USD per million tokens (plan cost)")
     parser.add_argument("--source", type=Path, help="HealthBench JSONL for the embedded scale (default: the "
                         "shipped offline union file)")
-    parser.add_argument("--rar-path", type=Path, help="RaR file or snapshot directory (paper-scale Tables 4-8)")
+    parser.add_argument("--rar-path", type=Path, help="RaR file or snapshot directory (paper-scale Tables 4-9)")
     parser.add_argument("--seed", type=int, help="seed of bootstrap intervals (default 0)")
+    parser.add_argument("--classifier", help="Tables 6 and 9 at paper scale: the Inspect model that labels each "
+                        "question's topic (default openai/gpt-4o-mini)")
     fig3 = parser.add_argument_group("Figure 3 (judge alignment)")
     fig3.add_argument("--judges", help="comma-separated Inspect models (default: the local/ judges; at paper "
                       "scale Qwen2.5-3B..72B-Instruct on vLLM)")

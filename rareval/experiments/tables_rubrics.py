@@ -1,8 +1,9 @@
-"""RaR v2 Tables 4–9 — statistics of the released rubric datasets (SPEC §1.3, §2).
+"""RaR v2 Tables 4, 5, 7, 8 — statistics of the released rubric datasets (SPEC §1.3, §2).
 
 * Tables 4 / 7: examples, rubrics per question, question length (RaR-"Medicine" / RaR-Science);
 * Tables 5 / 8: rubric items per category (Essential / Important / Optional / Pitfall);
-* Tables 6 / 9: topic shares — declared only: they need a topic classifier.
+
+Tables 6 / 9 (topic shares) are :mod:`rareval.experiments.tables_topics`.
 
 Computed by :func:`rareval.rubric_stats.rubric_stats` (the paper's numbers are
 :data:`rareval.rubric_stats.PAPER`). At **embedded** scale the data are the shipped
@@ -129,39 +130,3 @@ Table4 = _rubric_table("table4", "Table 4 — RaR-Medicine aggregate statistics 
 Table5 = _rubric_table("table5", "Table 5 — RaR-Medicine rubric types", "medicine", "categories")
 Table7 = _rubric_table("table7", "Table 7 — RaR-Science aggregate statistics (train+val)", "science", "aggregate")
 Table8 = _rubric_table("table8", "Table 8 — RaR-Science rubric types", "science", "categories")
-
-TOPICS_NEED = ("a topic classifier (an LLM labelling each question's topic) over RaR-{d} train+val; "
-               "not implemented")
-
-
-class TopicTable(Artifact):
-    """Tables 6 and 9: topic shares. Declared with the paper's numbers; not reproduced."""
-
-    def paper_rows(self):
-        return [(f"{topic} (count)", n, "") for topic, (n, _) in self.paper.items()] + \
-               [(f"{topic} (%)", pct, "") for topic, (_, pct) in self.paper.items()]
-
-
-@register
-class Table6(TopicTable):
-    key, title = "table6", "Table 6 — medical topics (n = 20,166)"
-    needs = TOPICS_NEED.format(d="Medicine")
-    paper = {"Medical Diagnosis": (10_147, 50.3), "Medical Treatment": (3_235, 16.0),
-             "Medical Knowledge": (2_557, 12.7), "Medical Diag. and Mngmnt": (2_033, 10.1),
-             "Medical Biology": (770, 3.8), "Other": (428, 2.1), "Medical Ethics": (377, 1.9),
-             "Health Physics": (276, 1.4), "Epidemiology & Pub. Health": (216, 1.1),
-             "General Medicine": (113, 0.6), "Forensic Medicine": (14, 0.1)}
-
-
-@register
-class Table9(TopicTable):
-    key, title = "table9", "Table 9 — STEM topics (n = 20,625)"
-    needs = TOPICS_NEED.format(d="Science")
-    paper = {"General Chemistry": (3_163, 15.3), "Quantum Mechanics": (3_158, 15.3),
-             "Physical Chemistry": (2_761, 13.4), "Statistical Mechanics": (2_530, 12.3),
-             "Organic Chemistry": (2_059, 10.0), "General Physics": (1_439, 7.0),
-             "Condensed Matter Physics": (1_387, 6.7), "Genetics": (1_378, 6.7),
-             "Molecular Biology": (815, 4.0), "Astrophysics": (409, 2.0), "Inorganic Chemistry": (407, 2.0),
-             "Analytical Chemistry": (398, 1.9), "Electromagnetism": (239, 1.2), "Optics": (143, 0.7),
-             "High Energy Physics": (116, 0.6), "Electromagnetic Theory": (105, 0.5),
-             "Electromagnetics": (72, 0.3), "Relativistic Mechanics": (46, 0.2)}

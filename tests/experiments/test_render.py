@@ -10,6 +10,7 @@ from rareval.experiments.plan import Plan, Step
 from rareval.experiments.render import IMAGE_ONLY, comparison_table, markdown
 
 SPEC_ARTIFACTS = ["figure2", "figure3"] + [f"table{n}" for n in range(1, 12)]
+TOPIC_TABLES = ("table6", "table9")  # stand-in taxonomies differ: side by side, no differences
 
 
 def fixture_results(artifact) -> dict:
@@ -24,6 +25,12 @@ def fixture_results(artifact) -> dict:
                 "comparison": artifact.comparison(rows, ["local/qwen-0.5b", "scripted/keyword"]),
                 "settings": {"judges": ["local/qwen-0.5b", "scripted/keyword"], "run": ["likert", "rubric_ref"],
                              "skipped": {}, "pairs": 2}, "provenance": {"date": "2025-10-03", "seed": 0}}
+    if artifact.key in TOPIC_TABLES:  # stand-in topics: a different taxonomy, beside the paper's
+        return {"artifact": artifact.key, "title": artifact.title, "scale": "embedded", "taxonomy": "theme",
+                "taxonomy_note": "**Taxonomies differ.**", "paper_topics": artifact.paper_topics(),
+                "ours_topics": [{"topic": "t1", "count": 2, "percent": 66.7}, {"topic": "t2", "count": 1,
+                                                                               "percent": 33.3}],
+                "comparison": [], "provenance": {"seed": 0, "date": "2025-10-03"}}
     rows = [compare(item, value, value + 1 if isinstance(value, (int, float)) else value, unit)
             for item, value, unit in artifact.paper_rows()]
     return {"artifact": artifact.key, "title": artifact.title, "scale": "embedded", "comparison": rows,
@@ -45,7 +52,12 @@ def test_every_artifact_renders_from_a_stored_results_file(key, tmp_path):
     assert suffixes == ([".md", ".pdf", ".png"] if artifact.kind == "figure" else [".md"])
     assert all(p.stat().st_size > 100 for p in paths)
     text = (tmp_path / "figs" / f"{key}.md").read_text()
-    assert "**Scale: embedded**" in text and "| paper | ours | ours − paper |" in text
+    assert "**Scale: embedded**" in text
+    if key in TOPIC_TABLES:
+        topic, (n, pct) = next(iter(artifact.paper.items()))
+        assert f"| 1 | {topic} | {n:,} | {pct:.1f} | t1 | 2 | 66.7 |" in text and "Taxonomies differ" in text
+        return
+    assert "| paper | ours | ours − paper |" in text
     if key == "figure3":
         assert IMAGE_ONLY in text
         assert "| local/qwen-0.5b · likert accuracy | no number (image only) | 0.55 | — |" in text

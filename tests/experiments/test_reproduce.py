@@ -35,7 +35,7 @@ def test_list_shows_every_artifact_with_a_status(dirs, tmp_path, capsys):
         assert f"\n{key} " in f"\n{out}"
     assert out.count("status: ") == len(SPEC_ARTIFACTS)
     assert "table10  Table 10" in out and "reproduced at embedded scale" in out
-    assert "needs GRPO training runs" in out and "needs a topic classifier" in out
+    assert "needs GRPO training runs" in out and "not run yet; runs at embedded, paper scale" in out
 
 
 def test_table10_at_embedded_scale(dirs, tmp_path, capsys):
