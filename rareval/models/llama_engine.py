@@ -157,7 +157,18 @@ def load(path: Path, n_ctx: int = 8192, n_threads: int | None = None, n_batch: i
 
 
 def os_threads() -> int:
-    """Default thread count: every CPU core."""
+    """Default thread count: ``RAREVAL_LOCAL_THREADS`` if set, else every CPU core. Set it to 1 where
+    another CPU job shares a small machine: llama.cpp's threads spin while they wait for each other,
+    and on an oversubscribed machine that spinning costs more than the second thread gains."""
+    value = os.environ.get("RAREVAL_LOCAL_THREADS", "")
+    if value:
+        try:
+            threads = int(value)
+        except ValueError:
+            raise ValueError(f"RAREVAL_LOCAL_THREADS must be a positive integer, got {value!r}") from None
+        if threads < 1:
+            raise ValueError(f"RAREVAL_LOCAL_THREADS must be a positive integer, got {value!r}")
+        return threads
     return os.cpu_count() or 1
 
 

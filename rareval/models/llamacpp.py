@@ -5,8 +5,8 @@
 ``local//abs/path/model.gguf``) with llama.cpp. Model arguments (``-M``):
 
 * ``n_ctx`` — context length in tokens (default 8192);
-* ``n_threads`` — CPU threads (default: every core; use 1 when another
-  CPU job shares a 2-core machine);
+* ``n_threads`` — CPU threads (default: ``RAREVAL_LOCAL_THREADS``, else every
+  core; use 1 when another CPU job shares a 2-core machine);
 * ``n_batch`` — prompt tokens per decode step (default 512);
 * ``prefix_cache`` — reuse the KV cache of the prompt prefix shared with the
   previous call (default true). llama.cpp's kernels depend on the batch size,

@@ -267,3 +267,15 @@ def test_inspect_cli_resolves_local_models_through_the_entry_point(smollm_path, 
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_thread_count_comes_from_the_environment_when_set(monkeypatch):
+    from rareval.models.llama_engine import os_threads
+
+    monkeypatch.setenv("RAREVAL_LOCAL_THREADS", "1")
+    assert os_threads() == 1
+    monkeypatch.setenv("RAREVAL_LOCAL_THREADS", "zero")
+    with pytest.raises(ValueError, match="RAREVAL_LOCAL_THREADS"):
+        os_threads()
+    monkeypatch.delenv("RAREVAL_LOCAL_THREADS")
+    assert os_threads() >= 1
