@@ -159,8 +159,14 @@ def add_reproduce(commands: argparse._SubParsersAction) -> None:
     add(commands)
 
 
+def add_regress(commands: argparse._SubParsersAction) -> None:
+    from rareval.regress.cli import add_regress as add
+
+    add(commands)
+
+
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_models, add_alignment, add_train, add_heldout,
-                                                                   add_rubrics, add_reproduce]
+                                                                   add_rubrics, add_reproduce, add_regress]
 
 
 def build_parser() -> argparse.ArgumentParser:

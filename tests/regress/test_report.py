@@ -1,0 +1,48 @@
+"""The Markdown and JSON reports."""
+
+import json
+
+from rareval.regress.gate import compare
+from rareval.regress.items import load_results
+from rareval.regress.report import json_report, markdown
+from rareval.regress.suite import Suite
+from tests.regress.test_gate import results, rng_scores
+
+
+def gate_pair():
+    base = rng_scores(60)
+    cand = base.copy()
+    cand[:20] = 0.0  # a third of the items collapse
+    c, b = results("cand", hb=cand, ll=([1] * 3, "binary")), results("base", hb=base, ll=([0] * 3, "binary"))
+    return compare(c, b, Suite()), c, b
+
+
+def test_markdown_has_the_verdicts_the_numbers_and_their_meaning():
+    result, _, _ = gate_pair()
+    text = markdown(result)
+    assert text.startswith("## rareval regress: REGRESSED (exit 1)")
+    assert "| metric | items | baseline | candidate | Δ (95% CI) | worse / better | p (Holm) |" in text
+    hb = next(line for line in text.splitlines() if line.startswith("| hb |"))
+    assert "60 graded" in hb and "**regressed**" in hb and "20 / 0" in hb
+    ll = next(line for line in text.splitlines() if line.startswith("| ll |"))
+    assert "3 binary" in ll and "none (needs ≥ 7 changed items)" in ll and "underpowered" in ll
+    assert "Why `hb` moved" in text and "Lower for the candidate (20 items)" in text
+    assert "*regressed* — significantly worse" in text and "*underpowered* — " in text
+    assert "Holm over 2 metrics" in text and "hb: sign-flip (Monte Carlo)" in text
+    assert markdown(result) == text  # no timestamps: an unchanged re-run prints the same report
+
+
+def test_json_report_is_the_next_gates_baseline():
+    result, cand, base = gate_pair()
+    report = json.loads(json.dumps(json_report(result, cand, base)))
+    assert report["format"] == "rareval.regress.report/1" and report["exit_code"] == 1
+    assert report["status"] == "regressed"
+    assert {m["name"]: m["verdict"] for m in report["gate"]["metrics"]} == {"hb": "regressed", "ll": "underpowered"}
+    assert report["gate"]["metrics"][1]["mde"] is None  # "nothing detectable" is null, not Infinity
+
+
+def test_a_stored_report_loads_as_its_candidates_results(tmp_path):
+    result, cand, base = gate_pair()
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(json_report(result, cand, base)))
+    assert load_results(path) == cand
