@@ -97,8 +97,13 @@ def read_metrics(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def plot_curves(rows: list[dict[str, Any]], dest: Path, title: str = "") -> None:
-    """Reward and per-category pass rates against steps, written atomically to ``dest``."""
+#: TRL's mean completion length, drawn when the reward gives no per-criterion pass rates.
+LENGTH_KEY = "completions/mean_length"
+
+
+def plot_curves(rows: list[dict[str, Any]], dest: Path, title: str = "") -> str | None:
+    """Reward and per-category pass rates (or, for a rating reward, completion length) against steps,
+    written atomically to ``dest``; returns the right panel's title (None: nothing to draw yet)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -106,18 +111,24 @@ def plot_curves(rows: list[dict[str, Any]], dest: Path, title: str = "") -> None
 
     rows = [r for r in rows if REWARD_KEY in r]
     if not rows:
-        return
+        return None
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
     steps = [r["step"] for r in rows]
     left.plot(steps, [r[REWARD_KEY] for r in rows], label="reward (mean)")
     left.fill_between(steps, [r[REWARD_KEY] - r.get("reward_std", 0) for r in rows],
                       [r[REWARD_KEY] + r.get("reward_std", 0) for r in rows], alpha=0.2)
     left.set(xlabel="step", ylabel="reward", title=f"{title}: reward")
-    for key in sorted({k for r in rows for k in r if k.startswith(PASS_RATE_PREFIX)}):
+    rates = sorted({k for r in rows for k in r if k.startswith(PASS_RATE_PREFIX)})
+    for key in rates:
         pts = [(r["step"], r[key]) for r in rows if key in r]
         right.plot([s for s, _ in pts], [v for _, v in pts], label=key[len(PASS_RATE_PREFIX):])
-    right.set(xlabel="step", ylabel="share of criteria met", ylim=(0, 1),
-              title="pass rate by category (pitfall: present)")
+    if rates:
+        right.set(xlabel="step", ylabel="share of criteria met", ylim=(0, 1),
+                  title="pass rate by category (pitfall: present)")
+    else:  # a rating reward (Likert, RaR-Implicit) has no per-criterion verdicts: show what it drives instead
+        pts = [(r["step"], r[LENGTH_KEY]) for r in rows if LENGTH_KEY in r]
+        right.plot([s for s, _ in pts], [v for _, v in pts], color="tab:gray", label="completion length (mean)")
+        right.set(xlabel="step", ylabel="tokens", title="completion length (a rating reward has no pass rates)")
     for ax in (left, right):
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
@@ -127,3 +138,4 @@ def plot_curves(rows: list[dict[str, Any]], dest: Path, title: str = "") -> None
     fig.savefig(tmp, dpi=100)
     plt.close(fig)
     tmp.replace(dest)
+    return right.get_title()
