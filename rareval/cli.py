@@ -79,11 +79,17 @@ def add_models(commands: argparse._SubParsersAction) -> None:
 def cmd_alignment_build(args: argparse.Namespace) -> int:
     """Build preference pairs (and generated rubrics) once and save them with provenance."""
     from rareval.data.alignment import build_pairs_sync, save_pairs
+    from rareval.data.cache import DataUnavailable
     from rareval.data.healthbench import healthbench_path, load_healthbench
+    from rareval.errors import one_line
 
-    source = healthbench_path("full", args.source)
-    pairs, failures = build_pairs_sync(load_healthbench(path=source), source, kind=args.kind,
-                                       generator=args.generator, rubrics=args.rubrics, limit=args.limit)
+    try:
+        source = healthbench_path("full", args.source)
+        pairs, failures = build_pairs_sync(load_healthbench(path=source), source, kind=args.kind,
+                                           generator=args.generator, rubrics=args.rubrics, limit=args.limit)
+    except (KeyError, ValueError, DataUnavailable) as error:  # bad input: one line naming file, line, field
+        print(f"error: {one_line(error)}", file=sys.stderr)
+        return 2
     save_pairs(pairs, args.out)
     print(f"{len(pairs)} {args.kind} pairs written to {args.out}; {len(failures)} failed")
     for failure in failures[:10]:
@@ -93,10 +99,16 @@ def cmd_alignment_build(args: argparse.Namespace) -> int:
 
 def cmd_alignment_sweep(args: argparse.Namespace) -> int:
     """Run the judge-alignment task for every judge × condition; table, JSON and plot."""
+    from rareval.data.cache import DataUnavailable
+    from rareval.errors import one_line
     from rareval.judge_alignment import sweep
 
-    sweep(judges=args.judges.split(","), conditions=args.conditions.split(","), pairs=args.pairs,
-          source=args.source, limit=args.limit, out=args.out, plot=args.plot, log_dir=args.log_dir)
+    try:
+        sweep(judges=args.judges.split(","), conditions=args.conditions.split(","), pairs=args.pairs,
+              source=args.source, limit=args.limit, out=args.out, plot=args.plot, log_dir=args.log_dir)
+    except (KeyError, ValueError, DataUnavailable) as error:  # bad input: one line naming file, line, field
+        print(f"error: {one_line(error)}", file=sys.stderr)
+        return 2
     return 0
 
 

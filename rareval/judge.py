@@ -28,12 +28,19 @@ What the judge is shown is built in :mod:`rareval.judge_text`; its answers are r
 :mod:`rareval.judge_readers`.
 
 Failure rules, written down: transport errors, timeouts and rate limits are
-retried by Inspect (``max_retries``, ``timeout``); an unreadable answer is asked
-again ``parse_retries`` times at ``retry_temperature``; a refusal or anything still
-unreadable becomes an **abstention** (``met=None``), never a verdict. Every call's
+retried by Inspect (``max_retries``, ``timeout``); an unreadable answer (including
+one without choices, or one a reader fails on) is asked again ``parse_retries`` times
+at ``retry_temperature``; a refusal or anything still unreadable becomes an
+**abstention** (``met=None``), never a verdict. A prompt longer than the judge's
+context is asked again with the response cut (``fit_attempts``; or cut up front at
+``max_response_chars``), and the verdict records ``response_truncated``. Every call's
 token usage is counted, abstained or not. Prompts are ordered conversation →
 response → criterion so servers that reuse a cached prompt prefix recompute only
 the criterion's tokens.
+
+``prompt_variant="hardened"`` selects prompts (``NAME_hardened.txt``) that fence the
+response as data and tell the judge to ignore instructions inside it; the default
+prompts are unchanged.
 """
 
 from __future__ import annotations
@@ -47,10 +54,11 @@ from inspect_ai.model import ChatMessage, ChatMessageAssistant, ChatMessageUser,
 from pydantic import BaseModel, Field
 
 from rareval.cache import VerdictCache
+from rareval.errors import redact
 from rareval.judge_readers import MET_SCHEMA, RATING_SCHEMA, inverted_answer, read_batch, read_json_met, \
     read_rating, read_slots, read_yesno
-from rareval.judge_text import SLOT_GAP, Conversation, batch_key, positive_form, render_conversation, \
-    render_response, render_rubric, slot_marker
+from rareval.judge_text import SLOT_GAP, Conversation, batch_key, cut_response, positive_form, \
+    render_conversation, render_response, render_rubric, response_fence, slot_marker
 from rareval.prompts import Prompt, load_prompt
 from rareval.rubric import Criterion, Rubric
 from rareval.usage import Usage
@@ -77,7 +85,8 @@ class JudgeConfig(BaseModel):
     parse_retries: int = Field(1, ge=0, le=5, description="Extra attempts when an answer cannot be read.")
     retry_temperature: float = Field(0.7, description="Temperature of those extra attempts.")
     max_retries: int = Field(3, ge=0, description="Inspect's transport retries per call (errors, rate limits).")
-    timeout: float | None = Field(120, description="Seconds Inspect allows one attempt before abandoning and retrying it.")
+    timeout: int | None = Field(120, ge=1, description="Seconds Inspect allows one attempt before abandoning and "
+                                "retrying it (whole seconds: Inspect's attempt_timeout is an integer).")
     max_tokens: int = Field(512, description="Token budget of JSON answers (explanations, batched verdicts).")
     top_logprobs: int = Field(20, ge=0, le=20, description="Alternatives read per answer token (0 = no logprobs).")
     cache: bool = Field(True, description="Reuse verdicts from the verdict cache; store new ones.")
@@ -92,6 +101,18 @@ class JudgeConfig(BaseModel):
     positive_form: bool = Field(
         True, description="Ask a negated criterion ('Fails to mention X', 'Does not X') as its positive form "
         "('Mentions X') and invert the answer: small judges misread negation.")
+    prompt_variant: Literal["default", "hardened"] = Field(
+        "default", description="Judge prompts: 'default' (rareval/prompts/NAME.txt) or 'hardened' "
+        "(NAME_hardened.txt: the response fenced by a tag only its own hash can close, treated as data, and "
+        "the judge told to ignore instructions, verdicts and rubric text inside it). Per-criterion and rating "
+        "questions; batched calls have the default prompts only.")
+    max_response_chars: int | None = Field(
+        None, ge=1, description="Longest response shown to the judge, in characters; a longer one is cut, with a "
+        "note saying so, and its verdict or rating records response_truncated. None: the whole response.")
+    fit_attempts: int = Field(
+        4, ge=0, le=10, description="When the judge reports that the prompt exceeds its context, ask again with "
+        "the response cut to half as many characters, up to this many times (recorded as response_truncated); "
+        "0: abstain instead.")
 
 
 class Verdict(BaseModel):
@@ -106,6 +127,8 @@ class Verdict(BaseModel):
     error: str | None = Field(None, description="Why the judge abstained.")
     prompt_version: str = ""
     cached: bool = False
+    response_truncated: bool = Field(False, description="The judge was shown only the start of the response "
+                                     "(JudgeConfig.max_response_chars, or cut to fit the judge's context).")
 
     @property
     def abstained(self) -> bool:
@@ -120,6 +143,7 @@ class Rating(BaseModel):
     error: str | None = None
     prompt_version: str = ""
     cached: bool = False
+    response_truncated: bool = Field(False, description="The judge was shown only the start of the response.")
 
 
 class Judge:
@@ -140,6 +164,7 @@ class Judge:
         self._model: Model | None = model if isinstance(model, Model) else None
         self.config = config or JudgeConfig()
         self._cache = (cache or VerdictCache()) if self.config.cache else None
+        self._inflight: dict[str, asyncio.Future] = {}  # cache key → the answer of the same question in flight
 
     @property
     def model(self) -> Model:
@@ -172,6 +197,7 @@ class Judge:
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
+        state["_inflight"] = {}
         if not isinstance(self._spec, Model):
             state["_model"] = None
         return state
@@ -182,10 +208,13 @@ class Judge:
                         ) -> tuple[Verdict, Usage]:
         """Is ``criterion`` met by ``response``? One call."""
         yesno = self.config.verdict_mode == "yesno"
-        prompt = load_prompt("criterion_yesno" if yesno else "criterion_json")
+        prompt = self._prompt("criterion_yesno" if yesno else "criterion_json")
         asked = self._asked(criterion)
-        text = prompt.render(conversation=render_conversation(conversation), response=render_response(response),
-                             criterion=asked[0], points=f"{criterion.weight:g}")
+        shown_conversation = render_conversation(conversation)
+
+        def build(shown: str) -> tuple[str, None]:
+            return prompt.render(conversation=shown_conversation, response=shown, fence=response_fence(shown),
+                                 criterion=asked[0], points=f"{criterion.weight:g}"), None
         if yesno:
             gen = self._gen(max_tokens=1 if self.config.top_logprobs else 3, logprobs=self.config.top_logprobs > 0,
                             top_logprobs=self.config.top_logprobs or None)
@@ -193,13 +222,16 @@ class Judge:
         else:
             gen = self._gen(max_tokens=self.config.max_tokens, response_schema=MET_SCHEMA)
             read = read_json_met
-        value, error, cached, usage = await self._ask(prompt, text, gen, read)
-        return self._verdict(criterion, prompt, asked, value, error, cached), usage
+        value, error, cached, usage, cut = await self._ask_fitted(response, build, prompt, gen, read)
+        return self._verdict(criterion, prompt, asked, value, error, cached, cut), usage
 
     async def criteria(self, conversation: Conversation, response: Any, rubric: Rubric,
                        batched: bool = False) -> tuple[list[Verdict], Usage]:
         """A verdict per criterion: one call each (concurrently), or one batched call."""
         if batched:
+            if self.config.prompt_variant != "default":
+                raise ValueError(f"prompt_variant={self.config.prompt_variant!r} has per-criterion prompts only; "
+                                 "judge this rubric with batched=False")
             if self.config.batch_reading == "prompt":
                 return await self._batched_slots(conversation, response, rubric)
             return await self._batched(conversation, response, rubric)
@@ -211,18 +243,22 @@ class Judge:
         """A 1–10 rating: Direct-Likert, or with the rubric (RaR-Implicit) or reference."""
         if rubric is not None and reference is not None:
             raise ValueError("rate with a rubric or with a reference, not both")
-        prompt = load_prompt(RATING_PROMPTS["rubric" if rubric is not None else
-                                            "reference" if reference is not None else "none"])
-        text = prompt.render(conversation=render_conversation(conversation), response=render_response(response),
-                             rubric=render_rubric(rubric) if rubric is not None else "",
-                             reference=reference or "")
+        prompt = self._prompt(RATING_PROMPTS["rubric" if rubric is not None else
+                                             "reference" if reference is not None else "none"])
+        shown_conversation = render_conversation(conversation)
+        shown_rubric = render_rubric(rubric) if rubric is not None else ""
+
+        def build(shown: str) -> tuple[str, None]:
+            return prompt.render(conversation=shown_conversation, response=shown, fence=response_fence(shown),
+                                 rubric=shown_rubric, reference=reference or ""), None
+
         gen = self._gen(max_tokens=self.config.max_tokens, response_schema=RATING_SCHEMA,
                         logprobs=self.config.top_logprobs > 0, top_logprobs=self.config.top_logprobs or None)
-        value, error, cached, usage = await self._ask(prompt, text, gen, read_rating)
+        value, error, cached, usage, cut = await self._ask_fitted(response, build, prompt, gen, read_rating)
         value = value or {}
         dist = value.get("distribution")
         return Rating(value=value.get("rating"), distribution={int(k): p for k, p in dist.items()} if dist else None,
-                      error=error, prompt_version=prompt.version, cached=cached), usage
+                      error=error, prompt_version=prompt.version, cached=cached, response_truncated=cut), usage
 
     # -- internals --------------------------------------------------------------------
 
@@ -230,19 +266,23 @@ class Judge:
         prompt = load_prompt("rubric_batch")
         asked = [self._asked(c) for c in rubric]
         keys = [batch_key(i, a, self.config.batch_keys) for i, (a, _) in enumerate(asked)]
-        text = prompt.render(
-            conversation=render_conversation(conversation), response=render_response(response),
-            criteria="\n".join(f"{i + 1}. {a}" for i, (a, _) in enumerate(asked)),
-            keys=", ".join(f'"{k}": "yes" or "no"' for k in keys))
+        shown_conversation = render_conversation(conversation)
+
+        def build(shown: str) -> tuple[str, None]:
+            return prompt.render(
+                conversation=shown_conversation, response=shown,
+                criteria="\n".join(f"{i + 1}. {a}" for i, (a, _) in enumerate(asked)),
+                keys=", ".join(f'"{k}": "yes" or "no"' for k in keys)), None
         schema = ResponseSchema(name="verdicts", strict=True, json_schema={
             "type": "object", "additionalProperties": False, "required": keys,
             "properties": {k: {"type": "string", "enum": ["yes", "no"]} for k in keys}})
         gen = self._gen(max_tokens=max(self.config.max_tokens, sum(len(k) for k in keys) + 12 * len(keys)),
                         response_schema=schema,
                         logprobs=self.config.top_logprobs > 0, top_logprobs=self.config.top_logprobs or None)
-        value, error, cached, usage = await self._ask(prompt, text, gen, lambda out: read_batch(out, keys))
+        value, error, cached, usage, cut = await self._ask_fitted(response, build, prompt, gen,
+                                                                  lambda out: read_batch(out, keys))
         answers = value or {}
-        verdicts = [self._verdict(c, prompt, a, answers.get(k), error or f"no answer for {k}", cached)
+        verdicts = [self._verdict(c, prompt, a, answers.get(k), error or f"no answer for {k}", cached, cut)
                     for k, c, a in zip(keys, rubric, asked)]
         return verdicts, usage
 
@@ -250,20 +290,24 @@ class Judge:
         """One call; P(yes) read at each criterion's answer slot from the prompt's log probabilities."""
         prompt = load_prompt("rubric_slots")
         asked = [self._asked(c) for c in rubric]
-        text = prompt.render(conversation=render_conversation(conversation), response=render_response(response))
+        shown_conversation = render_conversation(conversation)
         slots = "".join(f"{i + 1}. {a}\n{slot_marker(i)}{SLOT_GAP}" for i, (a, _) in enumerate(asked))
-        # the slots sit in the judge's own turn: on tuning rows 1–8 this ranked better (AUC 0.72)
-        # than slots at the end of the user's message (AUC 0.63)
-        messages = [ChatMessageUser(content=text), ChatMessageAssistant(content=slots)]
+
+        def build(shown: str) -> tuple[str, list[ChatMessage]]:
+            text = prompt.render(conversation=shown_conversation, response=shown)
+            # the slots sit in the judge's own turn: on tuning rows 1–8 this ranked better (AUC 0.72)
+            # than slots at the end of the user's message (AUC 0.63)
+            return text + "\n" + slots, [ChatMessageUser(content=text), ChatMessageAssistant(content=slots)]
+
         gen = self._gen(max_tokens=1, prompt_logprobs=self.config.top_logprobs or 20)
-        value, error, cached, usage = await self._ask(prompt, text + "\n" + slots, gen,
-                                                      lambda out: read_slots(out, len(rubric)), messages)
+        value, error, cached, usage, cut = await self._ask_fitted(response, build, prompt, gen,
+                                                                  lambda out: read_slots(out, len(rubric)))
         if value is None:
             error = ("the provider returned no prompt log probabilities; batch_reading='prompt' needs one that "
                      f"does (local/, vLLM) — {error}")
         answers = value or {}
         verdicts = [self._verdict(c, prompt, a, answers.get(str(i)),
-                                  error or f"no answer slot read for criterion {i + 1}", cached)
+                                  error or f"no answer slot read for criterion {i + 1}", cached, cut)
                     for i, (c, a) in enumerate(zip(rubric, asked))]
         return verdicts, usage
 
@@ -276,15 +320,16 @@ class Judge:
         positive = positive_form(criterion.text) if self.config.positive_form else None
         return (positive, not criterion.avoidance) if positive else (criterion.text, criterion.avoidance)
 
-    def _verdict(self, criterion: Criterion, prompt: Prompt, asked: tuple[str, bool], value, error, cached
-                 ) -> Verdict:
+    def _verdict(self, criterion: Criterion, prompt: Prompt, asked: tuple[str, bool], value, error, cached,
+                 truncated: bool = False) -> Verdict:
         """The verdict from the answer ``value`` to ``asked`` (see :meth:`_asked`), inverted where
         the criterion was asked in its positive form; an abstention (with ``error``) without one."""
         text, inverted = asked
         if inverted:
             value = inverted_answer(value)
         if value is None:
-            return Verdict(criterion_id=criterion.id, met=None, error=error, prompt_version=prompt.version)
+            return Verdict(criterion_id=criterion.id, met=None, error=error, prompt_version=prompt.version,
+                           response_truncated=truncated)
         met, p, explanation = value["met"], value["p"], value["explanation"]
         if p is not None:
             threshold = self.threshold_for(criterion)
@@ -294,7 +339,31 @@ class Judge:
         if inverted:
             explanation = f"asked as {text!r}, answer inverted; {explanation}"
         return Verdict(criterion_id=criterion.id, met=met, p_met=p, p_raw=raw, explanation=explanation,
-                       prompt_version=prompt.version, cached=cached)
+                       prompt_version=prompt.version, cached=cached, response_truncated=truncated)
+
+    def _prompt(self, name: str) -> Prompt:
+        """The prompt ``name`` in the configured variant (``JudgeConfig.prompt_variant``)."""
+        variant = self.config.prompt_variant
+        return load_prompt(name if variant == "default" else f"{name}_{variant}")
+
+    async def _ask_fitted(self, response: Any, build: Callable[[str], tuple[str, list[ChatMessage] | None]],
+                          prompt: Prompt, gen: GenerateConfig, read: Callable[[ModelOutput], T | None]
+                          ) -> tuple[T | None, str | None, bool, Usage, bool]:
+        """:meth:`_ask` the text ``build(shown response)``: the response cut to ``max_response_chars``, and
+        halved while the judge reports that the prompt exceeds its context (``fit_attempts`` times).
+        Returns ``_ask``'s answer and whether the response was cut."""
+        full = render_response(response)
+        limit = self.config.max_response_chars
+        usage = Usage()
+        for _ in range(1 + self.config.fit_attempts):
+            shown = cut_response(full, limit)
+            text, messages = build(shown)
+            value, error, cached, used = await self._ask(prompt, text, gen, read, messages)
+            usage += used
+            if not (error or "").startswith(CONTEXT_OVERFLOW) or not full:
+                break
+            limit = min(limit or len(full), len(full)) // 2 or 1
+        return value, error, cached, usage, shown != full
 
     def _gen(self, **kwargs) -> GenerateConfig:
         return GenerateConfig(temperature=self.config.temperature, max_retries=self.config.max_retries,
@@ -302,32 +371,85 @@ class Judge:
 
     async def _ask(self, prompt: Prompt, text: str, gen: GenerateConfig, read: Callable[[ModelOutput], T | None],
                    messages: list[ChatMessage] | None = None) -> tuple[T | None, str | None, bool, Usage]:
-        """Ask ``text`` (or ``messages``, whose text it is) until readable; returns (value, error, from_cache, usage)."""
-        key = None
-        if self._cache is not None:
-            key = VerdictCache.key(model=self.name, prompt=prompt.version, text=text,
-                                   mode=gen.response_schema is not None, logprobs=bool(gen.logprobs),
-                                   temperature=gen.temperature)
-            hit = self._cache.get(key)
-            if hit is not None:
-                return hit, None, True, Usage(cached=1)
+        """Ask ``text`` (or ``messages``, whose text it is) until readable; returns (value, error, from_cache, usage).
+
+        With the verdict cache on, a question already answered is not asked, and one asked again while
+        its first asking is still in flight (identical completions in a GRPO group) waits for that answer
+        instead of paying for it twice; if the first asking fails, the second asks itself.
+        """
+        if self._cache is None:
+            return await self._call(None, text, gen, read, messages)
+        key = VerdictCache.key(model=self.name, prompt=prompt.version, text=text, mode=gen.response_schema is not None,
+                               logprobs=bool(gen.logprobs), temperature=gen.temperature)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit, None, True, Usage(cached=1)
+        loop = asyncio.get_running_loop()
+        pending = self._inflight.get(key)
+        if pending is not None and pending.get_loop() is loop:
+            value = await asyncio.shield(pending)
+            if value is not None:
+                return value, None, True, Usage(cached=1)
+        future = self._inflight[key] = loop.create_future()
+        result: tuple = (None, "cancelled", False, Usage())
+        try:
+            result = await self._call(key, text, gen, read, messages)
+            return result
+        finally:
+            if self._inflight.get(key) is future:
+                del self._inflight[key]
+            future.set_result(result[0])
+
+    async def _call(self, key: str | None, text: str, gen: GenerateConfig, read: Callable[[ModelOutput], T | None],
+                    messages: list[ChatMessage] | None) -> tuple[T | None, str | None, bool, Usage]:
+        """Call the model until its answer is readable (``parse_retries``); a readable answer is cached."""
         usage, error = Usage(), None
         for attempt in range(1 + self.config.parse_retries):
             config = gen if attempt == 0 else gen.merge(GenerateConfig(temperature=self.config.retry_temperature))
             try:
                 output = await self.model.generate(messages or text, config=config)
             except Exception as ex:  # Inspect already retried transport errors
-                return None, f"{type(ex).__name__}: {ex}"[:300], False, usage + Usage(calls=1)
+                return None, failure(ex), False, usage + Usage(calls=1)
             usage += Usage.of(output)
-            if output.stop_reason == "content_filter" or output.error:
-                return None, f"refused: {output.error or output.completion[:120]}", False, usage
-            value = read(output)
+            if overflowed(output):  # nothing generated: the prompt did not fit the judge's context
+                return None, f"{CONTEXT_OVERFLOW} ({output.completion[:120]!r})", False, usage
+            if output.error or (output.choices and output.stop_reason == "content_filter"):
+                return None, redact(f"refused: {output.error or output.completion[:120]}"), False, usage
+            if not output.choices:  # a server answer without choices: nothing to read, ask again
+                error = "empty answer: the provider returned no choices"
+                continue
+            try:
+                value = read(output)
+            except Exception as ex:  # a reader must never end a run: the answer is unreadable
+                value, error = None, f"unreadable answer ({type(ex).__name__}: {ex})"[:300]
+                continue
             if value is not None:
                 if key is not None:
                     self._cache.put(key, value)
                 return value, None, False, usage
             error = f"unreadable answer: {output.completion[:120]!r}"
         return None, error, False, usage
+
+
+def failure(ex: BaseException) -> str:
+    """Why a call failed, for an abstention: the last attempt's error when Inspect gave up retrying (its
+    ``RetryError`` names only itself), any secret it echoes redacted, at most 300 characters."""
+    last = getattr(ex, "last_attempt", None)
+    if last is not None and last.failed:
+        ex = last.exception()
+    return redact(f"{type(ex).__name__}: {ex}")[:300]
+
+
+#: How an abstention for a prompt too long for the judge's context starts (see :meth:`Judge._ask_fitted`).
+CONTEXT_OVERFLOW = "the prompt exceeds the judge's context"
+
+
+def overflowed(output: ModelOutput) -> bool:
+    """The provider stopped for the context length before writing anything (local/: an empty completion;
+    OpenAI-compatible servers: a ``context_length_exceeded`` error turned into output by Inspect)."""
+    if not output.choices or output.stop_reason != "model_length":
+        return False
+    return output.usage is None or not output.usage.output_tokens
 
 
 def default_thresholds(model_name: str) -> dict[str, float]:

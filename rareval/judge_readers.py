@@ -126,7 +126,7 @@ def rating_distribution(output: ModelOutput) -> dict[str, float] | None:
     content = output.choices[0].logprobs.content if output.choices and output.choices[0].logprobs else []
     for i, position in enumerate(content):
         first = position.token.strip()
-        if not first.isdigit():
+        if not _digits(first):
             continue
         following = content[i + 1] if i + 1 < len(content) else None
         q = _p_zero_next(following) if first == "1" and following is not None else None
@@ -134,7 +134,7 @@ def rating_distribution(output: ModelOutput) -> dict[str, float] | None:
         mass: dict[int, float] = {}
         for alt in alternatives(position):
             tok, p = alt.token.strip(), math.exp(alt.logprob)
-            if not tok.isdigit() or not 1 <= int(tok) <= 10:
+            if not _digits(tok) or not 1 <= int(tok) <= 10:
                 continue
             if tok == "1":
                 share = q if q is not None else float(sampled > 5)
@@ -147,6 +147,11 @@ def rating_distribution(output: ModelOutput) -> dict[str, float] | None:
     return None
 
 
+def _digits(token: str) -> bool:
+    """ASCII digits only: ``"²".isdigit()`` is true, but ``int("²")`` raises."""
+    return token.isascii() and token.isdigit()
+
+
 def _p_zero_next(position) -> float | None:
     """P("0") / (P("0") + P(a token that ends the number)) at the position after a "1"."""
     zero = end = 0.0
@@ -154,6 +159,6 @@ def _p_zero_next(position) -> float | None:
         tok, p = alt.token.strip(), math.exp(alt.logprob)
         if tok == "0":
             zero += p
-        elif not tok[:1].isdigit():
+        elif not _digits(tok[:1]):
             end += p
     return zero / (zero + end) if zero + end > 0 else None

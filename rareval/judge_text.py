@@ -1,7 +1,8 @@
 """What the judge is shown: conversations and responses as text, and criteria as asked.
 
 * :func:`render_conversation` / :func:`render_response` / :func:`render_rubric` — the
-  blocks of every judge prompt (HealthBench style ``role: content`` turns).
+  blocks of every judge prompt (HealthBench style ``role: content`` turns); :func:`cut_response`
+  a response cut to a length, and :func:`response_fence` the delimiter id of the hardened prompts.
 * :func:`positive_form` — a negated criterion ("Fails to mention X") in its positive
   form ("Mentions X"): small judges misread negation, so the judge asks the positive
   form and inverts the answer.
@@ -12,6 +13,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any, Mapping, Sequence
 
@@ -142,6 +144,23 @@ def render_response(response: Any) -> str:
     if isinstance(response, Sequence) and response:
         return _text(_get(response[-1], "content"))
     return _text(_get(response, "content"))
+
+
+#: Appended to a response cut before the judge sees it (:func:`cut_response`).
+CUT_NOTE = "\n[The response continues; only its first {shown} of {total} characters are shown.]"
+
+
+def cut_response(text: str, limit: int | None) -> str:
+    """``text`` as the judge is shown it: whole, or its first ``limit`` characters and :data:`CUT_NOTE`."""
+    if limit is None or len(text) <= limit:
+        return text
+    return text[:limit] + CUT_NOTE.format(shown=limit, total=len(text))
+
+
+def response_fence(text: str) -> str:
+    """The hardened prompts' delimiter id for a response: 12 hex digits of its sha256, so the response
+    cannot write its own closing tag (it would have to contain its own hash)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
 
 def render_rubric(rubric: Rubric) -> str:

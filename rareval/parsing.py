@@ -88,7 +88,7 @@ def parse_rating(text: str, low: int = 1, high: int = 10) -> int | None:
     if obj is None or "rating" not in obj:
         return None
     value = obj["rating"]
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():  # not "²": int() refuses it
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
         return None

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from enum import Enum
 from pathlib import Path
@@ -65,7 +66,8 @@ class Criterion(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     text: str = Field(min_length=1, description="What the judge checks, as written by the rubric author.")
-    weight: float = Field(description="Source weight: HealthBench points or RaR weight; negative for pitfalls.")
+    weight: float = Field(allow_inf_nan=False,
+                          description="Source weight: HealthBench points or RaR weight; negative for pitfalls.")
     category: Category = Field(description="Essential / important / optional / pitfall.")
     tags: tuple[str, ...] = Field(default=(), description="Source tags such as 'axis:accuracy'.")
     title: str | None = Field(default=None, description="Short name (RaR rows carry one).")
@@ -210,22 +212,31 @@ class Rubric(BaseModel):
 
     @classmethod
     def coerce(cls, value: Any) -> "Rubric":
-        """Accept a Rubric, a rareval JSON dict, or a HealthBench / RaR item list."""
+        """Accept a Rubric, a rareval JSON dict, or a HealthBench / RaR item list (or any of them as JSON
+        text); anything else raises :class:`RubricError` naming the field."""
         if isinstance(value, Rubric):
             return value
-        if isinstance(value, str):
-            value = json.loads(value)
-        if isinstance(value, dict) and "criteria" in value:
-            return cls.model_validate(value)
-        items = list(value)
-        if items and isinstance(items[0], dict):
-            if "criterion" in items[0]:
-                return cls.from_healthbench(items)
-            if "description" in items[0]:
-                return cls.from_rar(items)
-            if "text" in items[0]:
-                return cls(criteria=tuple(Criterion(**i) for i in items))
-        raise RubricError("unrecognised rubric format: expected HealthBench, RaR or rareval items")
+        try:
+            if isinstance(value, (str, bytes)):
+                value = json.loads(value)
+            if isinstance(value, dict) and "criteria" in value:
+                return cls.model_validate(value)
+            items = list(value) if isinstance(value, (list, tuple)) else []
+            if items and isinstance(items[0], dict):
+                if "criterion" in items[0]:
+                    return cls.from_healthbench(items)
+                if "description" in items[0]:
+                    return cls.from_rar(items)
+                if "text" in items[0]:
+                    return cls(criteria=tuple(_validated(item, f"criteria[{j}]")
+                                              for j, item in enumerate(_as_list(items, None, None, "criteria"))))
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise RubricError(f"not JSON ({e})") from None
+        except ValidationError as e:
+            err = e.errors()[0]
+            raise RubricError(err["msg"], field=".".join(map(str, err["loc"])) or None) from None
+        raise RubricError("unrecognised rubric format: expected HealthBench, RaR or rareval items, got "
+                          f"{type(value).__name__}")
 
     # -- JSON -------------------------------------------------------------------------
 
@@ -235,7 +246,7 @@ class Rubric(BaseModel):
     @classmethod
     def load(cls, path: str | Path) -> "Rubric":
         try:
-            return cls.model_validate_json(Path(path).read_text())
+            return cls.model_validate_json(_utf8(Path(path).read_bytes(), path))
         except ValidationError as e:
             err = e.errors()[0]
             raise RubricError(err["msg"], file=path, field=".".join(map(str, err["loc"]))) from None
@@ -245,7 +256,8 @@ class Rubric(BaseModel):
         """One rubric per line; errors name the line (1-based) and field."""
         out = []
         # split on "\n" only: HealthBench text contains U+2028, which splitlines() breaks on
-        for n, line in enumerate(Path(path).read_text().split("\n"), 1):
+        for n, raw in enumerate(Path(path).read_bytes().split(b"\n"), 1):
+            line = _utf8(raw, path, n)
             if not line.strip():
                 continue
             try:
@@ -254,6 +266,14 @@ class Rubric(BaseModel):
                 err = e.errors()[0]
                 raise RubricError(err["msg"], file=path, row=n, field=".".join(map(str, err["loc"]))) from None
         return out
+
+
+def _utf8(raw: bytes, file, row: int | None = None) -> str:
+    try:
+        return raw.decode("utf-8-sig" if row in (None, 1) else "utf-8")
+    except UnicodeDecodeError as e:
+        raise RubricError(f"not UTF-8 (byte 0x{raw[e.start]:02x} at byte {e.start + 1})", file=file, row=row
+                          ) from None
 
 
 def _as_list(items: Any, file, row, field) -> list[dict]:
@@ -275,7 +295,16 @@ def _require(item: dict, key: str, types, file, row, field):
         raise RubricError(f"wrong type {type(value).__name__}", file=file, row=row, field=f"{field}.{key}")
     if isinstance(value, str) and not value.strip():
         raise RubricError("empty", file=file, row=row, field=f"{field}.{key}")
+    if isinstance(value, (int, float)) and not _finite(value):  # NaN, ±Infinity, or past a float's range
+        raise RubricError(f"not a finite number: {str(value)[:20]}", file=file, row=row, field=f"{field}.{key}")
     return value
+
+
+def _finite(value: int | float) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def _criterion(file, row, field, **kwargs) -> Criterion:
@@ -283,6 +312,14 @@ def _criterion(file, row, field, **kwargs) -> Criterion:
         return Criterion(**kwargs)
     except ValidationError as e:
         raise RubricError(e.errors()[0]["msg"], file=file, row=row, field=field) from None
+
+
+def _validated(item: dict, field: str) -> Criterion:
+    try:
+        return Criterion.model_validate(item)
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise RubricError(err["msg"], field=".".join([field, *map(str, err["loc"])])) from None
 
 
 def _rubric(criteria: list[Criterion], file, row, field) -> Rubric:

@@ -37,6 +37,8 @@ class RubricScore(BaseModel):
     rating: Rating | None = None
     usage: Usage = Field(default_factory=Usage)
     options: dict[str, Any] = Field(default_factory=dict)
+    defence: CriterionResult | None = Field(None, description="The reward-hacking defence's verdict, when it was "
+                                            "asked (rareval.reliability.defence); present means vetoed.")
 
     @property
     def abstentions(self) -> int:
@@ -46,6 +48,12 @@ class RubricScore(BaseModel):
     @property
     def verdicts(self) -> list[bool | None]:
         return [r.verdict.met for r in self.criteria]
+
+    @property
+    def response_truncated(self) -> bool:
+        """The judge saw only the start of the response for some question (see ``JudgeConfig``)."""
+        return any(r.verdict.response_truncated for r in self.criteria) or (
+            self.rating is not None and self.rating.response_truncated)
 
 
 async def score_response(strategy: str, judge: Judge | None, conversation: Conversation, response: Any, *,

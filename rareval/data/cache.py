@@ -191,21 +191,24 @@ def read_jsonl(path: str | Path, *, skipped: list[SkippedRow] | None = None) -> 
     A line that is not a JSON object raises :class:`DataError` naming the file and
     line, unless ``skipped`` is a list, in which case it is recorded there instead.
     """
-    # newline="\n": records end at "\n" only; U+2028 and stray "\r" inside text stay in the record.
-    with open(path, encoding="utf-8", newline="\n") as f:
-        for n, text in enumerate(f, 1):
-            if not text.strip():
-                continue
+    # read as bytes: records end at b"\n" only (U+2028 and stray "\r" inside text stay in the record),
+    # and a line that is not UTF-8 is a bad record of its own, not the end of the file
+    with open(path, "rb") as f:
+        for n, raw in enumerate(f, 1):
             try:
-                obj = json.loads(text)
+                try:
+                    text = raw.decode("utf-8-sig" if n == 1 else "utf-8")
+                except UnicodeDecodeError as e:
+                    raise DataError(f"not UTF-8 (byte 0x{raw[e.start]:02x} at byte {e.start + 1})", file=path,
+                                    line=n) from None
+                if not text.strip():
+                    continue
+                try:
+                    obj = json.loads(text)
+                except json.JSONDecodeError as e:
+                    raise DataError(f"malformed JSON ({e.msg} at column {e.colno})", file=path, line=n) from None
                 if not isinstance(obj, dict):
                     raise DataError(f"expected a JSON object, got {type(obj).__name__}", file=path, line=n)
-            except json.JSONDecodeError as e:
-                err = DataError(f"malformed JSON ({e.msg} at column {e.colno})", file=path, line=n)
-                if skipped is None:
-                    raise err from None
-                skipped.append(SkippedRow(line=n, error=str(err)))
-                continue
             except DataError as err:
                 if skipped is None:
                     raise

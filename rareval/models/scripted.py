@@ -15,12 +15,14 @@ Behaviours (the model name):
   ``prompt_logprobs`` it returns the prompt's "tokens" with the same P(yes) after
   each answer slot of a batched prompt (``Answer N:``).
 * ``malformed`` — answers that cannot be read; ``refuse`` — a content-filter stop;
-  ``error`` — raises; ``timeout`` — never answers (the caller's timeout fires).
+  ``error`` — raises; ``timeout`` — never answers (the caller's timeout fires); ``empty`` —
+  an answer without choices (as a broken server's).
 * ``policy`` — a fixed reply (``-M reply=...``) for use as the evaluated model.
 
 ``-M fail_first=N`` makes the first N calls malformed (to exercise retries);
 ``-M fail_when=TEXT`` makes every call about a criterion containing TEXT malformed (to
-make chosen criteria abstain).
+make chosen criteria abstain); ``-M context=N`` answers a prompt of more than N words as
+a model whose context it exceeds does (stop reason ``model_length``, nothing generated).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from inspect_ai.model import (ChatMessage, GenerateConfig, Logprob, Logprobs, Mo
                               TopLogprob, modelapi)
 from inspect_ai.tool import ToolChoice, ToolInfo
 
-BEHAVIOURS = ("keyword", "malformed", "refuse", "error", "timeout", "policy")
+BEHAVIOURS = ("keyword", "malformed", "refuse", "error", "timeout", "policy", "empty")
 DEFAULT_REPLY = "Drink water and rest. See a doctor if the fever lasts more than three days."
 
 
@@ -53,6 +55,7 @@ class ScriptedAPI(ModelAPI):
         self.reply = str(model_args.get("reply", DEFAULT_REPLY))
         self.fail_first = int(model_args.get("fail_first", 0))
         self.fail_when = model_args.get("fail_when")
+        self.context = int(model_args["context"]) if model_args.get("context") else None
         self.calls = 0
 
     def max_connections(self) -> int:
@@ -70,10 +73,16 @@ class ScriptedAPI(ModelAPI):
         self.calls += 1
         prompt = "\n".join(m.text for m in input)
         behaviour = "malformed" if self.calls <= self.fail_first or self._fails_on(prompt) else self.model_name
+        if self.context is not None and len(prompt.split()) > self.context:
+            out = ModelOutput.from_content(self.model_name, "", stop_reason="model_length")
+            out.usage = ModelUsage(input_tokens=len(prompt.split()), output_tokens=0, total_tokens=len(prompt.split()))
+            return out
         if behaviour == "error":
             raise ScriptedError("scripted judge failure")
         if behaviour == "timeout":
             await asyncio.sleep(3600)
+        if behaviour == "empty":
+            return ModelOutput(model=self.model_name, choices=[])
         if behaviour == "refuse":
             out = ModelOutput.from_content(self.model_name, "I can't help with that.", stop_reason="content_filter")
         elif behaviour == "malformed":
@@ -90,8 +99,9 @@ class ScriptedAPI(ModelAPI):
 
 
 def _block(prompt: str, tag: str) -> str | None:
-    m = re.search(rf"<{tag}>\n?(.*?)\n?</{tag}>", prompt, re.DOTALL)
-    return m.group(1) if m else None
+    """The text inside ``<tag>…</tag>``, or inside a hardened prompt's fenced ``<tag-ID>…</tag-ID>``."""
+    m = re.search(rf"<{tag}(-[0-9a-f]{{12}}|)>\n?(.*?)\n?</{tag}\1>", prompt, re.DOTALL)
+    return m.group(2) if m else None
 
 
 def keyword_met(criterion: str, response: str) -> bool:

@@ -77,6 +77,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                         bf16=launched.get("bf16"), use_vllm=args.use_vllm,
                         vllm_mode=args.vllm_mode, max_judge_tokens=args.max_judge_tokens,
                         max_judge_cost=args.max_judge_cost, judge_price=args.judge_price,
+                        skip_bad_rows=args.skip_bad_rows,
                         monitor=MonitorConfig(gold_judge=args.gold_judge, every=args.monitor_every,
                                               rows=args.monitor_rows, warn_drift=args.monitor_warn,
                                               stop_drift=args.monitor_stop) if args.gold_judge else None)
@@ -92,7 +93,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             return 0
         from rareval.train.data import training_rows
 
-        records, held_out, skipped, _ = training_rows(preset, args.data, args.rubrics)
+        records, held_out, skipped, _ = training_rows(preset, args.data, args.rubrics,
+                                                      skip_bad_rows=args.skip_bad_rows)
         if args.estimate:
             from rareval.train.estimate import estimate
 
@@ -108,8 +110,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
         status = train(run, resume=args.resume)
     except (KeyError, ValueError, FileNotFoundError, FileExistsError, DataUnavailable) as error:
-        message = error.args[0] if error.args else error
-        print(f"error: {message}", file=sys.stderr)
+        from rareval.errors import one_line
+
+        print(f"error: {one_line(error)}", file=sys.stderr)
         return 2
     print(f"{args.out}: {status['ended']} at step {status['step']}; judge {status['judge/calls']:,} calls, "
           f"{status['judge/billed_tokens']:,} billed tokens" + (f"; stopped by {status['stopped_by']}"
@@ -131,6 +134,8 @@ def add_train(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--judge", help="Inspect model of the judge, e.g. openai/gpt-4o-mini or local/qwen-1.5b")
     parser.add_argument("--data", help="HealthBench JSONL in the official format (training rows)")
     parser.add_argument("--rubrics", help="generated rubrics, JSONL of {prompt_id, rubric} (synthetic presets)")
+    parser.add_argument("--skip-bad-rows", action="store_true", help="leave malformed --data rows out and count "
+                        "them (split.json) instead of stopping at the first, named by line and field")
     parser.add_argument("--out", help="run directory")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a setting, e.g. --set learning_rate=1e-5 --set max_steps=50 (repeatable)")

@@ -62,7 +62,12 @@ def load_generated_rubrics(path: str | Path) -> dict[str, Rubric]:
     path = Path(path)
     if not path.is_file():
         raise TrainDataError(f"{path}: no rubrics file there (write one with `rareval rubrics generate`)")
-    for n, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
+    for n, raw in enumerate(path.read_bytes().split(b"\n"), 1):
+        try:
+            line = raw.decode("utf-8-sig" if n == 1 else "utf-8")
+        except UnicodeDecodeError as e:
+            raise TrainDataError(f"{path}: line {n}: not UTF-8 (byte 0x{raw[e.start]:02x} at byte {e.start + 1})"
+                                 ) from None
         if not line.strip():
             continue
         try:
@@ -78,6 +83,10 @@ def load_generated_rubrics(path: str | Path) -> dict[str, Rubric]:
     return out
 
 
+#: The ``skipped`` reason of a malformed data row (``skip_bad_rows``).
+BAD_ROW = "malformed row (--skip-bad-rows)"
+
+
 class TrainingRows(NamedTuple):
     """A preset's rows: what it trains on, what is held out, and what it could not use."""
 
@@ -87,16 +96,19 @@ class TrainingRows(NamedTuple):
     held_out_records: list[dict[str, Any]]  # the held-out rows the reward can score (the monitor's)
 
 
-def training_rows(preset: Preset, data: str | Path, rubrics: str | Path | None = None) -> TrainingRows:
+def training_rows(preset: Preset, data: str | Path, rubrics: str | Path | None = None, *,
+                  skip_bad_rows: bool = False) -> TrainingRows:
     """``(train_records, held_out_rows, skipped, held_out_records)`` for ``preset``.
 
     A train record has the columns TRL passes to the reward: ``prompt`` (the
     conversation), ``rubric`` (rareval JSON, or None), ``reference`` (the ideal
     completion, or ""), and ``prompt_id``. Rows the preset cannot use (no generated
     rubric, no criterion left after the view, no reference for Reference-Likert) are
-    left out and counted by reason in ``skipped``, never silently.
+    left out and counted by reason in ``skipped``, never silently. A malformed row stops with an
+    error naming its line and field, unless ``skip_bad_rows``: then it is left out and counted too.
     """
-    rows = list(load_healthbench(path=data))
+    loaded = load_healthbench(path=data, skip_bad_rows=skip_bad_rows)
+    rows = list(loaded)
     held_out = [r for r in rows if in_healthbench_1k(r.prompt_id)]
     pool = [r for r in rows if not in_healthbench_1k(r.prompt_id)]
     generated = None
@@ -106,7 +118,7 @@ def training_rows(preset: Preset, data: str | Path, rubrics: str | Path | None =
                 f"preset {preset.name!r} trains on generated rubrics ({preset.rubric_source}): pass --rubrics FILE "
                 f"(JSONL of {{prompt_id, rubric}}), or use a physician-rubric preset such as rar-implicit-human")
         generated = load_generated_rubrics(rubrics)
-    records, skipped = [], {}
+    records, skipped = [], {BAD_ROW: len(loaded.skipped)} if loaded.skipped else {}
     for row in pool:
         record, reason = to_record(preset, row, generated)
         if record is None:

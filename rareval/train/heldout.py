@@ -150,7 +150,7 @@ def evaluate_run(run_dir: str | Path, config: HeldOutConfig | None = None, cache
         raise FileNotFoundError(f"{run_dir}: not a finished run (needs config.json and final/)")
     run = RunConfig.model_validate(json.loads(config_file.read_text())["run"])
     config = config or HeldOutConfig(judge=judge or run.judge, max_new_tokens=run.preset.hyper.max_completion_length)
-    records = training_rows(run.preset, run.data, run.rubrics).held_out_records
+    records = training_rows(run.preset, run.data, run.rubrics, skip_bad_rows=run.skip_bad_rows).held_out_records
     cache = cache or run_dir / "verdicts.sqlite"
     before = evaluate_policy(run.policy, records, config, cache)
     after = evaluate_policy(str(final), records, config, cache)

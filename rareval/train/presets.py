@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 RubricSource = Literal["physician", "synthetic", "synthetic_noref", "none"]
 RubricView = Literal["all", "essential_only", "no_category_labels", "no_pitfalls"]
@@ -99,7 +99,22 @@ class Preset(BaseModel):
         data = self.model_dump()
         data.update(rest)
         data["hyper"] = {**data["hyper"], **hyper}
-        return Preset.model_validate(data)
+        try:
+            return Preset.model_validate(data)
+        except ValidationError as e:
+            err = e.errors()[0]
+            key = str(err["loc"][-1]) if err["loc"] else "?"
+            message = err["msg"].removeprefix("Value error, ")
+            raise ValueError(f"--set {key}={overrides.get(key, '')}: {message}") from None
+
+    @field_validator("strategy")
+    @classmethod
+    def _known_strategy(cls, name: str) -> str:
+        from rareval.strategies import STRATEGIES
+
+        if name not in STRATEGIES:
+            raise ValueError(f"unknown strategy {name!r}; known: {', '.join(sorted(STRATEGIES))}")
+        return name
 
 
 def _preset(name, description, paper, strategy, rubric_source, rubric_view="all", **options) -> Preset:

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rareval.data.cache import write_text_atomic
 from rareval.train.hacking import MonitorConfig
@@ -60,8 +60,24 @@ class RunConfig(BaseModel):
     max_judge_cost: float | None = Field(None, gt=0, description="Stop after the step whose estimated judge cost "
                                          "(USD) crosses this budget; needs judge_price.")
     judge_price: float = Field(0.0, ge=0, description="USD per million billed judge tokens (0: a local judge).")
+    skip_bad_rows: bool = Field(False, description="Leave malformed data rows out, counted in split.json, instead "
+                                "of stopping at the first with an error naming its line and field.")
     monitor: MonitorConfig | None = Field(None, description="Reward-hacking monitor (a gold judge on held-out "
                                           "prompts); None: off.")
+
+    @field_validator("judge")
+    @classmethod
+    def _known_judge(cls, judge: str) -> str:
+        from rareval.models.names import check_model_name
+
+        return check_model_name(judge)
+
+    @field_validator("policy")
+    @classmethod
+    def _known_local_policy(cls, policy: str) -> str:
+        from rareval.models.names import check_model_name
+
+        return check_model_name(policy) if policy.startswith("local/") else policy
 
 
 def grpo_config(run: RunConfig) -> Any:
@@ -157,7 +173,8 @@ def train(run: RunConfig, resume: bool = False) -> dict[str, Any]:
     if not resume and (out / "metrics.jsonl").exists():
         raise FileExistsError(f"{out} already holds a run; pass --resume to continue it or choose another --out")
     out.mkdir(parents=True, exist_ok=True)
-    records, held_out, skipped, held_out_records = training_rows(run.preset, run.data, run.rubrics)
+    records, held_out, skipped, held_out_records = training_rows(run.preset, run.data, run.rubrics,
+                                                                 skip_bad_rows=run.skip_bad_rows)
     trainer = build_trainer(run, records, resume=resume, held_out=held_out_records)
     _write_json(out / "config.json", {"run": run.model_dump(mode="json"), "grpo_config": trainer.args.to_dict(),
                                       "rows": len(records)})

@@ -113,8 +113,8 @@ def test_list_dry_run_estimate_and_errors(setup, capsys):
     assert "unknown preset 'nope'" in capsys.readouterr().err
     assert cli(train_args(root, root / "missing.jsonl", root / "x")) == 2
     assert "missing.jsonl" in capsys.readouterr().err
-    assert cli(["train", "--preset", "rar-explicit", "--policy", "p", "--judge", "j", "--data", str(data),
-                "--out", str(root / "x")]) == 2
+    assert cli(["train", "--preset", "rar-explicit", "--policy", "p", "--judge", "scripted/keyword",
+                "--data", str(data), "--out", str(root / "x")]) == 2
     assert "--rubrics" in capsys.readouterr().err  # synthetic rubrics needed and not given
     assert cli(train_args(root, data, root / "x", "--set", "lr=1")) == 2
     assert "unknown setting(s) lr" in capsys.readouterr().err
