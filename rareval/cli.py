@@ -159,6 +159,12 @@ def add_heldout(commands: argparse._SubParsersAction) -> None:
     add(commands)
 
 
+def add_train_summary(commands: argparse._SubParsersAction) -> None:
+    from rareval.train.heldout_cli import add_train_summary as add
+
+    add(commands)
+
+
 def add_rubrics(commands: argparse._SubParsersAction) -> None:
     from rareval.rubrics_cli import add_rubrics as add
 
@@ -177,8 +183,8 @@ def add_regress(commands: argparse._SubParsersAction) -> None:
     add(commands)
 
 
-SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_models, add_alignment, add_train, add_heldout,
-                                                                   add_rubrics, add_reproduce, add_regress]
+SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    add_models, add_alignment, add_train, add_heldout, add_train_summary, add_rubrics, add_reproduce, add_regress]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,5 @@
-"""``rareval heldout``: a finished run's held-out rubric score, before vs after training."""
+"""``rareval heldout`` (a finished run's held-out rubric score, before vs after training) and
+``rareval train-summary`` (finished runs side by side)."""
 
 from __future__ import annotations
 
@@ -56,3 +57,36 @@ def add_heldout(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--cache", help="verdict cache file (default: the run's); share one across runs of "
                         "the same base so the base's answers are graded once")
     parser.set_defaults(run=cmd_heldout)
+
+
+def cmd_train_summary(args: argparse.Namespace) -> int:
+    from rareval.train.summary import summarise_runs
+
+    try:
+        summary = summarise_runs(args.runs, args.out)
+    except (FileNotFoundError, KeyError, ValueError) as error:
+        print(f"error: {error.args[0] if error.args else error}", file=sys.stderr)
+        return 2
+    for r in summary["runs"]:
+        h = r["heldout"]
+        line = f"{r['run']}: {r['preset']}, {r['status'].get('step', '?')} steps"
+        if r["mean_step_seconds"]:
+            line += f", {r['mean_step_seconds']:.0f} s/step"
+        if h and h["difference"]["mean"] is not None:
+            d = h["difference"]
+            line += (f"; held-out {_fmt(h['before'])} → {_fmt(h['after'])}, after − before {d['mean']:+.3f} "
+                     f"[{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}]")
+        print(line)
+    print(f"written to {args.out}/summary.json and summary.png")
+    return 0
+
+
+def add_train_summary(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "train-summary", help="finished runs side by side: reward curves and held-out scores",
+        description="Read run directories (and their heldout.json from `rareval heldout`) and write summary.json, "
+        "summary.png (training reward per run; held-out score before vs after with 95 %% CIs) and each run's "
+        "curves.png under --out.")
+    parser.add_argument("runs", nargs="+", help="run directories")
+    parser.add_argument("--out", required=True, help="folder for summary.json, summary.png and the curves")
+    parser.set_defaults(run=cmd_train_summary)

@@ -65,3 +65,17 @@ def test_heldout_grades_base_and_final_on_the_held_out_prompts(finished_run, cap
 def test_heldout_names_a_directory_that_is_not_a_finished_run(tmp_path, capsys):
     assert cli(["heldout", "--run", str(tmp_path)]) == 2
     assert "not a finished run" in capsys.readouterr().err
+
+
+def test_train_summary_puts_finished_runs_side_by_side(finished_run, tmp_path, capsys):
+    assert cli(["heldout", "--run", str(finished_run)]) == 0
+    out = tmp_path / "summary"
+    assert cli(["train-summary", str(finished_run), "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    (run,) = summary["runs"]
+    assert run["preset"] == "rar-implicit-human" and run["status"]["step"] == 2 and len(run["rewards"]) == 2
+    assert run["heldout"]["before"]["n"] + run["heldout"]["before"]["unscored"] == 3
+    for png in (out / "summary.png", out / finished_run.name / "curves.png"):
+        assert png.read_bytes()[:4] == b"\x89PNG"
+    assert "held-out" in capsys.readouterr().out
+    assert cli(["train-summary", str(tmp_path / "nothing"), "--out", str(out)]) == 2
