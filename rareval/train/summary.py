@@ -6,17 +6,23 @@ each run directory (``config.json``, ``metrics.jsonl``, ``status.json`` and, whe
 ``summary.png``: the reward against steps per run (left; rewards of different presets
 are on their own scales — a Likert score and a rubric score are not the same number)
 and the held-out score before vs after with 95 % CIs (right; one grader for every run,
-so these bars *are* comparable). Curves of each run go to ``<out>/<run>/curves.png``.
+so these bars *are* comparable). Each run's curves and the small files its figures come from
+(``config.json``, ``metrics.jsonl``, ``status.json``, ``heldout.json``) are copied to
+``<out>/<run>/`` — everything but checkpoints and the verdict cache.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 from rareval.data.cache import write_text_atomic
 from rareval.train.monitor import REWARD_KEY, plot_curves, read_metrics
+
+#: The small files of a run directory that a summary keeps beside its figures.
+KEPT = ("config.json", "metrics.jsonl", "status.json", "heldout.json")
 
 
 def run_summary(run_dir: Path) -> dict[str, Any]:
@@ -49,6 +55,9 @@ def summarise_runs(run_dirs: list[str | Path], out: str | Path) -> dict[str, Any
             raise FileNotFoundError(f"{run_dir}: not a run directory (needs config.json and metrics.jsonl)")
         runs.append(run_summary(run_dir))
         (out / run_dir.name).mkdir(parents=True, exist_ok=True)
+        for name in KEPT:
+            if (run_dir / name).exists():
+                shutil.copyfile(run_dir / name, out / run_dir.name / name)
         plot_curves(read_metrics(run_dir / "metrics.jsonl"), out / run_dir.name / "curves.png",
                     runs[-1]["preset"])
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))

@@ -75,6 +75,7 @@ def test_train_summary_puts_finished_runs_side_by_side(finished_run, tmp_path, c
     (run,) = summary["runs"]
     assert run["preset"] == "rar-implicit-human" and run["status"]["step"] == 2 and len(run["rewards"]) == 2
     assert run["heldout"]["before"]["n"] + run["heldout"]["before"]["unscored"] == 3
+    assert {p.name for p in (out / finished_run.name).iterdir()} == {"curves.png", "config.json", "metrics.jsonl", "status.json", "heldout.json"}
     for png in (out / "summary.png", out / finished_run.name / "curves.png"):
         assert png.read_bytes()[:4] == b"\x89PNG"
     assert "held-out" in capsys.readouterr().out
