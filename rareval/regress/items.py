@@ -171,11 +171,11 @@ def read_logs(path: str | Path, label: str | None = None) -> ResultSet:
     from inspect_ai.log import read_eval_log
 
     path = Path(path)
-    newest: dict[str, tuple[str, MetricItems]] = {}
+    newest: dict[str, tuple[tuple[str, int], MetricItems]] = {}
     for file in _log_files(path):
         if file.name.endswith(LMEVAL_SUFFIX):
             items = _validated(MetricItems, file)
-            newest[items.name] = ("", items)
+            newest[items.name] = (("", 0), items)
             continue
         try:
             log = read_eval_log(str(file))
@@ -186,7 +186,8 @@ def read_logs(path: str | Path, label: str | None = None) -> ResultSet:
         if not log.samples:
             continue
         items = items_from_log(log)
-        created = str(log.eval.created)
+        # Inspect's ``created`` has whole seconds: two runs in one second tie, and the file written last wins
+        created = (str(log.eval.created), file.stat().st_mtime_ns)
         if items.name not in newest or created >= newest[items.name][0]:
             newest[items.name] = (created, items.model_copy(update={"source": str(file)}))
     if not newest:

@@ -69,7 +69,8 @@ def cmd_train_summary(args: argparse.Namespace) -> int:
         return 2
     for r in summary["runs"]:
         h = r["heldout"]
-        line = f"{r['run']}: {r['preset']}, {r['status'].get('step', '?')} steps"
+        ended = r["status"].get("ended", "not finished")
+        line = f"{r['run']}: {r['preset']}, {r['steps_logged']} steps logged ({ended})"
         if r["mean_step_seconds"]:
             line += f", {r['mean_step_seconds']:.0f} s/step"
         if h and h["difference"]["mean"] is not None:

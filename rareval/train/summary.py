@@ -34,6 +34,7 @@ def run_summary(run_dir: Path) -> dict[str, Any]:
     steps = [r["step_time"] for r in rows if "step_time" in r]
     return {"run": run_dir.name, "preset": config["preset"]["name"], "size": config["preset"]["size"],
             "policy": config["policy"], "judge": config["judge"], "status": status,
+            "steps_logged": rows[-1]["step"] if rows else 0,
             "mean_step_seconds": sum(steps) / len(steps) if steps else None,
             "rewards": [(r["step"], r[REWARD_KEY]) for r in rows],
             "heldout": None if heldout is None else {
@@ -76,6 +77,9 @@ def summarise_runs(run_dirs: list[str | Path], out: str | Path) -> dict[str, Any
                       yerr=[[h["mean"] - h["ci95"][0]], [h["ci95"][1] - h["mean"]]], capsize=4,
                       label=side if i == 0 else None)
     right.set_xticks(range(len(graded)), [r["preset"] for r in graded])
+    if not graded:
+        right.text(0.5, 0.5, "no run graded yet:\nrareval heldout --run DIR", ha="center", va="center",
+                   transform=right.transAxes, color="tab:gray")
     grader = graded[0]["heldout"] if graded else None
     right.set(ylabel="held-out score (95 % CI)", ylim=(0, 1),
               title="held-out, one grader" + (f": {grader['judge']} · {grader['strategy']}" if grader else ""))

@@ -6,28 +6,18 @@ import json
 import pytest
 
 from rareval.cli import main as cli
-from rareval.models.policy import PLAIN_CHAT_TEMPLATE
 from rareval.regress.run import check_prompt_versions, inspect_tasks
 from rareval.regress.suite import Suite, load_suite
 from tests.regress.conftest import write_rows, write_suite
-from tests.test_reward_grpo import QUESTIONS as TRAIN_QUESTIONS
-from tests.test_reward_grpo import tiny_model
-from tests.train.test_run import RUBRIC as TRAIN_RUBRIC
-from tests.train.test_run import prompt_ids
+from tests.train.test_run import save_tiny_policy, write_train_rows
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """``(folder, base checkpoint, trained run folder)``: GRPO with RaR-Explicit on a scripted judge."""
     root = tmp_path_factory.mktemp("regress")
-    model, tokenizer = tiny_model(root)
-    tokenizer.chat_template = PLAIN_CHAT_TEMPLATE
-    model.save_pretrained(root / "base")
-    tokenizer.save_pretrained(root / "base")
-    data = root / "train.jsonl"
-    data.write_text("".join(json.dumps({"prompt_id": pid, "prompt": [{"role": "user", "content": q}],
-                                        "rubrics": TRAIN_RUBRIC, "example_tags": []}) + "\n"
-                            for pid, q in zip(prompt_ids(4), TRAIN_QUESTIONS)))
+    save_tiny_policy(root / "base")
+    data = write_train_rows(root / "train.jsonl", held_out=0, ideal=False)
     assert cli(["train", "--preset", "rar-explicit@tiny", "--set", "rubric_source=physician", "--policy",
                 str(root / "base"), "--judge", "scripted/keyword", "--data", str(data), "--out", str(root / "run"),
                 "--set", "max_steps=4", "--set", "learning_rate=5e-3"]) == 0

@@ -6,10 +6,8 @@ import numpy as np
 import pytest
 
 from rareval.cli import main as cli
-from rareval.models.policy import PLAIN_CHAT_TEMPLATE
 from rareval.train.heldout import paired_difference, summarise
-from tests.test_reward_grpo import QUESTIONS, tiny_model
-from tests.train.test_run import RUBRIC, prompt_ids
+from tests.train.test_run import save_tiny_policy, write_train_rows
 
 
 def test_summarise_counts_unscored_and_brackets_the_mean():
@@ -32,16 +30,8 @@ def test_paired_difference_uses_only_prompts_both_scored():
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("heldout")
-    model, tokenizer = tiny_model(root)
-    tokenizer.chat_template = PLAIN_CHAT_TEMPLATE
-    model.save_pretrained(root / "policy")
-    tokenizer.save_pretrained(root / "policy")
-    rows = list(zip(prompt_ids(4), QUESTIONS)) + list(zip(prompt_ids(3, held_out=True), QUESTIONS))
-    data = root / "rows.jsonl"
-    data.write_text("".join(json.dumps({"prompt_id": pid, "prompt": [{"role": "user", "content": q}],
-                                        "rubrics": RUBRIC, "example_tags": [],
-                                        "ideal_completions_data": {"ideal_completion": "Drink water and rest."}}) + "\n"
-                            for pid, q in rows))
+    save_tiny_policy(root / "policy")
+    data = write_train_rows(root / "rows.jsonl", held_out=3)
     run = root / "run"
     assert cli(["train", "--preset", "rar-implicit-human@tiny", "--policy", str(root / "policy"), "--judge",
                 "scripted/keyword", "--data", str(data), "--out", str(run), "--set", "max_steps=2"]) == 0

@@ -25,20 +25,31 @@ def prompt_ids(n, held_out=False):
     return ids
 
 
+def save_tiny_policy(folder):
+    """A tiny random chat policy (and tokenizer) saved as a checkpoint folder."""
+    model, tokenizer = tiny_model(folder.parent)
+    tokenizer.chat_template = PLAIN_CHAT_TEMPLATE
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def write_train_rows(path, train=4, held_out=1, ideal=True):
+    """HealthBench rows (official format) on :data:`RUBRIC`: ``train`` trainable prompts and ``held_out``
+    HealthBench-1k ones."""
+    rows = list(zip(prompt_ids(train), QUESTIONS)) + list(zip(prompt_ids(held_out, held_out=True), QUESTIONS))
+    extra = {"ideal_completions_data": {"ideal_completion": "Drink water and rest."}} if ideal else {}
+    path.write_text("".join(json.dumps({"prompt_id": pid, "prompt": [{"role": "user", "content": q}],
+                                        "rubrics": RUBRIC, "example_tags": [], **extra}) + "\n"
+                            for pid, q in rows))
+    return path
+
+
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     root = tmp_path_factory.mktemp("train")
-    model, tokenizer = tiny_model(root)
-    tokenizer.chat_template = PLAIN_CHAT_TEMPLATE
-    model.save_pretrained(root / "policy")
-    tokenizer.save_pretrained(root / "policy")
-    rows = [(pid, q) for pid, q in zip(prompt_ids(4), QUESTIONS)] + [(prompt_ids(1, held_out=True)[0], QUESTIONS[0])]
-    data = root / "rows.jsonl"
-    data.write_text("".join(json.dumps({"prompt_id": pid, "prompt": [{"role": "user", "content": q}],
-                                        "rubrics": RUBRIC, "example_tags": [],
-                                        "ideal_completions_data": {"ideal_completion": "Drink water and rest."}}) + "\n"
-                            for pid, q in rows))
-    return root, data
+    save_tiny_policy(root / "policy")
+    return root, write_train_rows(root / "rows.jsonl")
 
 
 def train_args(root, data, out, *extra):
