@@ -30,13 +30,14 @@ def cmd_models_list(args: argparse.Namespace) -> int:
 
 def cmd_models_install(args: argparse.Namespace) -> int:
     """Install one or more local models."""
+    from rareval.errors import one_line
     from rareval.models.install import ModelInstallError, install
 
     for name in args.names:
         try:
             install(name, method=args.method)
         except (KeyError, ModelInstallError) as error:
-            print(f"error: {error.args[0] if error.args else error}", file=sys.stderr)
+            print(f"error: {one_line(error)}", file=sys.stderr)
             return 1
     return 0
 

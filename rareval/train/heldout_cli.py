@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from rareval.errors import one_line
+
 
 def _fmt(summary: dict) -> str:
     if summary["mean"] is None:
@@ -29,7 +31,7 @@ def cmd_heldout(args: argparse.Namespace) -> int:
                                    max_new_tokens=run["preset"]["hyper"]["max_completion_length"])
         result = evaluate_run(args.run_dir, config, cache=args.cache)
     except (FileNotFoundError, ValueError, KeyError) as error:
-        print(f"error: {error.args[0] if error.args else error}", file=sys.stderr)
+        print(f"error: {one_line(error)}", file=sys.stderr)
         return 2
     d = result["difference"]
     print(f"{args.run_dir} ({result['preset']}, graded by {result['judge']} · {result['strategy']})")
@@ -65,7 +67,7 @@ def cmd_train_summary(args: argparse.Namespace) -> int:
     try:
         summary = summarise_runs(args.runs, args.out)
     except (FileNotFoundError, KeyError, ValueError) as error:
-        print(f"error: {error.args[0] if error.args else error}", file=sys.stderr)
+        print(f"error: {one_line(error)}", file=sys.stderr)
         return 2
     for r in summary["runs"]:
         h = r["heldout"]
