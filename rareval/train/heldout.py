@@ -130,12 +130,12 @@ def _loaded(policy: str) -> tuple[Any, Any]:
     return model, tokenizer
 
 
-def evaluate_run(run_dir: str | Path, config: HeldOutConfig | None = None, cache: str | Path | None = None,
-                 judge: str | None = None) -> dict[str, Any]:
+def evaluate_run(run_dir: str | Path, cache: str | Path | None = None, **settings: Any) -> dict[str, Any]:
     """Before vs after for a finished run: its base policy and ``final/`` on the run's held-out prompts.
 
     The grade defaults to RaR-Implicit on the physician rubric by the run's own judge,
-    with the run's completion length; ``cache`` defaults to the run's verdict cache
+    with the run's completion length; ``settings`` (``judge``, ``strategy``, ``rows``, … of
+    :class:`HeldOutConfig`; ``None`` values ignored) change any of it; ``cache`` defaults to the run's verdict cache
     (share one file across runs of the same base so its answers are graded once).
     Writes ``heldout.json`` in the run directory and returns it."""
     import json
@@ -149,7 +149,8 @@ def evaluate_run(run_dir: str | Path, config: HeldOutConfig | None = None, cache
     if not config_file.exists() or not final.is_dir():
         raise FileNotFoundError(f"{run_dir}: not a finished run (needs config.json and final/)")
     run = RunConfig.model_validate(json.loads(config_file.read_text())["run"])
-    config = config or HeldOutConfig(judge=judge or run.judge, max_new_tokens=run.preset.hyper.max_completion_length)
+    config = HeldOutConfig(**{"judge": run.judge, "max_new_tokens": run.preset.hyper.max_completion_length,
+                              **{k: v for k, v in settings.items() if v is not None}})
     records = training_rows(run.preset, run.data, run.rubrics, skip_bad_rows=run.skip_bad_rows).held_out_records
     cache = cache or run_dir / "verdicts.sqlite"
     before = evaluate_policy(run.policy, records, config, cache)

@@ -16,20 +16,15 @@ def _fmt(summary: dict) -> str:
     return f"{summary['mean']:.3f} [{low:.3f}, {high:.3f}] (n={summary['n']}, unscored {summary.get('unscored', 0)})"
 
 
+def _fmt_difference(d: dict) -> str:
+    return f"{d['mean']:+.3f} [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}]"
+
+
 def cmd_heldout(args: argparse.Namespace) -> int:
-    from rareval.train.heldout import HeldOutConfig, evaluate_run
+    from rareval.train.heldout import evaluate_run
 
     try:
-        config = None
-        if args.rows is not None or args.strategy != "implicit" or args.judge:
-            import json
-            from pathlib import Path
-
-            run = json.loads((Path(args.run_dir) / "config.json").read_text())["run"]
-            config = HeldOutConfig(judge=args.judge or run["judge"], strategy=args.strategy,
-                                   rows=args.rows or HeldOutConfig.model_fields["rows"].default,
-                                   max_new_tokens=run["preset"]["hyper"]["max_completion_length"])
-        result = evaluate_run(args.run_dir, config, cache=args.cache)
+        result = evaluate_run(args.run_dir, cache=args.cache, judge=args.judge, strategy=args.strategy, rows=args.rows)
     except (FileNotFoundError, ValueError, KeyError) as error:
         print(f"error: {one_line(error)}", file=sys.stderr)
         return 2
@@ -38,7 +33,7 @@ def cmd_heldout(args: argparse.Namespace) -> int:
     print(f"  before: {_fmt(result['before'])}")
     print(f"  after:  {_fmt(result['after'])}")
     if d["mean"] is not None:
-        print(f"  after − before: {d['mean']:+.3f} [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}] paired 95 % CI; "
+        print(f"  after − before: {_fmt_difference(d)} paired 95 % CI; "
               f"{d['better']} prompts better, {d['worse']} worse, {d['tied']} tied")
     print(f"  written to {args.run_dir}/heldout.json")
     return 0
@@ -77,8 +72,7 @@ def cmd_train_summary(args: argparse.Namespace) -> int:
             line += f", {r['mean_step_seconds']:.0f} s/step"
         if h and h["difference"]["mean"] is not None:
             d = h["difference"]
-            line += (f"; held-out {_fmt(h['before'])} → {_fmt(h['after'])}, after − before {d['mean']:+.3f} "
-                     f"[{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}]")
+            line += f"; held-out {_fmt(h['before'])} → {_fmt(h['after'])}, after − before {_fmt_difference(d)}"
         print(line)
     print(f"written to {args.out}/summary.json and summary.png")
     return 0

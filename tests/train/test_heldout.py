@@ -70,3 +70,10 @@ def test_train_summary_puts_finished_runs_side_by_side(finished_run, tmp_path, c
         assert png.read_bytes()[:4] == b"\x89PNG"
     assert "held-out" in capsys.readouterr().out
     assert cli(["train-summary", str(tmp_path / "nothing"), "--out", str(out)]) == 2
+
+
+def test_heldout_settings_override_the_runs_own(finished_run):
+    assert cli(["heldout", "--run", str(finished_run), "--rows", "2", "--strategy", "healthbench"]) == 0
+    result = json.loads((finished_run / "heldout.json").read_text())
+    assert result["strategy"] == "healthbench" and result["judge"] == "scripted/keyword"
+    assert len(result["before"]["items"]) == 2 and result["before"]["config"]["max_new_tokens"] == 16
