@@ -89,8 +89,10 @@ def reference_pairs(rows: list[HealthBenchExample], source: str | Path, *, per_p
 
 async def build_pairs(rows: list[HealthBenchExample], source: str | Path, *, kind: PairKind = "degraded",
                       generator: "str | Model | None" = None, rubrics: bool = False, limit: int | None = None,
-                      exclude_1k: bool = True, progress: bool = True) -> tuple[list[PreferencePair], list[str]]:
-    """Build pairs of ``kind``; with ``rubrics`` also generate ``rubric_ref`` and ``rubric_noref``.
+                      exclude_1k: bool = True, progress: bool = True, per_prompt: int = 4,
+                      max_tokens: int = 2048) -> tuple[list[PreferencePair], list[str]]:
+    """Build pairs of ``kind``; with ``rubrics`` also generate ``rubric_ref`` and ``rubric_noref``
+    (``max_tokens`` caps each generation; ``per_prompt`` caps reference pairs per conversation).
 
     Returns ``(pairs, failures)``: a conversation whose generation failed is left
     out and named in ``failures``, never given a made-up answer.
@@ -104,7 +106,8 @@ async def build_pairs(rows: list[HealthBenchExample], source: str | Path, *, kin
         generator = get_model(generator)
     source_prov = Provenance(source=str(source), source_sha256=sha256_file(source))  # the file is hashed once
     if kind == "reference":
-        base = reference_pairs(rows, source, exclude_1k=exclude_1k, source_sha256=source_prov.source_sha256)
+        base = reference_pairs(rows, source, per_prompt=per_prompt, exclude_1k=exclude_1k,
+                               source_sha256=source_prov.source_sha256)
     else:
         base = [PreferencePair(pair_id=f"{r.prompt_id}:degraded:0", prompt_id=r.prompt_id, kind="degraded",
                                prompt=r.prompt, chosen=r.ideal_completion, rejected="", physician_rubric=r.rubric,
@@ -126,11 +129,11 @@ async def build_pairs(rows: list[HealthBenchExample], source: str | Path, *, kin
         update: dict = {"provenance": prov}
         try:
             if kind == "degraded":
-                update["rejected"] = (await degrade(generator, pair.prompt, pair.chosen)).text
+                update["rejected"] = (await degrade(generator, pair.prompt, pair.chosen, max_tokens=max_tokens)).text
             if rubrics:
                 if pair.prompt_id not in rubric_cache:
-                    ref = await generate_rubric(generator, pair.prompt, pair.chosen)
-                    noref = await generate_rubric(generator, pair.prompt)
+                    ref = await generate_rubric(generator, pair.prompt, pair.chosen, max_tokens=max_tokens)
+                    noref = await generate_rubric(generator, pair.prompt, max_tokens=max_tokens)
                     rubric_cache[pair.prompt_id] = (ref.rubric, noref.rubric)
                 update["rubric_ref"], update["rubric_noref"] = rubric_cache[pair.prompt_id]
         except GenerationError as e:

@@ -55,6 +55,9 @@ class ReproduceOptions(BaseModel):
     conditions: list[str] | None = Field(None, description="Figure 3 conditions.")
     pairs: int | None = Field(None, ge=1, description="Figure 3: number of preference pairs.")
     pairs_file: Path | None = Field(None, description="Figure 3: a pairs file from `rareval alignment build`.")
+    generator: str = Field("local/qwen-1.5b", description="Figure 3 at embedded scale: the model that writes each "
+                           "pair's rubric_ref and rubric_noref rubrics (built once, saved with the pairs); 'none' "
+                           "skips the two rubric conditions.")
     seed: int = Field(0, description="Seed of bootstrap intervals and sampling.")
 
 

@@ -2,7 +2,8 @@
 
     rareval reproduce --list                        # every artifact and its status
     rareval reproduce --table 10                    # embedded scale (default): compute, write, render
-    rareval reproduce --figure 3 --judges scripted/keyword --pairs 2
+    rareval reproduce --figure 3                    # the main job: 4 local judges, rubrics by local/qwen-1.5b
+    rareval reproduce --figure 3 --judges scripted/keyword --generator scripted/keyword --pairs 2
     rareval reproduce --figure 3 --scale paper      # the plan and projected judge calls only
     rareval reproduce --all --scale paper --price-per-mtok 0.6   # every plan, with its judge cost
 
@@ -41,7 +42,7 @@ def _options(args: argparse.Namespace):
     given = dict(scale=args.scale, out=args.out, results=args.results, force=args.force,
                  price_per_mtok=args.price_per_mtok, judges=split(args.judges), conditions=split(args.conditions),
                  pairs=args.pairs, pairs_file=args.pairs_file, source=args.source, rar_path=args.rar_path,
-                 seed=args.seed, classifier=args.classifier)
+                 seed=args.seed, classifier=args.classifier, generator=args.generator)
     unknown = sorted(set(given["conditions"] or ()) - set(ALL_CONDITIONS))
     if unknown:
         raise ValueError(f"unknown condition(s) {', '.join(unknown)}; choose from {', '.join(ALL_CONDITIONS)}")
@@ -144,6 +145,8 @@ def add_reproduce(commands: argparse._SubParsersAction) -> None:
                       "scale Qwen2.5-3B..72B-Instruct on vLLM)")
     fig3.add_argument("--conditions", help="comma-separated: likert,rubric_ref,rubric_noref,explicit")
     fig3.add_argument("--pairs", type=int, help="number of preference pairs (default 20; paper 3,027)")
+    fig3.add_argument("--generator", help="model that writes the pairs' rubrics with and without the reference "
+                      "answer (default local/qwen-1.5b; 'none' skips the rubric conditions)")
     fig3.add_argument("--pairs-file", type=Path, help="pairs from `rareval alignment build` (with --rubrics for "
                       "the rubric conditions)")
     parser.set_defaults(run=cmd_reproduce)

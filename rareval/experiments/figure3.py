@@ -9,12 +9,13 @@ rubric) — through :func:`rareval.judge_alignment.sweep`, drawn against judge s
 The paper's values are image-only: every output says so and compares only its
 qualitative finding (rubrics beat Direct-Likert at every size; reference-grounded
 rubrics beat reference-free ones). Embedded scale: the ``local/`` judges on
-ideal ≻ reference-completion pairs built from the shipped HealthBench union file
-(no model needed; saved with provenance as ``figure3_pairs.jsonl``). These pairs carry
-no generated rubrics, so the rubric conditions are skipped (and named) unless a
-``--pairs-file`` from ``rareval alignment build --rubrics`` is given. Paper scale: the
-Qwen2.5 judges on 3,027 degraded pairs. Stored rows are reused when judge, condition
-and pairs match (Inspect logs under ``<results>/logs``; the verdict cache does the rest).
+ideal ≻ reference-completion pairs from the shipped HealthBench union file, one per
+conversation, each with a ``rubric_ref`` (written with the ideal answer as reference) and a
+``rubric_noref`` by ``--generator`` (default ``local/qwen-1.5b``; ``none`` skips those two
+conditions). The pairs are built once and saved with provenance as ``figure3_pairs.jsonl``.
+Paper scale: the Qwen2.5 judges on 3,027 degraded pairs (``--pairs-file``). Stored rows
+are reused when judge, condition and pairs match (Inspect logs under ``<results>/logs``;
+the verdict cache does the rest).
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from typing import Any
 from rareval.data.cache import sha256_file
 from rareval.experiments.base import (Artifact, NotRunnable, ReproduceOptions, compare, load_results, provenance,
                                       register, rel)
-from rareval.experiments.figure3_pairs import (FINDINGS, SHOWN, calls_per_response, prepare_pairs, runnable_conditions,
-                                               settings, tokens_per_call)
+from rareval.experiments.figure3_pairs import (FINDINGS, RUBRIC_CONDITIONS, RUBRIC_TOKENS, SHOWN, calls_per_response,
+                                               prepare_pairs, rubric_generator, runnable_conditions, settings,
+                                               stored_count, tokens_per_call)
 from rareval.experiments.plan import Plan, Step, tokens
 from rareval.experiments.render import IMAGE_ONLY, PAPER, pyplot, save_figure, write_markdown
 from rareval.experiments.training import CONVERSATION_CHARS, RESPONSE_CHARS
@@ -50,13 +52,18 @@ class Figure3(Artifact):
                               tokens_per_call=tokens(1_300, CONVERSATION_CHARS, RESPONSE_CHARS) + 400,
                               command=f"python -m rareval.cli alignment build --kind degraded --generator openai/o3 "
                                       f"--rubrics --out figure3_pairs.jsonl --limit {n}"))
+        elif generator := rubric_generator(options, conditions):
+            todo = max(0, n - stored_count(options, conditions))
+            steps.append(Step(kind="build", what=f"{n} ideal ≻ reference pairs from {rel(options.source)}, "
+                              f"rubric_ref + rubric_noref by {generator} (≤ {RUBRIC_TOKENS} tokens each)"
+                              + ("" if todo else " (stored)"), model=generator, items=n, judge_calls=2 * todo,
+                              tokens_per_call=tokens(1_300, CONVERSATION_CHARS, RESPONSE_CHARS) + RUBRIC_TOKENS))
         else:
             steps.append(Step(kind="build", what=f"{n} ideal ≻ reference pairs from {rel(options.source)} (no model)",
                               items=n))
-            run, skipped = [c for c in conditions if c not in ("rubric_ref", "rubric_noref")], \
-                [c for c in conditions if c in ("rubric_ref", "rubric_noref")]
-            if skipped:
-                notes.append(f"skipped without --pairs-file: {', '.join(skipped)} (reference pairs carry no "
+            run = [c for c in conditions if c not in RUBRIC_CONDITIONS]
+            if skipped := [c for c in conditions if c in RUBRIC_CONDITIONS]:
+                notes.append(f"skipped with --generator none: {', '.join(skipped)} (reference pairs carry no "
                              "generated rubrics)")
                 conditions = run
         cached = self._cached_rows(options)
@@ -86,7 +93,7 @@ class Figure3(Artifact):
                               "`python -m rareval.cli alignment build --kind degraded --generator openai/o3 "
                               "--rubrics`)")
         judges, conditions, n = settings(options)
-        pairs_path, pairs, limit = prepare_pairs(options, n)
+        pairs_path, pairs, limit, failures = prepare_pairs(options, n, conditions)
         pairs_sha = sha256_file(pairs_path)
         run, skipped = runnable_conditions(conditions, pairs)
         cached = {k: r for k, r in self._cached_rows(options).items()
@@ -107,6 +114,13 @@ class Figure3(Artifact):
         source = pairs[0].provenance if pairs else None
         notes = [f"The paper gives {IMAGE_ONLY} for Figure 3; the rows below compare its qualitative finding."]
         notes += [f"Skipped condition {c}: {why}." for c, why in skipped.items()]
+        if failures:
+            notes.append(f"Rubric generation failed for {len(failures)} conversation(s), replaced by the next "
+                         f"eligible one: {'; '.join(f[:160] for f in failures)}.")
+        if pairs and pairs[0].provenance.generator and not options.pairs_file:
+            notes.append(f"rubric_ref / rubric_noref written by {pairs[0].provenance.generator} (≤ {RUBRIC_TOKENS} "
+                         "tokens each; rubric_ref sees the physician's ideal answer, which is also the chosen "
+                         "answer — the leakage the paper leaves open, SPEC §1.8).")
         if not options.pairs_file:
             notes.append("Pairs: physician ideal answer ≻ a model reference completion from HealthBench (implicit "
                          "preference), not the paper's o3-degraded pairs; HealthBench-1k rows excluded.")

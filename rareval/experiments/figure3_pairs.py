@@ -4,12 +4,16 @@ pairs a run uses, building the embedded pairs once, and the per-call projection 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rareval.data.cache import sha256_file
 from rareval.experiments.base import EMBEDDED_JUDGES, PAPER_JUDGES, NotRunnable, ReproduceOptions, rel
 from rareval.experiments.plan import tokens
 from rareval.experiments.training import (CONVERSATION_CHARS, CRITERION_CHARS, HEALTHBENCH_ITEMS, RAR_ITEMS,
                                           RESPONSE_CHARS)
+
+if TYPE_CHECKING:
+    from rareval.data.alignment import PreferencePair
 
 ALL_CONDITIONS = ("likert", "rubric_ref", "rubric_noref", "explicit")
 PAPER_CONDITIONS = ("likert", "rubric_ref", "rubric_noref")
@@ -29,25 +33,89 @@ def settings(options: ReproduceOptions) -> tuple[list[str], list[str], int]:
     return judges, conditions, options.pairs or (PAPER_PAIRS if paper else EMBEDDED_PAIRS)
 
 
-def prepare_pairs(options: ReproduceOptions, n: int) -> tuple[Path, list, int | None]:
-    """``(pairs file, pairs used, sweep limit)``: the given ``--pairs-file`` (first ``n``), or ``n`` reference
-    pairs built once from ``options.source`` and saved with provenance under ``<results>/figure3_pairs.jsonl``."""
-    from rareval.data.alignment import load_pairs, reference_pairs, save_pairs
+RUBRIC_CONDITIONS = ("rubric_ref", "rubric_noref")
+RUBRIC_TOKENS = 640  # per generated rubric: Qwen2.5-1.5B writes its 7-12 items in about 400 tokens
+
+
+def rubric_generator(options: ReproduceOptions, conditions: list[str]) -> str | None:
+    """The model that writes the embedded pairs' rubrics, or None (a pairs file, 'none', or no rubric
+    condition asked for)."""
+    wanted = any(c in RUBRIC_CONDITIONS for c in conditions)
+    return None if options.pairs_file or not wanted or options.generator.lower() == "none" else options.generator
+
+
+def _stored(path: Path, source_sha: str, generator: str | None) -> dict[str, "PreferencePair"]:
+    """Pairs already built into ``path`` from the same source (and, when rubrics are wanted, with rubrics
+    by the same generator), by pair id."""
+    from rareval.data.alignment import load_pairs
+
+    if not path.is_file():
+        return {}
+    return {p.pair_id: p for p in load_pairs(path) if p.provenance.source_sha256 == source_sha
+            and (generator is None or (p.rubric_ref is not None and p.provenance.generator == generator))}
+
+
+def stored_count(options: ReproduceOptions, conditions: list[str]) -> int:
+    """How many usable pairs ``<results>/figure3_pairs.jsonl`` already holds (the plan marks them stored)."""
+    path = Path(options.results) / "figure3_pairs.jsonl"
+    if options.pairs_file or not path.is_file() or not Path(options.source).is_file():
+        return 0
+    return len(_stored(path, sha256_file(options.source), rubric_generator(options, conditions)))
+
+
+def prepare_pairs(options: ReproduceOptions, n: int, conditions: list[str]
+                  ) -> tuple[Path, list, int | None, list[str]]:
+    """``(pairs file, pairs used, sweep limit, generation failures)``.
+
+    The given ``--pairs-file`` (first ``n``), or ``n`` ideal ≻ reference pairs (one per conversation,
+    HealthBench-1k left out) from ``options.source``, each with a ``rubric_ref`` and ``rubric_noref``
+    written by :func:`rubric_generator` when a rubric condition is asked for. Pairs are saved to
+    ``<results>/figure3_pairs.jsonl`` with provenance as each is built, so an interrupted build resumes
+    and a rerun reuses them; a conversation whose rubric could not be generated is named in the
+    failures and replaced by the next one, never given a made-up rubric.
+    """
+    from tqdm import tqdm
+
+    from rareval.data.alignment import build_pairs_sync, load_pairs, reference_pairs, save_pairs
     from rareval.data.healthbench import load_healthbench
 
     if options.pairs_file:
-        return options.pairs_file, load_pairs(options.pairs_file)[:n], n
+        return options.pairs_file, load_pairs(options.pairs_file)[:n], n, []
     path = Path(options.results) / "figure3_pairs.jsonl"
-    source_sha = sha256_file(options.source)
-    if path.is_file():
-        stored = load_pairs(path)
-        if len(stored) == n and all(p.provenance.source_sha256 == source_sha for p in stored):
-            return path, stored, None
-    built = reference_pairs(load_healthbench(path=options.source), rel(options.source), per_prompt=1,
-                            source_sha256=source_sha)[:n]
-    if len(built) < n:
-        raise NotRunnable(f"only {len(built)} reference pairs in {options.source}; ask for --pairs {len(built)}")
-    return save_pairs(built, path), built, None
+    source_sha, generator = sha256_file(options.source), rubric_generator(options, conditions)
+    stored = _stored(path, source_sha, generator)
+    rows = {r.prompt_id: r for r in load_healthbench(path=options.source)}
+    candidates = reference_pairs(list(rows.values()), rel(options.source), per_prompt=1, source_sha256=source_sha)
+    pairs, failures = [], []
+
+    def save() -> None:  # the pairs used first, then any other stored ones (a larger --pairs earlier)
+        used = {p.pair_id for p in pairs}
+        save_pairs(pairs + [p for k, p in stored.items() if k not in used], path)
+
+    todo = n - sum(c.pair_id in stored for c in candidates[:n])
+    with tqdm(total=n, desc=f"figure3 pairs (rubrics by {generator})" if generator else "figure3 pairs",
+              disable=not generator or todo <= 0) as bar:
+        for c in candidates:
+            if len(pairs) == n:
+                break
+            if c.pair_id in stored or generator is None:
+                pairs.append(stored.get(c.pair_id, c))
+                bar.update()
+                continue
+            built, failed = build_pairs_sync([rows[c.prompt_id]], options.source, kind="reference",
+                                             generator=generator, rubrics=True, per_prompt=1,
+                                             max_tokens=RUBRIC_TOKENS, progress=False)
+            failures += failed
+            for new in built:
+                pairs.append(new.model_copy(update={"provenance": new.provenance.model_copy(
+                    update={"source": rel(options.source)})}))
+                bar.update()
+                save()
+    if len(pairs) < n:
+        raise NotRunnable(f"only {len(pairs)} pairs could be built from {options.source}; ask for --pairs "
+                          f"{len(pairs)}" + (f" ({len(failures)} rubric generations failed)" if failures else ""))
+    save()
+    return path, pairs, n, failures
 
 
 def runnable_conditions(conditions: list[str], pairs: list) -> tuple[list[str], dict[str, str]]:
@@ -58,8 +126,8 @@ def runnable_conditions(conditions: list[str], pairs: list) -> tuple[list[str], 
     for c in conditions:
         field = CONDITIONS[c][1]
         if field and any(getattr(p, field) is None for p in pairs):
-            skipped[c] = (f"the pairs carry no {field} (build them with `python -m rareval.cli alignment build "
-                          f"--rubrics --generator MODEL` and pass --pairs-file)")
+            skipped[c] = (f"the pairs carry no {field} (give --generator MODEL, or a --pairs-file built with "
+                          f"`python -m rareval.cli alignment build --rubrics --generator MODEL`)")
         else:
             run.append(c)
     return run, skipped

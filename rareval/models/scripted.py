@@ -13,7 +13,9 @@ Behaviours (the model name):
   yes/no question with P(yes) = 0.9 or 0.1 in the logprobs, JSON where a schema is
   asked, and a 1–10 rating from the share of rubric criteria met. With
   ``prompt_logprobs`` it returns the prompt's "tokens" with the same P(yes) after
-  each answer slot of a batched prompt (``Answer N:``).
+  each answer slot of a batched prompt (``Answer N:``). Asked to write a rubric, it
+  returns seven Essential items ``Mentions 'word'``, one per long word of the
+  reference answer (or of the question when there is none).
 * ``malformed`` — answers that cannot be read; ``refuse`` — a content-filter stop;
   ``error`` — raises; ``timeout`` — never answers (the caller's timeout fires); ``empty`` —
   an answer without choices (as a broken server's).
@@ -135,7 +137,18 @@ def _prompt_logprobs(prompt: str) -> Logprobs:
     return Logprobs(content=content)
 
 
+def _rubric_items(prompt: str) -> ModelOutput:
+    """A rubric request's answer by rule: ``Mentions 'w'`` for the first seven distinct words of 7+
+    letters of the reference answer (or the question)."""
+    source = _block(prompt, "reference_answer") or _block(prompt, "question") or ""
+    words = list(dict.fromkeys(w.lower() for w in re.findall(r"[A-Za-z]{7,}", source)))[:7]
+    items = [{"title": w, "description": f"Essential Criteria: Mentions '{w}'.", "weight": 5} for w in words]
+    return ModelOutput.from_content("keyword", json.dumps(items))
+
+
 def _judge(prompt: str, config: GenerateConfig) -> ModelOutput:
+    if "rubric writer" in prompt and _block(prompt, "question") is not None:
+        return _rubric_items(prompt)
     response = _block(prompt, "response") or ""
     rubric = _block(prompt, "rubric")
     criterion = _block(prompt, "criterion")

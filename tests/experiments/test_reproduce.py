@@ -69,22 +69,29 @@ def test_rubric_tables_at_embedded_scale(dirs, tmp_path, table, domain):
 
 
 def test_figure3_ci_sized_through_the_real_pipeline(dirs, tmp_path, capsys, monkeypatch):
-    args = ["reproduce", "--figure", "3", "--judges", "scripted/keyword", "--pairs", "2", *dirs]
+    args = ["reproduce", "--figure", "3", "--judges", "scripted/keyword", "--generator", "scripted/keyword",
+            "--pairs", "2", *dirs]
     assert cli(args) == 0
     figs = tmp_path / "figs"
     assert all((figs / f"figure3.{ext}").stat().st_size > 1000 for ext in ("png", "pdf", "md"))
     results = stored(tmp_path, "figure3")
-    assert results["settings"]["run"] == ["likert", "explicit"]
-    assert set(results["settings"]["skipped"]) == {"rubric_ref", "rubric_noref"}
-    assert [r["n_scored"] + r["unscored"] for r in results["rows"]] == [2, 2]
+    assert results["settings"]["run"] == ["likert", "rubric_ref", "rubric_noref", "explicit"]
+    assert results["settings"]["skipped"] == {}
+    assert [r["n_scored"] + r["unscored"] for r in results["rows"]] == [2, 2, 2, 2]
     prov = results["provenance"]
     assert prov["models"] == ["scripted/keyword"] and prov["seed"] == 0 and prov["date"] and "commit" in prov
     pairs_file = tmp_path / "results" / "figure3_pairs.jsonl"
     assert prov["data"][0]["rows"] == 2 and prov["data"][0]["sha256"] == sha256(pairs_file)
-    assert len(pairs_file.read_text().splitlines()) == 2
-    assert len(prov["inspect_logs"]) == 2 and all(Path(p).is_file() for p in prov["inspect_logs"])
+    pairs = [json.loads(line) for line in pairs_file.read_text().splitlines()]
+    assert len(pairs) == 2 and len({p["prompt_id"] for p in pairs}) == 2  # one pair per conversation
+    for p in pairs:  # the generator's rubrics are saved with the pairs: the reference one from the ideal answer
+        assert p["provenance"]["generator"] == "scripted/keyword" and not p["provenance"]["source"].startswith("/")
+        ref_words = {c["text"].split("'")[1] for c in p["rubric_ref"]["criteria"]}
+        assert ref_words and all(w in p["chosen"].lower() for w in ref_words)
+        assert p["rubric_noref"]["criteria"]
+    assert len(prov["inspect_logs"]) == 4 and all(Path(p).is_file() for p in prov["inspect_logs"])
     md = (figs / "figure3.md").read_text()
-    assert "no number (image only)" in md and "Skipped condition rubric_ref" in md
+    assert "no number (image only)" in md and "written by scripted/keyword" in md
     # a rerun with the same settings renders from the stored rows without running a judge
     monkeypatch.setattr("rareval.judge_alignment.sweep", lambda *a, **k: pytest.fail("recomputed"))
     capsys.readouterr()
@@ -103,7 +110,11 @@ def test_figure3_paper_scale_prints_the_plan_only(dirs, tmp_path, capsys):
     assert not (tmp_path / "results").exists()
     assert cli(["reproduce", "--figure", "3", "--plan", "--judges", "scripted/keyword", *dirs]) == 0
     out = capsys.readouterr().out
-    assert "20 ideal ≻ reference pairs" in out and "skipped without --pairs-file: rubric_ref" in out
+    assert "ideal ≻ reference pairs" in out and "rubric_ref + rubric_noref by local/qwen-1.5b" in out
+    assert "judge scripted/keyword · rubric_noref" in out
+    assert cli(["reproduce", "--figure", "3", "--plan", "--generator", "none", "--judges", "scripted/keyword",
+                *dirs]) == 0
+    assert "skipped with --generator none: rubric_ref, rubric_noref" in capsys.readouterr().out
     assert not (tmp_path / "results").exists()
     assert cli(["reproduce", "--figure", "3", "--scale", "paper", "--run", *dirs]) == 1
     assert "needs --pairs-file" in capsys.readouterr().err
