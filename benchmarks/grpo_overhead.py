@@ -8,8 +8,10 @@ Two runs of TRL's real ``GRPOTrainer`` on the same randomly initialised tiny Qwe
   offline ``scripted/keyword`` judge through Inspect: one judge call per criterion and
   completion, all of a step's calls in flight at once.
 
-It prints the median step time of each (TRL's ``step_time``), the ratio, and the rubric
-reward's judge calls per step. They are issued at once (one ``asyncio.gather`` per
+It prints the median step time of each (TRL's ``step_time``), the ratio, the rubric
+reward's judge calls per step, and what the same number of bare ``Model.generate`` calls
+to the scripted judge cost through Inspect alone (no rareval code), so the overhead
+splits into Inspect's model layer and rareval's own scoring path. They are issued at once (one ``asyncio.gather`` per
 step); Inspect runs at most the provider's ``max_connections()`` of them together (8 for
 the scripted judge). The scripted judge
 answers at once, so the difference is rareval's own cost per step (Inspect calls,
@@ -76,6 +78,26 @@ def run(kind: str, steps: int, tmp: Path) -> tuple[list[float], list[int]]:
     return times, (counter.calls if counter else [])
 
 
+def bare_inspect_call_s(calls: int = 480) -> float:
+    """Seconds per bare Inspect ``Model.generate`` call to the scripted judge, ``calls`` at once."""
+    import asyncio
+    import time
+
+    from inspect_ai.model import get_model
+
+    import rareval._registry  # noqa: F401  (scripted/ provider)
+
+    async def batch(n: int) -> float:
+        model = get_model("scripted/keyword")
+        start = time.perf_counter()
+        await asyncio.gather(*(model.generate(f"<criterion>\nMentions 'water'\n</criterion>\n<response>\nwater "
+                                              f"{i}\n</response>") for i in range(n)))
+        return (time.perf_counter() - start) / n
+
+    asyncio.run(batch(8))  # warm-up
+    return asyncio.run(batch(calls))
+
+
 def main(argv: list[str] | None = None) -> dict:
     import tempfile
 
@@ -88,12 +110,17 @@ def main(argv: list[str] | None = None) -> dict:
     rubric, calls = run("rubric", args.steps, tmp)
     warm = min(5, args.steps - 1)
     t, r = statistics.median(trivial[warm:]), statistics.median(rubric[warm:])
+    per_call = bare_inspect_call_s()
     result = {"steps": args.steps, "trivial_step_s": t, "rubric_step_s": r, "overhead": r / t - 1,
-              "judge_calls_per_step": statistics.mean(calls) if calls else 0.0}
+              "judge_calls_per_step": statistics.mean(calls) if calls else 0.0, "bare_inspect_call_s": per_call}
+    inspect_share = per_call * result["judge_calls_per_step"] / max(r - t, 1e-9)
     print(f"median step time over steps {warm + 1}-{args.steps}: trivial reward {t:.3f} s, rubric reward "
           f"{r:.3f} s ({100 * result['overhead']:+.1f} %)")
     print(f"rubric reward: {result['judge_calls_per_step']:.0f} judge calls per step (16 completions × 3 "
           f"criteria), issued at once; Inspect runs up to the judge's max_connections (8) together")
+    print(f"bare Inspect Model.generate to the same judge: {1000 * per_call:.2f} ms per call, "
+          f"{1000 * per_call * result['judge_calls_per_step']:.0f} ms per step = {100 * inspect_share:.0f} % of the "
+          f"rubric reward's added time (the rest is rareval's scoring path)")
     return result
 
 

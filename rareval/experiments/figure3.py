@@ -10,9 +10,9 @@ The paper's values are image-only: every output says so and compares only its
 qualitative finding (rubrics beat Direct-Likert at every size; reference-grounded
 rubrics beat reference-free ones). Embedded scale: the ``local/`` judges on
 ideal ≻ reference-completion pairs from the shipped HealthBench union file, one per
-conversation, each with a ``rubric_ref`` (written with the ideal answer as reference) and a
-``rubric_noref`` by ``--generator`` (default ``local/qwen-1.5b``; ``none`` skips those two
-conditions). The pairs are built once and saved with provenance as ``figure3_pairs.jsonl``.
+conversation, the shortest first (cost, not a random sample), each with a ``rubric_ref``
+(written with the ideal answer as reference) and a ``rubric_noref`` by ``--generator``
+(default ``local/qwen-1.5b``; ``none`` skips those two conditions). The pairs are built once and saved with provenance as ``figure3_pairs.jsonl``.
 Paper scale: the Qwen2.5 judges on 3,027 degraded pairs (``--pairs-file``). Stored rows
 are reused when judge, condition and pairs match (Inspect logs under ``<results>/logs``;
 the verdict cache does the rest).
@@ -123,7 +123,9 @@ class Figure3(Artifact):
                          "answer — the leakage the paper leaves open, SPEC §1.8).")
         if not options.pairs_file:
             notes.append("Pairs: physician ideal answer ≻ a model reference completion from HealthBench (implicit "
-                         "preference), not the paper's o3-degraded pairs; HealthBench-1k rows excluded.")
+                         "preference), not the paper's o3-degraded pairs; one per conversation, the shortest "
+                         "conversations first (to fit a CPU budget: not a random sample); HealthBench-1k rows "
+                         "excluded.")
         if any(j.startswith("scripted/") for j in judges):
             notes.append("scripted/ judges answer by rule: a plumbing check, not a judge of quality.")
         if len(todo) < len(run) * len(judges):

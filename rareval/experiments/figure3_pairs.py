@@ -37,6 +37,13 @@ RUBRIC_CONDITIONS = ("rubric_ref", "rubric_noref")
 RUBRIC_TOKENS = 640  # per generated rubric: Qwen2.5-1.5B writes its 7-12 items in about 400 tokens
 
 
+def pair_chars(pair: "PreferencePair") -> int:
+    """Characters a judge reads for a pair: the conversation and both answers. Embedded pairs are the
+    shortest first, so a CPU affords more of them (the 20 shortest of the shipped file average ~770
+    characters, the median pair ~4,400): a choice for cost, not a random sample."""
+    return sum(len(m.content) for m in pair.prompt) + len(pair.chosen) + len(pair.rejected)
+
+
 def rubric_generator(options: ReproduceOptions, conditions: list[str]) -> str | None:
     """The model that writes the embedded pairs' rubrics, or None (a pairs file, 'none', or no rubric
     condition asked for)."""
@@ -67,8 +74,8 @@ def prepare_pairs(options: ReproduceOptions, n: int, conditions: list[str]
                   ) -> tuple[Path, list, int | None, list[str]]:
     """``(pairs file, pairs used, sweep limit, generation failures)``.
 
-    The given ``--pairs-file`` (first ``n``), or ``n`` ideal ≻ reference pairs (one per conversation,
-    HealthBench-1k left out) from ``options.source``, each with a ``rubric_ref`` and ``rubric_noref``
+    The given ``--pairs-file`` (first ``n``), or the ``n`` shortest ideal ≻ reference pairs
+    (:func:`pair_chars`; one per conversation, HealthBench-1k left out) from ``options.source``, each with a ``rubric_ref`` and ``rubric_noref``
     written by :func:`rubric_generator` when a rubric condition is asked for. Pairs are saved to
     ``<results>/figure3_pairs.jsonl`` with provenance as each is built, so an interrupted build resumes
     and a rerun reuses them; a conversation whose rubric could not be generated is named in the
@@ -85,7 +92,8 @@ def prepare_pairs(options: ReproduceOptions, n: int, conditions: list[str]
     source_sha, generator = sha256_file(options.source), rubric_generator(options, conditions)
     stored = _stored(path, source_sha, generator)
     rows = {r.prompt_id: r for r in load_healthbench(path=options.source)}
-    candidates = reference_pairs(list(rows.values()), rel(options.source), per_prompt=1, source_sha256=source_sha)
+    candidates = sorted(reference_pairs(list(rows.values()), rel(options.source), per_prompt=1,
+                                        source_sha256=source_sha), key=pair_chars)
     pairs, failures = [], []
 
     def save() -> None:  # the pairs used first, then any other stored ones (a larger --pairs earlier)
