@@ -147,13 +147,14 @@ def healthbench_metrics(bootstrap_samples: int = 1000, seed: int = 0) -> Metric:
 @scorer(metrics=[healthbench_metrics()])
 def healthbench_scorer(strategy: str = "healthbench", batched: bool = False, grader_role: str = "grader",
                        verdict_mode: str = "yesno", length_penalty: float | None = None,
-                       length_center: int = 2000, batch_reading: str = "answers", positive_form: bool = True):
+                       length_center: int = 2000, batch_reading: str = "answers", positive_form: bool = True,
+                       prompt_variant: str = "default"):
     """Judge every criterion (concurrently, or in one batched call read as ``batch_reading``,
     see :class:`~rareval.judge.JudgeConfig`) with the ``grader`` role, or ask the rating a
     rating strategy needs; see the module docstring for which strategies apply."""
     check_strategy(strategy)
     judge = Judge(role=grader_role, config=JudgeConfig(verdict_mode=verdict_mode, batch_reading=batch_reading,
-                                                       positive_form=positive_form))
+                                                       positive_form=positive_form, prompt_variant=prompt_variant))
     spec = get_strategy(strategy)
     tags_line_up = spec.question == "verdicts" and spec.fixed_rubric is None
 

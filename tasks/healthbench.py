@@ -12,7 +12,8 @@ slot after each criterion (local/ and vLLM judges); ``-T length_penalty=0.0299``
 length-adjusted score (simple-evals PR #108). ``-T strategy=`` scores with another
 strategy (every one but ``verifiable``; see :mod:`rareval.healthbench`, which also says
 what is and is not simple-evals' grader); ``-T positive_form=false`` asks every
-criterion as written.
+criterion as written; ``-T prompt_variant=hardened`` uses the judge prompts that fence
+the response as data (RELIABILITY.md; per-criterion questions only).
 """
 
 from inspect_ai import Task, task
@@ -28,13 +29,15 @@ from rareval.healthbench import example_to_sample, healthbench_scorer
 def healthbench(subset: str = "sample", path: str | None = None, batched: bool = False,
                 strategy: str = "healthbench", verdict_mode: str = "yesno",
                 length_penalty: float | None = None, length_center: int = 2000,
-                batch_reading: str = "answers", positive_form: bool = True) -> Task:
+                batch_reading: str = "answers", positive_form: bool = True,
+                prompt_variant: str = "default") -> Task:
     rows = load_healthbench("full" if subset == "1k" else subset, task_arg_path(path, __file__))
     if subset == "1k":
         rows, _ = split_1k(rows)
     return Task(dataset=[example_to_sample(r) for r in rows], solver=generate(temperature=0.0),
                 scorer=healthbench_scorer(strategy=strategy, batched=batched, verdict_mode=verdict_mode,
                                           length_penalty=length_penalty, length_center=length_center,
-                                          batch_reading=batch_reading, positive_form=positive_form),
+                                          batch_reading=batch_reading, positive_form=positive_form,
+                                          prompt_variant=prompt_variant),
                 metadata={"subset": subset, "strategy": strategy, "batched": batched,
-                          "batch_reading": batch_reading})
+                          "batch_reading": batch_reading, "prompt_variant": prompt_variant})

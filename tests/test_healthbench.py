@@ -1,9 +1,11 @@
 """HealthBench scoring parity with simple-evals and the task through the real Inspect runner."""
 
 import json
+import re
 
 import pytest
 from inspect_ai import eval as inspect_eval
+from inspect_ai.log import read_eval_log
 from inspect_ai.model import get_model
 from inspect_ai.scorer import SampleScore, Score
 
@@ -130,6 +132,22 @@ def test_every_registered_strategy_through_the_task(tmp_path, monkeypatch, strat
     else:  # a rating, or RaR-Predefined's 4 fixed criteria: no tag lines up with the example's rubric
         assert meta["tags"] == {} and "axis:accuracy" not in metrics
     assert len(meta["verdicts"]) == (4 if spec.fixed_rubric else 3 if spec.question == "verdicts" else 0)
+
+
+def test_hardened_prompts_through_the_task(tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)
+    default, hardened = (inspect_eval("tasks/healthbench.py", model="scripted/policy",
+                                      model_roles={"grader": "scripted/keyword"}, limit=1,
+                                      task_args={"prompt_variant": variant}, log_dir=str(tmp_path / variant),
+                                      display="none")[0] for variant in ("default", "hardened"))
+    assert hardened.eval.metadata["prompt_variant"] == "hardened"
+    assert hardened.results.scores[0].metrics["score"].value == default.results.scores[0].metrics["score"].value
+
+    def fenced(log) -> list[bool]:  # per judge call: is the response fenced by a hashed tag?
+        samples = read_eval_log(log.location, resolve_attachments=True).samples
+        return [bool(re.search(r"<response-[0-9a-f]{12}>", e.input[0].text)) for s in samples for e in s.events
+                if e.event == "model" and e.role == "grader"]
+    assert fenced(hardened) and all(fenced(hardened)) and fenced(default) and not any(fenced(default))
 
 
 def test_length_adjusted_score(tmp_path, monkeypatch):

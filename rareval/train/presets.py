@@ -79,6 +79,10 @@ class Preset(BaseModel):
     rubric_view: RubricView = Field("all", description="Table 2's ablations of what the rubric shows.")
     strategy_options: dict[str, Any] = Field(default_factory=dict, description="Options passed to the strategy.")
     size: Size = Field("paper", description="The scale the hyper-parameters are for.")
+    judge_prompts: Literal["default", "hardened"] = Field(
+        "default", description="hardened: judge prompts that fence the response as data (RELIABILITY.md).")
+    hacking_defence: bool = Field(False, description="Also ask the reward-hacking defence criterion and veto a "
+                                  "completion that tries to manipulate the judge (rareval.reward.RubricReward).")
     hyper: Hyperparameters = Field(default_factory=Hyperparameters)
 
     def scaled(self, size: Size) -> "Preset":

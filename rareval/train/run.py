@@ -137,13 +137,15 @@ def build_trainer(run: RunConfig, records: list[dict[str, Any]], resume: bool = 
     from trl import GRPOTrainer
 
     from rareval.cache import VerdictCache
-    from rareval.judge import Judge
+    from rareval.judge import Judge, JudgeConfig
     from rareval.reward import RubricReward
     from rareval.train.monitor import RunLog
 
     out = Path(run.out)
-    judge = Judge(run.judge, cache=VerdictCache(out / "verdicts.sqlite"))
-    reward = RubricReward(run.preset.strategy, judge=judge, **run.preset.strategy_options)
+    judge = Judge(run.judge, config=JudgeConfig(prompt_variant=run.preset.judge_prompts),
+                  cache=VerdictCache(out / "verdicts.sqlite"))
+    reward = RubricReward(run.preset.strategy, judge=judge, hacking_defence=run.preset.hacking_defence,
+                          **run.preset.strategy_options)
     model, tokenizer = load_policy_model(run.policy)
     columns = ["prompt", "rubric", "reference", "prompt_id"]
     dataset = Dataset.from_list([{k: r[k] for k in columns} for r in records])

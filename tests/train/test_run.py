@@ -99,7 +99,11 @@ def test_judge_budget_stops_cleanly_with_a_checkpoint_and_the_monitor_logs(setup
     root, data = setup
     run = root / "budget"
     assert cli(train_args(root, data, run, "--set", "max_steps=30", "--max-judge-tokens", "1",
-                          "--gold-judge", "scripted/keyword")) == 0
+                          "--gold-judge", "scripted/keyword", "--set", "judge_prompts=hardened",
+                          "--set", "hacking_defence=true")) == 0
+    preset = json.loads((run / "config.json").read_text())["run"]["preset"]
+    assert preset["judge_prompts"] == "hardened" and preset["hacking_defence"] is True
+    assert "rubric/hacking_veto_rate" in read_metrics(run / "metrics.jsonl")[0]  # the defence criterion was asked
     status = json.loads((run / "status.json").read_text())
     assert status["ended"] == "budget" and status["step"] == 1 and "judge tokens" in status["stopped_by"]
     assert (run / "checkpoints" / "checkpoint-1").is_dir()
