@@ -175,8 +175,10 @@ async def measure(rows: Sequence[HealthBenchExample], judges: dict[str, Judge],
         async with gate:
             return await score_case(row, case, strategy, setting, judges[setting], defence)
 
-    jobs = [one(row, case, strategy, setting) for row in rows for case in build_probes(row, probes=probes)
-            for setting in judges for strategy in strategies]
+    # the probes of a row differ only in the response: asked one after another under the same setting
+    # and strategy, a local judge reuses the shared prompt prefix (template, conversation, rubric)
+    jobs = [one(row, case, strategy, setting) for row in rows for setting in judges for strategy in strategies
+            for case in build_probes(row, probes=probes)]
     return list(await asyncio.gather(*jobs))
 
 
