@@ -18,6 +18,8 @@ from typing import Any
 
 from transformers import TrainerCallback
 
+from rareval.data.cache import write_text_atomic
+
 #: The curves drawn, in this order: TRL's mean reward, then each category's pass rate.
 REWARD_KEY = "reward"
 PASS_RATE_PREFIX = "rubric/pass_rate/"
@@ -35,9 +37,19 @@ class RunLog(TrainerCallback):
         self.stopped_by: str | None = None
         self.plotted_at = 0.0
         self.offset = {"calls": 0, "billed_tokens": 0, "cached": 0}
-        if resume and self.metrics.exists():  # cumulative judge figures carry on from the last line
-            last = read_metrics(self.metrics)[-1:] or [{}]
-            self.offset = {k: last[0].get(f"judge/{k}", 0) for k in self.offset}
+        self.resume = resume
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        """On resume, drop the lines of steps after the checkpoint (they are trained again) and carry
+        the cumulative judge figures on from the checkpoint's step."""
+        if not (self.resume and self.metrics.exists()):
+            return
+        rows = read_metrics(self.metrics)
+        kept = [r for r in rows if r.get("step", 0) <= state.global_step]
+        if len(kept) < len(rows):
+            write_text_atomic(self.metrics, "".join(json.dumps(r) + "\n" for r in kept))
+        last = kept[-1:] or [{}]
+        self.offset = {k: last[0].get(f"judge/{k}", 0) for k in self.offset}
 
     def judge_figures(self) -> dict[str, float]:
         u = self.reward.usage
