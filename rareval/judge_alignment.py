@@ -66,7 +66,9 @@ def ranking_value(result: RubricScore) -> float | None:
 
 @metric
 def alignment_metrics(seed: int = 0) -> Metric:
-    """Pairwise accuracy with a bootstrap CI, tie share, AUC and unscored pairs."""
+    """Pairwise accuracy with a bootstrap CI (ties wrong, the paper's likely rule, SPEC §1.8), the same
+    with ties counted half (``accuracy_half``: what a coin flip on ties would score), tie share, AUC and
+    unscored pairs."""
 
     def compute(scores: list[SampleScore]) -> dict[str, float]:
         metas = [s.score.metadata or {} for s in scores]
@@ -75,6 +77,9 @@ def alignment_metrics(seed: int = 0) -> Metric:
         out = {"accuracy": acc, "ci_low": low, "ci_high": high, "n_scored": float(len(scored)),
                "unscored": float(len(metas) - len(scored)),
                "ties": sum(m["chosen"] == m["rejected"] for m in scored) / len(scored) if scored else float("nan")}
+        half, (half_low, half_high) = pairwise_accuracy(
+            [preference_outcome(m["chosen"], m["rejected"], ties="half") for m in scored], seed=seed)
+        out |= {"accuracy_half": half, "half_ci_low": half_low, "half_ci_high": half_high}
         ranked = [m for m in scored if m.get("chosen_rank") is not None and m.get("rejected_rank") is not None]
         labels = [1] * len(ranked) + [0] * len(ranked)
         values = [m["chosen_rank"] for m in ranked] + [m["rejected_rank"] for m in ranked]

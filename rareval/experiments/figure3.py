@@ -152,12 +152,14 @@ class Figure3(Artifact):
 
     @staticmethod
     def detail(rows: list[dict]) -> list[str]:
-        lines = ["| judge | size (B) | condition | accuracy [95% CI] | AUC | n scored | unscored | ties |",
-                 "|---|---|---|---|---|---|---|---|"]
+        lines = ["| judge | size (B) | condition | accuracy [95% CI] | ties half [95% CI] | AUC | n scored | unscored "
+                 "| ties |", "|---|---|---|---|---|---|---|---|---|"]
         for r in rows:
             size = f"{r['size_b']:g}" if r.get("size_b") else "unknown"
+            half = (f"{r['accuracy_half']:.3f} [{r['half_ci_low']:.3f}, {r['half_ci_high']:.3f}]"
+                    if "accuracy_half" in r else "—")
             lines.append(f"| {r['judge']} | {size} | {r['condition']} | {r['accuracy']:.3f} [{r['ci_low']:.3f}, "
-                         f"{r['ci_high']:.3f}] | {r['auc']:.3f} | {r['n_scored']:.0f} | {r['unscored']:.0f} | "
+                         f"{r['ci_high']:.3f}] | {half} | {r['auc']:.3f} | {r['n_scored']:.0f} | {r['unscored']:.0f} | "
                          f"{r['ties']:.2f} |")
         return lines
 
@@ -171,44 +173,50 @@ class Figure3(Artifact):
                 f" on {s.get('pairs')} pairs" + (f"; skipped {', '.join(s['skipped'])}" if s.get("skipped") else ""))
 
     def render(self, results: dict[str, Any], out_dir: str | Path) -> list[Path]:
-        """Markdown, and accuracy (95 % CI) vs judge size, one line per condition; unknown sizes at the right."""
+        """Markdown, and accuracy (95 % CI) vs judge size, one line per condition (unknown sizes at the right):
+        ties counted wrong, and beside it ties counted half (small judges rating 1-10 tie often)."""
         from rareval.judge_alignment import judge_size
 
         plt = pyplot()
         rows = results.get("rows", [])
         judges = sorted({r["judge"] for r in rows}, key=lambda j: (judge_size(j) is None, judge_size(j) or 0, j))
-        fig, ax = plt.subplots(figsize=(7, 4.5))
+        panels = [("accuracy", "ci_low", "ci_high", "ties count as wrong (the paper's likely rule)")]
+        if rows and all("accuracy_half" in r for r in rows):
+            panels.append(("accuracy_half", "half_ci_low", "half_ci_high", "ties count half"))
+        fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels), 4.5), squeeze=False)
         conditions = list(dict.fromkeys(r["condition"] for r in rows))
-        for k, condition in enumerate(conditions):
-            rs = sorted((r for r in rows if r["condition"] == condition), key=lambda r: judges.index(r["judge"]))
-            shift = 0.06 * (k - (len(conditions) - 1) / 2)  # conditions side by side, not on top of each other
-            color = None
-            for sized in (True, False):  # a line joins judges of known size; unknown sizes stand alone
-                part = [r for r in rs if (judge_size(r["judge"]) is not None) == sized]
-                if not part:
-                    continue
-                y = [r["accuracy"] for r in part]
-                err = [[a - r["ci_low"] for a, r in zip(y, part)], [r["ci_high"] - a for a, r in zip(y, part)]]
-                bars = ax.errorbar([judges.index(r["judge"]) + shift for r in part], y, yerr=err, marker="o",
-                                   capsize=3, ls="-" if sized else "none", color=color,
-                                   label=None if color else SHOWN.get(condition, condition))
-                color = bars.lines[0].get_color()
-        ax.axhline(0.5, color="grey", lw=0.8, ls="--")
         names = [f"{j.split('/')[-1]}\n({judge_size(j):g}B)" if judge_size(j) else f"{j}\n(size unknown)"
                  for j in judges]
-        ax.set_xticks(range(len(judges)), names, fontsize=7)
-        ax.set_xlim(-0.5, max(len(judges) - 0.5, 0.5))
-        ax.set_ylim(-0.03, 1.05)
-        ax.set_ylabel("pairwise preference accuracy")
-        ax.set_xlabel("judge (ordered by size)")
-        if rows:
-            ax.legend(fontsize=8)
-        else:
-            ax.text(0.5, 0.5, "not run yet", ha="center", transform=ax.transAxes)
+        for ax, (key, low, high, subtitle) in zip(axes[0], panels):
+            for k, condition in enumerate(conditions):
+                rs = sorted((r for r in rows if r["condition"] == condition), key=lambda r: judges.index(r["judge"]))
+                shift = 0.06 * (k - (len(conditions) - 1) / 2)  # conditions side by side, not on top of each other
+                color = None
+                for sized in (True, False):  # a line joins judges of known size; unknown sizes stand alone
+                    part = [r for r in rs if (judge_size(r["judge"]) is not None) == sized]
+                    if not part:
+                        continue
+                    y = [r[key] for r in part]
+                    err = [[a - r[low] for a, r in zip(y, part)], [r[high] - a for a, r in zip(y, part)]]
+                    bars = ax.errorbar([judges.index(r["judge"]) + shift for r in part], y, yerr=err, marker="o",
+                                       capsize=3, ls="-" if sized else "none", color=color,
+                                       label=None if color else SHOWN.get(condition, condition))
+                    color = bars.lines[0].get_color()
+            ax.axhline(0.5, color="grey", lw=0.8, ls="--")
+            ax.set_xticks(range(len(judges)), names, fontsize=7)
+            ax.set_xlim(-0.5, max(len(judges) - 0.5, 0.5))
+            ax.set_ylim(-0.03, 1.05)
+            ax.set_ylabel("pairwise preference accuracy")
+            ax.set_title(subtitle, fontsize=9)
+            ax.set_xlabel("judge (ordered by size)")
+            if rows:
+                ax.legend(fontsize=8)
+            else:
+                ax.text(0.5, 0.5, "not run yet", ha="center", transform=ax.transAxes)
         pairs = results.get("settings", {}).get("pairs", "?")
-        ax.set_title(f"{self.title}\nscale: {results.get('scale')}; {pairs} pairs", fontsize=9)
+        fig.suptitle(f"{self.title}\nscale: {results.get('scale')}; {pairs} pairs", fontsize=9)
         skipped = results.get("settings", {}).get("skipped", {})
-        fig.tight_layout(rect=(0, 0.09, 1, 1))
+        fig.tight_layout(rect=(0, 0.09, 1, 0.93))
         fig.text(0.01, 0.01, f"Paper ({PAPER}, Fig. 3): {IMAGE_ONLY}. Its finding: rubrics beat Direct-Likert at "
                  "every judge size, most for small judges." + (f"\nSkipped: {', '.join(skipped)} (no generated "
                                                                   "rubrics in the pairs)." if skipped else ""),

@@ -70,7 +70,7 @@ def test_rubric_tables_at_embedded_scale(dirs, tmp_path, table, domain):
 
 def test_figure3_ci_sized_through_the_real_pipeline(dirs, tmp_path, capsys, monkeypatch):
     args = ["reproduce", "--figure", "3", "--judges", "scripted/keyword", "--generator", "scripted/keyword",
-            "--pairs", "2", *dirs]
+            "--pairs", "2", "--conditions", "likert,rubric_ref,rubric_noref,explicit", *dirs]
     assert cli(args) == 0
     figs = tmp_path / "figs"
     assert all((figs / f"figure3.{ext}").stat().st_size > 1000 for ext in ("png", "pdf", "md"))
@@ -78,6 +78,9 @@ def test_figure3_ci_sized_through_the_real_pipeline(dirs, tmp_path, capsys, monk
     assert results["settings"]["run"] == ["likert", "rubric_ref", "rubric_noref", "explicit"]
     assert results["settings"]["skipped"] == {}
     assert [r["n_scored"] + r["unscored"] for r in results["rows"]] == [2, 2, 2, 2]
+    for r in results["rows"]:  # ties counted half sits between ties-wrong accuracy and ties counted right
+        assert r["accuracy"] <= r["accuracy_half"] <= r["accuracy"] + r["ties"] + 1e-9
+        assert r["accuracy_half"] == pytest.approx(r["accuracy"] + r["ties"] / 2)
     prov = results["provenance"]
     assert prov["models"] == ["scripted/keyword"] and prov["seed"] == 0 and prov["date"] and "commit" in prov
     pairs_file = tmp_path / "results" / "figure3_pairs.jsonl"
