@@ -37,7 +37,7 @@ RUBRIC_CONDITIONS = ("rubric_ref", "rubric_noref")
 RUBRIC_TOKENS = 640  # per generated rubric: Qwen2.5-1.5B writes its 7-12 items in about 400 tokens
 
 
-def pair_chars(pair: "PreferencePair") -> int:
+def pair_chars(pair: PreferencePair) -> int:
     """Characters a judge reads for a pair: the conversation and both answers. Embedded pairs are the
     shortest first, so a CPU affords more of them (the 20 shortest of the shipped file average ~770
     characters, the median pair ~4,400): a choice for cost, not a random sample."""
@@ -51,7 +51,7 @@ def rubric_generator(options: ReproduceOptions, conditions: list[str]) -> str | 
     return None if options.pairs_file or not wanted or options.generator.lower() == "none" else options.generator
 
 
-def _stored(path: Path, source_sha: str, generator: str | None) -> dict[str, "PreferencePair"]:
+def _stored(path: Path, source_sha: str, generator: str | None) -> dict[str, PreferencePair]:
     """Pairs already built into ``path`` from the same source (and, when rubrics are wanted, with rubrics
     by the same generator), by pair id."""
     from rareval.data.alignment import load_pairs
@@ -75,8 +75,9 @@ def prepare_pairs(options: ReproduceOptions, n: int, conditions: list[str]
     """``(pairs file, pairs used, sweep limit, generation failures)``.
 
     The given ``--pairs-file`` (first ``n``), or the ``n`` shortest ideal ≻ reference pairs
-    (:func:`pair_chars`; one per conversation, HealthBench-1k left out) from ``options.source``, each with a ``rubric_ref`` and ``rubric_noref``
-    written by :func:`rubric_generator` when a rubric condition is asked for. Pairs are saved to
+    (:func:`pair_chars`; one per conversation, HealthBench-1k left out) from ``options.source``,
+    each with a ``rubric_ref`` and ``rubric_noref`` written by :func:`rubric_generator` when a rubric
+    condition is asked for. Pairs are saved to
     ``<results>/figure3_pairs.jsonl`` with provenance as each is built, so an interrupted build resumes
     and a rerun reuses them; a conversation whose rubric could not be generated is named in the
     failures and replaced by the next one, never given a made-up rubric.

@@ -41,7 +41,8 @@ class RunLog(TrainerCallback):
 
     def on_train_begin(self, args, state, control, **kwargs):
         """On resume, drop the lines of steps after the checkpoint (they are trained again) and carry
-        the cumulative judge figures on from the checkpoint's step."""
+        the cumulative judge figures on from the checkpoint's step (calls the dropped steps made are
+        not counted again; their verdicts stay in the run's verdict cache)."""
         if not (self.resume and self.metrics.exists()):
             return
         rows = read_metrics(self.metrics)
