@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 ALL_CONDITIONS = ("likert", "rubric_ref", "rubric_noref", "explicit")
 PAPER_CONDITIONS = ("likert", "rubric_ref", "rubric_noref")
-PAPER_PAIRS, EMBEDDED_PAIRS = 3_027, 16  # 16: about an hour of judging and rubric writing on 2 cores
+PAPER_PAIRS, EMBEDDED_PAIRS = 3_027, 10  # 10: about an hour of rubric writing and judging on 2 cores
 FINDINGS = [("rubric_ref", "likert"), ("rubric_noref", "likert"), ("rubric_ref", "rubric_noref")]
 SHOWN = {"likert": "Direct-Likert", "rubric_ref": "rubrics with reference", "rubric_noref": "rubrics without reference",
          "explicit": "RaR-Explicit (physician rubric)"}
