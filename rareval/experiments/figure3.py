@@ -202,6 +202,10 @@ class Figure3(Artifact):
                                        capsize=3, ls="-" if sized else "none", color=color,
                                        label=None if color else SHOWN.get(condition, condition))
                     color = bars.lines[0].get_color()
+            for x, j in enumerate(judges):  # a judge none of whose answers could be read has no point: say so
+                if all(not r["n_scored"] for r in rows if r["judge"] == j):
+                    ax.text(x, 0.5, "no answer\nreadable\n(all unscored)", ha="center", va="center", fontsize=7,
+                            color="grey")
             ax.axhline(0.5, color="grey", lw=0.8, ls="--")
             ax.set_xticks(range(len(judges)), names, fontsize=7)
             ax.set_xlim(-0.5, max(len(judges) - 0.5, 0.5))
