@@ -26,7 +26,7 @@ SHOWN = {"likert": "Direct-Likert", "rubric_ref": "rubrics with reference", "rub
 def settings(options: ReproduceOptions) -> tuple[list[str], list[str], int]:
     paper = options.scale == "paper"
     judges = options.judges or list(PAPER_JUDGES if paper else EMBEDDED_JUDGES)
-    conditions = options.conditions or list(PAPER_CONDITIONS)  # explicit: ask for it (3x the cost of the rest)
+    conditions = options.conditions or list(PAPER_CONDITIONS)  # explicit: ask for it (~2.5x the cost of the other three together)
     unknown = sorted(set(conditions) - set(ALL_CONDITIONS))
     if unknown:
         raise ValueError(f"unknown condition(s) {', '.join(unknown)}; choose from {', '.join(ALL_CONDITIONS)}")
