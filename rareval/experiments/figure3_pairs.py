@@ -26,7 +26,7 @@ SHOWN = {"likert": "Direct-Likert", "rubric_ref": "rubrics with reference", "rub
 def settings(options: ReproduceOptions) -> tuple[list[str], list[str], int]:
     paper = options.scale == "paper"
     judges = options.judges or list(PAPER_JUDGES if paper else EMBEDDED_JUDGES)
-    conditions = options.conditions or list(PAPER_CONDITIONS)  # explicit: ask for it (~2.5x the cost of the other three together)
+    conditions = options.conditions or list(PAPER_CONDITIONS)  # explicit on request: ~2.5x the other three
     unknown = sorted(set(conditions) - set(ALL_CONDITIONS))
     if unknown:
         raise ValueError(f"unknown condition(s) {', '.join(unknown)}; choose from {', '.join(ALL_CONDITIONS)}")
