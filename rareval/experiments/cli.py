@@ -144,7 +144,8 @@ def add_reproduce(commands: argparse._SubParsersAction) -> None:
     fig3.add_argument("--judges", help="comma-separated Inspect models (default: the local/ judges; at paper "
                       "scale Qwen2.5-3B..72B-Instruct on vLLM)")
     fig3.add_argument("--conditions", help="comma-separated: likert,rubric_ref,rubric_noref,explicit")
-    fig3.add_argument("--pairs", type=int, help="number of preference pairs (default 10 at embedded scale; paper 3,027)")
+    fig3.add_argument("--pairs", type=int, help="number of preference pairs (default 10 at embedded scale; "
+                      "paper 3,027)")
     fig3.add_argument("--generator", help="model that writes the pairs' rubrics with and without the reference "
                       "answer (default local/qwen-1.5b; 'none' skips the rubric conditions)")
     fig3.add_argument("--pairs-file", type=Path, help="pairs from `rareval alignment build` (with --rubrics for "

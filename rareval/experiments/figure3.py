@@ -12,7 +12,8 @@ rubrics beat reference-free ones). Embedded scale: the ``local/`` judges on
 ideal ≻ reference-completion pairs from the shipped HealthBench union file, one per
 conversation, the shortest first (cost, not a random sample), each with a ``rubric_ref``
 (written with the ideal answer as reference) and a ``rubric_noref`` by ``--generator``
-(default ``local/qwen-1.5b``; ``none`` skips those two conditions). The pairs are built once and saved with provenance as ``figure3_pairs.jsonl``.
+(default ``local/qwen-1.5b``; ``none`` skips those two conditions). The pairs are built
+once and saved with provenance as ``figure3_pairs.jsonl``.
 Paper scale: the Qwen2.5 judges on 3,027 degraded pairs (``--pairs-file``). Stored rows
 are reused when judge, condition and pairs match (Inspect logs under ``<results>/logs``;
 the verdict cache does the rest).
