@@ -10,6 +10,10 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from rareval.data.cache import DataUnavailable
+from rareval.errors import command_errors
+from rareval.models.install import ModelInstallError
+
 Command = Callable[[argparse.Namespace], int]
 
 
@@ -28,17 +32,13 @@ def cmd_models_list(args: argparse.Namespace) -> int:
     return 0
 
 
+@command_errors(KeyError, ModelInstallError, code=1)
 def cmd_models_install(args: argparse.Namespace) -> int:
-    """Install one or more local models."""
-    from rareval.errors import one_line
-    from rareval.models.install import ModelInstallError, install
+    """Install one or more local models (stops at the first that fails)."""
+    from rareval.models.install import install
 
     for name in args.names:
-        try:
-            install(name, method=args.method)
-        except (KeyError, ModelInstallError) as error:
-            print(f"error: {one_line(error)}", file=sys.stderr)
-            return 1
+        install(name, method=args.method)
     return 0
 
 
@@ -77,20 +77,15 @@ def add_models(commands: argparse._SubParsersAction) -> None:
     installing.set_defaults(run=cmd_models_install)
 
 
+@command_errors(KeyError, ValueError, DataUnavailable)  # bad input: one line naming file, line, field
 def cmd_alignment_build(args: argparse.Namespace) -> int:
     """Build preference pairs (and generated rubrics) once and save them with provenance."""
     from rareval.data.alignment import build_pairs_sync, save_pairs
-    from rareval.data.cache import DataUnavailable
     from rareval.data.healthbench import healthbench_path, load_healthbench
-    from rareval.errors import one_line
 
-    try:
-        source = healthbench_path("full", args.source)
-        pairs, failures = build_pairs_sync(load_healthbench(path=source), source, kind=args.kind,
-                                           generator=args.generator, rubrics=args.rubrics, limit=args.limit)
-    except (KeyError, ValueError, DataUnavailable) as error:  # bad input: one line naming file, line, field
-        print(f"error: {one_line(error)}", file=sys.stderr)
-        return 2
+    source = healthbench_path("full", args.source)
+    pairs, failures = build_pairs_sync(load_healthbench(path=source), source, kind=args.kind,
+                                       generator=args.generator, rubrics=args.rubrics, limit=args.limit)
     save_pairs(pairs, args.out)
     print(f"{len(pairs)} {args.kind} pairs written to {args.out}; {len(failures)} failed")
     for failure in failures[:10]:
@@ -98,18 +93,13 @@ def cmd_alignment_build(args: argparse.Namespace) -> int:
     return 0 if pairs else 1
 
 
+@command_errors(KeyError, ValueError, DataUnavailable)
 def cmd_alignment_sweep(args: argparse.Namespace) -> int:
     """Run the judge-alignment task for every judge × condition; table, JSON and plot."""
-    from rareval.data.cache import DataUnavailable
-    from rareval.errors import one_line
     from rareval.judge_alignment import sweep
 
-    try:
-        sweep(judges=args.judges.split(","), conditions=args.conditions.split(","), pairs=args.pairs,
-              source=args.source, limit=args.limit, out=args.out, plot=args.plot, log_dir=args.log_dir)
-    except (KeyError, ValueError, DataUnavailable) as error:  # bad input: one line naming file, line, field
-        print(f"error: {one_line(error)}", file=sys.stderr)
-        return 2
+    sweep(judges=args.judges.split(","), conditions=args.conditions.split(","), pairs=args.pairs,
+          source=args.source, limit=args.limit, out=args.out, plot=args.plot, log_dir=args.log_dir)
     return 0
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import sys
 from pathlib import Path
+from typing import Callable, TypeVar
+
+F = TypeVar("F", bound=Callable[..., int])
 
 
 def located(message: str, *, file: str | Path | None = None, n: int | None = None, field: str | None = None,
@@ -25,7 +30,34 @@ def one_line(error: BaseException) -> str:
         field = ".".join(map(str, errors[0]["loc"]))
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         return located(errors[0]["msg"].removeprefix("Value error, "), field=field or None) + more
+    if isinstance(error, OSError) and error.strerror and error.filename is not None:
+        return f"file {error.filename}: {error.strerror}"  # as open() raises it: args[0] is the errno
     return str(error.args[0]) if error.args else type(error).__name__
+
+
+def command_errors(*errors: type[BaseException], code: int = 2) -> Callable[[F], F]:
+    """Decorator for a CLI command ``fn(args) -> exit status``: bad input raised as one of ``errors``
+    ends the command with one ``error: …`` line on stderr (:func:`one_line`) and exit status ``code``,
+    not a traceback.
+
+    >>> @command_errors(KeyError)
+    ... def show(args): return {"a": 0}[args]
+    >>> show("b")
+    2
+    """
+
+    def wrap(fn: F) -> F:
+        @functools.wraps(fn)
+        def run(*args, **kwargs) -> int:
+            try:
+                return fn(*args, **kwargs)
+            except errors as error:
+                print(f"error: {one_line(error)}", file=sys.stderr)
+                return code
+
+        return run  # type: ignore[return-value]
+
+    return wrap
 
 
 #: Environment variables whose values are secrets (API keys, tokens, passwords).

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
@@ -31,6 +30,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from rareval.data.cache import DataError, read_jsonl
+from rareval.errors import command_errors
 from rareval.rubric import Category, Rubric, RubricError
 
 Kind = Literal["generated", "healthbench", "rar"]
@@ -211,12 +211,9 @@ def report(stats: RubricStats, paper: str | None = None) -> str:
     return "\n".join(lines).rstrip()
 
 
+@command_errors(FileNotFoundError, ValueError)
 def cmd_stats(args: argparse.Namespace) -> int:
-    try:
-        stats = file_stats(args.file)
-    except (FileNotFoundError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    stats = file_stats(args.file)
     print(report(stats, args.paper))
     if args.json:
         paper = PAPER[args.paper].model_dump() if args.paper else None

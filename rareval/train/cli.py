@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
+from rareval.data.cache import DataUnavailable
+from rareval.errors import command_errors
 from rareval.train.launch import CONFIGS, launch_command, run_settings
 
 EPILOG = """examples:
@@ -50,8 +51,8 @@ def launch_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> li
     return out
 
 
+@command_errors(KeyError, ValueError, FileNotFoundError, FileExistsError, DataUnavailable)
 def cmd_train(args: argparse.Namespace) -> int:
-    from rareval.data.cache import DataUnavailable
     from rareval.train.presets import PRESETS, get_preset
 
     if args.list:
@@ -62,58 +63,51 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 0
     missing = [f"--{k}" for k in ("preset", "policy", "judge", "data", "out") if getattr(args, k) is None]
     if missing:
-        print(f"error: rareval train needs {', '.join(missing)} (or --list)", file=sys.stderr)
-        return 2
-    try:
-        from rareval.train.hacking import MonitorConfig
-        from rareval.train.run import RunConfig, grpo_config
+        raise ValueError(f"rareval train needs {', '.join(missing)} (or --list)")
+    from rareval.train.hacking import MonitorConfig
+    from rareval.train.run import RunConfig, grpo_config
 
-        if args.print_launch and not args.accelerate_config:
-            raise ValueError(f"--print-launch needs --accelerate-config ({', '.join(CONFIGS)})")
-        launched = run_settings(args.accelerate_config) if args.accelerate_config else {}
-        preset = get_preset(args.preset, args.size).with_overrides(parse_sets(args.set))
-        run = RunConfig(preset=preset, policy=args.policy, judge=args.judge, data=args.data, rubrics=args.rubrics,
-                        out=args.out, num_processes=args.num_processes or launched.get("num_processes", 1),
-                        bf16=launched.get("bf16"), use_vllm=args.use_vllm,
-                        vllm_mode=args.vllm_mode, max_judge_tokens=args.max_judge_tokens,
-                        max_judge_cost=args.max_judge_cost, judge_price=args.judge_price,
-                        skip_bad_rows=args.skip_bad_rows,
-                        monitor=MonitorConfig(gold_judge=args.gold_judge, every=args.monitor_every,
-                                              rows=args.monitor_rows, warn_drift=args.monitor_warn,
-                                              stop_drift=args.monitor_stop) if args.gold_judge else None)
-        if run.max_judge_cost is not None and not run.judge_price:
-            raise ValueError("--max-judge-cost needs --judge-price (USD per million billed judge tokens)")
-        if args.print_launch:
-            grpo_config(run)  # fails here, not on every GPU, when the batch does not divide
-            print(launch_command(args.accelerate_config, launch_args(args.train_parser, args), args.num_processes))
-            return 0
-        if args.dry_run:
-            print(json.dumps({"preset": preset.model_dump(mode="json"),
-                              "grpo_config": grpo_config(run).to_dict()}, indent=1, default=str))
-            return 0
-        from rareval.train.data import training_rows
+    if args.print_launch and not args.accelerate_config:
+        raise ValueError(f"--print-launch needs --accelerate-config ({', '.join(CONFIGS)})")
+    launched = run_settings(args.accelerate_config) if args.accelerate_config else {}
+    preset = get_preset(args.preset, args.size).with_overrides(parse_sets(args.set))
+    run = RunConfig(preset=preset, policy=args.policy, judge=args.judge, data=args.data, rubrics=args.rubrics,
+                    out=args.out, num_processes=args.num_processes or launched.get("num_processes", 1),
+                    bf16=launched.get("bf16"), use_vllm=args.use_vllm,
+                    vllm_mode=args.vllm_mode, max_judge_tokens=args.max_judge_tokens,
+                    max_judge_cost=args.max_judge_cost, judge_price=args.judge_price,
+                    skip_bad_rows=args.skip_bad_rows,
+                    monitor=MonitorConfig(gold_judge=args.gold_judge, every=args.monitor_every,
+                                          rows=args.monitor_rows, warn_drift=args.monitor_warn,
+                                          stop_drift=args.monitor_stop) if args.gold_judge else None)
+    if run.max_judge_cost is not None and not run.judge_price:
+        raise ValueError("--max-judge-cost needs --judge-price (USD per million billed judge tokens)")
+    if args.print_launch:
+        grpo_config(run)  # fails here, not on every GPU, when the batch does not divide
+        print(launch_command(args.accelerate_config, launch_args(args.train_parser, args), args.num_processes))
+        return 0
+    if args.dry_run:
+        print(json.dumps({"preset": preset.model_dump(mode="json"),
+                          "grpo_config": grpo_config(run).to_dict()}, indent=1, default=str))
+        return 0
+    from rareval.train.data import training_rows
 
-        records, held_out, skipped, _ = training_rows(preset, args.data, args.rubrics,
-                                                      skip_bad_rows=args.skip_bad_rows)
-        if args.estimate:
-            from rareval.train.estimate import estimate
+    records, held_out, skipped, _ = training_rows(preset, args.data, args.rubrics,
+                                                  skip_bad_rows=args.skip_bad_rows)
+    if args.estimate:
+        from rareval.train.estimate import estimate
 
-            e = estimate(preset, records, args.judge_price)
-            print(f"{preset.name} ({preset.size}): {len(records)} training rows, {len(held_out)} held out, "
-                  f"skipped {skipped or 'none'}")
-            print(f"  {e['steps']} steps × {preset.hyper.effective_batch} completions = {e['completions']:,} "
-                  f"completions; {e['judge_calls_per_completion']:.1f} judge calls each")
-            print(f"  ≈ {e['judge_calls']:,.0f} judge calls, ≈ {e['billed_tokens']:,.0f} billed tokens "
-                  f"(upper bound), ≈ ${e['cost_usd']:,.2f} at ${args.judge_price}/M tokens")
-            return 0
-        from rareval.train.run import train
+        e = estimate(preset, records, args.judge_price)
+        print(f"{preset.name} ({preset.size}): {len(records)} training rows, {len(held_out)} held out, "
+              f"skipped {skipped or 'none'}")
+        print(f"  {e['steps']} steps × {preset.hyper.effective_batch} completions = {e['completions']:,} "
+              f"completions; {e['judge_calls_per_completion']:.1f} judge calls each")
+        print(f"  ≈ {e['judge_calls']:,.0f} judge calls, ≈ {e['billed_tokens']:,.0f} billed tokens "
+              f"(upper bound), ≈ ${e['cost_usd']:,.2f} at ${args.judge_price}/M tokens")
+        return 0
+    from rareval.train.run import train
 
-        status = train(run, resume=args.resume)
-    except (KeyError, ValueError, FileNotFoundError, FileExistsError, DataUnavailable) as error:
-        from rareval.errors import one_line
-
-        print(f"error: {one_line(error)}", file=sys.stderr)
-        return 2
+    status = train(run, resume=args.resume)
     print(f"{args.out}: {status['ended']} at step {status['step']}; judge {status['judge/calls']:,} calls, "
           f"{status['judge/billed_tokens']:,} billed tokens" + (f"; stopped by {status['stopped_by']}"
                                                                 if status.get("stopped_by") else ""))

@@ -4,9 +4,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from rareval.errors import one_line
+from rareval.errors import command_errors
 
 
 def _fmt(summary: dict) -> str:
@@ -20,14 +19,11 @@ def _fmt_difference(d: dict) -> str:
     return f"{d['mean']:+.3f} [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}]"
 
 
+@command_errors(FileNotFoundError, ValueError, KeyError)
 def cmd_heldout(args: argparse.Namespace) -> int:
     from rareval.train.heldout import evaluate_run
 
-    try:
-        result = evaluate_run(args.run_dir, cache=args.cache, judge=args.judge, strategy=args.strategy, rows=args.rows)
-    except (FileNotFoundError, ValueError, KeyError) as error:
-        print(f"error: {one_line(error)}", file=sys.stderr)
-        return 2
+    result = evaluate_run(args.run_dir, cache=args.cache, judge=args.judge, strategy=args.strategy, rows=args.rows)
     d = result["difference"]
     print(f"{args.run_dir} ({result['preset']}, graded by {result['judge']} · {result['strategy']})")
     print(f"  before: {_fmt(result['before'])}")
@@ -56,14 +52,11 @@ def add_heldout(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=cmd_heldout)
 
 
+@command_errors(FileNotFoundError, ValueError, KeyError)
 def cmd_train_summary(args: argparse.Namespace) -> int:
     from rareval.train.summary import summarise_runs
 
-    try:
-        summary = summarise_runs(args.runs, args.out)
-    except (FileNotFoundError, KeyError, ValueError) as error:
-        print(f"error: {one_line(error)}", file=sys.stderr)
-        return 2
+    summary = summarise_runs(args.runs, args.out)
     for r in summary["runs"]:
         h = r["heldout"]
         ended = r["status"].get("ended", "not finished")
