@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import zipfile
 from collections.abc import Callable, Sequence
 
 from rareval.data.cache import DataUnavailable
@@ -168,6 +169,32 @@ def add_reproduce(commands: argparse._SubParsersAction) -> None:
     add(commands)
 
 
+@command_errors(FileNotFoundError, zipfile.BadZipFile)
+def cmd_redact_logs(args: argparse.Namespace) -> int:
+    """Replace secret environment values in Inspect logs, in place."""
+    from rareval.reliability.secrets import log_files, redact_log
+
+    logs = log_files(args.paths)
+    counts = {path: redact_log(path) for path in logs}
+    changed = {p: n for p, n in counts.items() if n}
+    for path, n in changed.items():
+        print(f"{path}: {n} secret value(s) replaced")
+    print(f"{len(logs)} log(s) scanned, {len(changed)} rewritten, {sum(changed.values())} value(s) replaced")
+    return 0
+
+
+def add_redact_logs(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "redact-logs", help="remove API keys that a server echoed into Inspect logs",
+        description="Rewrite Inspect logs (.eval, .json; folders searched) with the value of every secret-looking "
+        "environment variable (*KEY*, *TOKEN*, *SECRET*, *PASSWORD*, 8+ characters) replaced by [redacted]. "
+        "Inspect keeps a failed model call's error text verbatim in its transcript, so a judge server or "
+        "gateway that echoes the caller's key puts it there (RELIABILITY.md §4). Run it with the same "
+        "environment as the evaluation.")
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="log files or folders of logs")
+    parser.set_defaults(run=cmd_redact_logs)
+
+
 def add_regress(commands: argparse._SubParsersAction) -> None:
     from rareval.regress.cli import add_regress as add
 
@@ -175,7 +202,8 @@ def add_regress(commands: argparse._SubParsersAction) -> None:
 
 
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
-    add_models, add_alignment, add_train, add_heldout, add_train_summary, add_rubrics, add_reproduce, add_regress]
+    add_models, add_alignment, add_train, add_heldout, add_train_summary, add_rubrics, add_reproduce, add_regress,
+    add_redact_logs]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -68,9 +68,15 @@ def redact(text: str) -> str:
     """``text`` with the value of every secret-looking environment variable (``*_API_KEY``, ``*_TOKEN``,
     ``*_SECRET``, ``*_PASSWORD``; 8 characters or more) replaced by ``[redacted]``. Error messages from a
     provider or a gateway can echo the key they were sent; they are kept in logs and results."""
+    for value in secret_values():
+        text = text.replace(value, "[redacted]")
+    return text
+
+
+def secret_values() -> list[str]:
+    """The values of the secret-looking environment variables :func:`redact` replaces, longest first."""
     import os
 
-    for name, value in os.environ.items():
-        if len(value) >= 8 and any(part in name.upper() for part in SECRET_NAMES) and value in text:
-            text = text.replace(value, "[redacted]")
-    return text
+    return sorted({v for name, v in os.environ.items() if len(v) >= 8 and any(part in name.upper()
+                                                                               for part in SECRET_NAMES)},
+                  key=len, reverse=True)

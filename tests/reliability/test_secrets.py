@@ -123,9 +123,23 @@ def test_evaluation_writes_no_key(fake_keys, leaky, tmp_path, monkeypatch, capfd
             sample.events = []
         found += [f"{path} (less its transcript): {k}" for k in KEYS.values() if k in read.model_dump_json()]
     assert found == []
+    assert transcript > 0  # the echoing server did reach Inspect's transcript
+
+    # `rareval redact-logs` takes them out of the log, which still reads as before
+    assert cli(["redact-logs", str(echoed)]) == 0
+    assert "1 rewritten" in capfd.readouterr().out
+    after = 0
+    for path in echoed.glob("*.eval"):
+        read = read_eval_log(str(path))
+        assert read.status == "success" and len(read.samples) == 1
+        after += sum(needle in event.model_dump_json() for sample in read.samples for event in sample.events
+                     for needle in KEYS.values())
+        assert "[redacted]" in read.model_dump_json()
+    assert after == 0 and leaks([echoed], "") == []
     figures["secrets_evaluation"] = {"files_scanned": sum(1 for d in (clean, echoed, tmp_path / "cache")
                                                           for p in d.rglob("*") if p.is_file()),
-                                     "leaks": len(found), "inspect_transcript_events_with_echoed_key": transcript}
+                                     "leaks": len(found), "inspect_transcript_events_with_echoed_key": transcript,
+                                     "after_redact_logs": after}
 
 
 def test_training_step_writes_no_key(fake_keys, tmp_path, capfd, figures):
@@ -153,3 +167,20 @@ def test_training_step_writes_no_key(fake_keys, tmp_path, capfd, figures):
     assert found == []
     figures["secrets_training"] = {"files_scanned": sum(1 for d in (run, tmp_path / "cache") for p in d.rglob("*")
                                                         if p.is_file()), "leaks": len(found)}
+
+
+def test_redact_log_rewrites_only_logs_holding_a_secret(fake_keys, tmp_path):
+    from rareval.reliability.secrets import log_files, redact_log
+
+    key = KEYS["OPENAI_API_KEY"]
+    leaky_log, clean_log = tmp_path / "a.json", tmp_path / "sub" / "b.json"
+    clean_log.parent.mkdir()
+    leaky_log.write_text(json.dumps({"error": f"401: bad key {key}", "again": key}))
+    clean_log.write_text(json.dumps({"error": "timeout"}))
+    before = clean_log.stat().st_mtime_ns
+    assert log_files([tmp_path]) == [leaky_log, clean_log]
+    assert [redact_log(p) for p in (leaky_log, clean_log)] == [2, 0]
+    assert json.loads(leaky_log.read_text()) == {"error": "401: bad key [redacted]", "again": "[redacted]"}
+    assert clean_log.stat().st_mtime_ns == before and not list(tmp_path.glob("*.redacting"))
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        log_files([tmp_path / "missing"])
