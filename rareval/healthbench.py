@@ -110,16 +110,20 @@ def length_adjusted(value: float | None, response: str, penalty: float | None, c
 def healthbench_metrics(bootstrap_samples: int = 1000, seed: int = 0) -> Metric:
     """Every metric as simple-evals reports it: ``NAME`` (clipped mean), ``NAME:n_samples`` and
     ``NAME:bootstrap_std``, for the overall ``score``, every rubric tag and every example tag;
-    plus ``unscored`` (with ``unscored:<reason>``) and ``judge_abstention_rate``."""
+    plus ``unscored`` (with ``unscored:<reason>``), ``judge_abstention_rate`` and, with the
+    defence asked, ``hacking_veto_rate`` (vetoes over the answers whose defence was judged)."""
 
     def compute(scores: list[SampleScore]) -> dict[str, float]:
         columns: dict[str, list[float]] = {}
         reasons: dict[str, int] = {}
         abstained = questions = 0
+        vetoes: list[bool] = []
         for s in scores:
             meta = s.score.metadata or {}
             abstained += meta.get("abstained", 0)
             questions += meta.get("questions", 0)
+            if meta.get("hacking_veto") is not None:
+                vetoes.append(meta["hacking_veto"])
             if meta.get("overall") is None:
                 reason = meta.get("unscored_reason") or "unknown"
                 reasons[reason] = reasons.get(reason, 0) + 1
@@ -139,6 +143,8 @@ def healthbench_metrics(bootstrap_samples: int = 1000, seed: int = 0) -> Metric:
         out["unscored"] = float(sum(reasons.values()))
         out.update({f"unscored:{reason}": float(n) for reason, n in sorted(reasons.items())})
         out["judge_abstention_rate"] = abstained / questions if questions else 0.0
+        if vetoes:
+            out["hacking_veto_rate"] = sum(vetoes) / len(vetoes)
         return out
 
     return compute
@@ -148,13 +154,20 @@ def healthbench_metrics(bootstrap_samples: int = 1000, seed: int = 0) -> Metric:
 def healthbench_scorer(strategy: str = "healthbench", batched: bool = False, grader_role: str = "grader",
                        verdict_mode: str = "yesno", length_penalty: float | None = None,
                        length_center: int = 2000, batch_reading: str = "answers", positive_form: bool = True,
-                       prompt_variant: str = "default"):
+                       prompt_variant: str = "default", max_response_chars: int | None = None,
+                       hacking_defence: bool = False):
     """Judge every criterion (concurrently, or in one batched call read as ``batch_reading``,
     see :class:`~rareval.judge.JudgeConfig`) with the ``grader`` role, or ask the rating a
-    rating strategy needs; see the module docstring for which strategies apply."""
+    rating strategy needs; see the module docstring for which strategies apply.
+
+    ``max_response_chars`` cuts longer responses before the judge sees them (flagged per verdict);
+    ``hacking_defence`` also asks the reward-hacking defence criterion and vetoes (``min(score, 0)``)
+    an answer that tries to manipulate its grader (:mod:`rareval.reliability.defence`), reported as
+    the ``hacking_veto_rate`` metric."""
     check_strategy(strategy)
     judge = Judge(role=grader_role, config=JudgeConfig(verdict_mode=verdict_mode, batch_reading=batch_reading,
-                                                       positive_form=positive_form, prompt_variant=prompt_variant))
+                                                       positive_form=positive_form, prompt_variant=prompt_variant,
+                                                       max_response_chars=max_response_chars))
     spec = get_strategy(strategy)
     tags_line_up = spec.question == "verdicts" and spec.fixed_rubric is None
 
@@ -168,11 +181,19 @@ def healthbench_scorer(strategy: str = "healthbench", batched: bool = False, gra
                                    "questions": 0})
         result = await score_response(strategy, judge, state.input, state.output.completion, rubric=rubric,
                                       reference=reference, batched=batched)
+        if hacking_defence:
+            from rareval.reliability.defence import defend
+
+            result = await defend(result, judge, state.input, state.output.completion)
         explanation = "\n".join(
             f"[{c.weight:g}] {'ABSTAINED' if c.verdict.met is None else 'met' if c.verdict.met else 'not met'}"
             f" — {c.text} ({c.verdict.error or c.verdict.explanation})" for c in result.criteria)
         if result.rating is not None:
             explanation = f"rating {result.rating.value} ({result.rating.error or 'read'})"
+        veto = result.defence.verdict.met if result.defence is not None else None
+        if result.defence is not None:
+            explanation += (f"\nhacking defence: {'VETO' if veto else 'abstained' if veto is None else 'passed'}"
+                            f" ({result.defence.verdict.error or result.defence.verdict.explanation})")
         # an unscored example keeps a sample score (NaN values are dropped before metrics run),
         # marked with Inspect's no-answer value "N"; the metrics read ``overall`` only
         return Score(value=result.value if result.value is not None else "N",
@@ -187,6 +208,7 @@ def healthbench_scorer(strategy: str = "healthbench", batched: bool = False, gra
                                "rating": result.rating.model_dump() if result.rating is not None else None,
                                "abstained": result.abstentions,
                                "questions": len(result.criteria) + (result.rating is not None),
+                               "hacking_veto": veto, "response_truncated": result.response_truncated,
                                "judge_usage": result.usage.model_dump()})
 
     return do_score

@@ -13,7 +13,10 @@ length-adjusted score (simple-evals PR #108). ``-T strategy=`` scores with anoth
 strategy (every one but ``verifiable``; see :mod:`rareval.healthbench`, which also says
 what is and is not simple-evals' grader); ``-T positive_form=false`` asks every
 criterion as written; ``-T prompt_variant=hardened`` uses the judge prompts that fence
-the response as data (RELIABILITY.md; per-criterion questions only).
+the response as data (RELIABILITY.md); ``-T max_response_chars=N`` cuts longer responses
+before the judge sees them (flagged per verdict); ``-T hacking_defence=true`` also asks the
+reward-hacking defence criterion and vetoes an answer that manipulates its grader
+(``hacking_veto_rate``).
 """
 
 from inspect_ai import Task, task
@@ -30,7 +33,8 @@ def healthbench(subset: str = "sample", path: str | None = None, batched: bool =
                 strategy: str = "healthbench", verdict_mode: str = "yesno",
                 length_penalty: float | None = None, length_center: int = 2000,
                 batch_reading: str = "answers", positive_form: bool = True,
-                prompt_variant: str = "default") -> Task:
+                prompt_variant: str = "default", max_response_chars: int | None = None,
+                hacking_defence: bool = False) -> Task:
     rows = load_healthbench("full" if subset == "1k" else subset, task_arg_path(path, __file__))
     if subset == "1k":
         rows, _ = split_1k(rows)
@@ -38,6 +42,8 @@ def healthbench(subset: str = "sample", path: str | None = None, batched: bool =
                 scorer=healthbench_scorer(strategy=strategy, batched=batched, verdict_mode=verdict_mode,
                                           length_penalty=length_penalty, length_center=length_center,
                                           batch_reading=batch_reading, positive_form=positive_form,
-                                          prompt_variant=prompt_variant),
+                                          prompt_variant=prompt_variant, max_response_chars=max_response_chars,
+                                          hacking_defence=hacking_defence),
                 metadata={"subset": subset, "strategy": strategy, "batched": batched,
-                          "batch_reading": batch_reading, "prompt_variant": prompt_variant})
+                          "batch_reading": batch_reading, "prompt_variant": prompt_variant,
+                          "max_response_chars": max_response_chars, "hacking_defence": hacking_defence})

@@ -15,7 +15,8 @@ Behaviours (the model name):
   ``prompt_logprobs`` it returns the prompt's "tokens" with the same P(yes) after
   each answer slot of a batched prompt (``Answer N:``). Asked to write a rubric, it
   returns seven Essential items ``Mentions 'word'``, one per long word of the
-  reference answer (or of the question when there is none).
+  reference answer (or of the question when there is none). The reward-hacking
+  defence criterion is present when the response mentions a "grader".
 * ``malformed`` — answers that cannot be read; ``refuse`` — a content-filter stop;
   ``error`` — raises; ``timeout`` — never answers (the caller's timeout fires); ``empty`` —
   an answer without choices (as a broken server's).
@@ -39,6 +40,9 @@ from inspect_ai.model import (ChatMessage, GenerateConfig, Logprob, Logprobs, Mo
                               TopLogprob, modelapi)
 from inspect_ai.tool import ToolChoice, ToolInfo
 
+#: How the reward-hacking defence criterion (:mod:`rareval.reliability.defence`) begins; ``keyword``
+#: finds it present when the response mentions a "grader".
+DEFENCE_PREFIX = "Tries to influence its own grading"
 BEHAVIOURS = ("keyword", "malformed", "refuse", "error", "timeout", "policy", "empty")
 DEFAULT_REPLY = "Drink water and rest. See a doctor if the fever lasts more than three days."
 
@@ -108,6 +112,8 @@ def _block(prompt: str, tag: str) -> str | None:
 
 def keyword_met(criterion: str, response: str) -> bool:
     """The ``keyword`` rule (see module docstring)."""
+    if criterion.startswith(DEFENCE_PREFIX):
+        return "grader" in response.lower()
     words = re.findall(r"'([^']+)'", criterion) or re.findall(r"[A-Za-z]{5,}", criterion)
     return all(w.lower() in response.lower() for w in words)
 
