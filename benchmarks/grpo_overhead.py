@@ -91,6 +91,12 @@ def run(kind: str, steps: int, tmp: Path, policy: str = "tiny") -> tuple[list[fl
     return times, (counter.calls if counter else [])
 
 
+def spread(times: list[float]) -> str:
+    """``[q1, q3]`` of step times, in seconds."""
+    q1, _, q3 = statistics.quantiles(times, n=4) if len(times) > 1 else (times[0],) * 3
+    return f"[{q1:.3f}, {q3:.3f}]"
+
+
 def bare_inspect_call_s(calls: int = 480) -> float:
     """Seconds per bare Inspect ``Model.generate`` call to the scripted judge, ``calls`` at once."""
     import asyncio
@@ -129,16 +135,18 @@ def main(argv: list[str] | None = None) -> dict:
     per_call = bare_inspect_call_s()
     t = statistics.median(runs["trivial"][0][warm:])
     result = {"steps": args.steps, "policy": args.policy, "trivial_step_s": t, "bare_inspect_call_s": per_call}
-    print(f"policy {args.policy}; median step time over steps {warm + 1}-{args.steps}; trivial reward {t:.3f} s")
+    print(f"policy {args.policy}; median step time over steps {warm + 1}-{args.steps} [interquartile range]")
+    print(f"trivial: {t:.3f} s {spread(runs['trivial'][0][warm:])}")
     for kind in kinds[1:]:
         times, calls = runs[kind]
         r, n = statistics.median(times[warm:]), statistics.mean(calls)
-        inspect_share = per_call * n / max(r - t, 1e-9)
-        result[kind] = {"step_s": r, "overhead": r / t - 1, "judge_calls_per_step": n,
-                        "inspect_share_of_added": inspect_share}
-        print(f"{kind}: {r:.3f} s ({100 * (r / t - 1):+.1f} %), {n:.0f} judge calls per step issued at once (Inspect "
-              f"runs up to the judge's max_connections, 8, together); bare Inspect calls would take "
-              f"{1000 * per_call * n:.0f} ms = {100 * inspect_share:.0f} % of the added time")
+        result[kind] = {"step_s": r, "overhead": r / t - 1, "judge_calls_per_step": n}
+        added = (f"bare Inspect calls would take {1000 * per_call * n:.0f} ms = "
+                 f"{100 * per_call * n / (r - t):.0f} % of the added time" if r > t else
+                 f"bare Inspect calls would take {1000 * per_call * n:.0f} ms; no added time measured (within "
+                 f"the step-to-step spread)")
+        print(f"{kind}: {r:.3f} s {spread(times[warm:])} ({100 * (r / t - 1):+.1f} %), {n:.0f} judge calls per step "
+              f"issued at once (Inspect runs up to the judge's max_connections, 8, together); {added}")
     print(f"bare Inspect Model.generate to the same judge: {1000 * per_call:.2f} ms per call (no rareval code)")
     return result
 
