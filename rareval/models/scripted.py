@@ -129,7 +129,8 @@ def _prompt_logprobs(prompt: str) -> Logprobs:
     """Prompt "tokens" (words, punctuation, whitespace runs) after the first; after each
     ``Answer N:`` slot of a batched prompt, P(yes) = 0.9 or 0.1 by the keyword rule."""
     response = _block(prompt, "response") or ""
-    criteria = dict(re.findall(r"^(\d+)\. (.*)$", prompt.split("</response>")[-1], re.MULTILINE))
+    after = re.split(r"</response(?:-[0-9a-f]{12})?>", prompt)[-1]  # the default or the hardened fence
+    criteria = dict(re.findall(r"^(\d+)\. (.*)$", after, re.MULTILINE))
     tokens = re.findall(r"\s+|\w+|[^\w\s]", prompt)
     content, text = [], tokens[0]
     for token in tokens[1:]:
