@@ -162,6 +162,16 @@ def to_record(preset: Preset, row: HealthBenchExample, generated: dict[str, Rubr
             "reference": row.ideal_completion or "", "physician_rubric": row.rubric.model_dump_json()}, ""
 
 
+def grading_records(preset: Preset, rows: list[HealthBenchExample]) -> list[dict[str, Any]]:
+    """Held-out ``rows`` as records for grading on their physician rubric (``rareval heldout``).
+
+    The preset's prompt budget applies, as in training; its rubric source does not: a run on
+    generated rubrics is graded on held-out prompts that have none, and every run of the same
+    data is graded on the same prompts."""
+    plain = preset.model_copy(update={"rubric_source": "none", "rubric_view": "all", "strategy": "implicit"})
+    return [r for r in (to_record(plain, row, None)[0] for row in rows) if r is not None]
+
+
 def split_record(data: str | Path, records: list[dict[str, Any]], held_out: list[HealthBenchExample],
                  skipped: dict[str, int]) -> dict[str, Any]:
     """What a run directory records about its data: source, rule, ids on each side."""

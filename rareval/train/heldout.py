@@ -141,7 +141,7 @@ def evaluate_run(run_dir: str | Path, cache: str | Path | None = None, **setting
     import json
 
     from rareval.data.cache import write_text_atomic
-    from rareval.train.data import training_rows
+    from rareval.train.data import grading_records, training_rows
     from rareval.train.run import RunConfig
 
     run_dir = Path(run_dir)
@@ -151,7 +151,8 @@ def evaluate_run(run_dir: str | Path, cache: str | Path | None = None, **setting
     run = RunConfig.model_validate(json.loads(config_file.read_text())["run"])
     config = HeldOutConfig(**{"judge": run.judge, "max_new_tokens": run.preset.hyper.max_completion_length,
                               **{k: v for k, v in settings.items() if v is not None}})
-    records = training_rows(run.preset, run.data, run.rubrics, skip_bad_rows=run.skip_bad_rows).held_out_records
+    held_out = training_rows(run.preset, run.data, run.rubrics, skip_bad_rows=run.skip_bad_rows).held_out
+    records = grading_records(run.preset, held_out)
     cache = cache or run_dir / "verdicts.sqlite"
     before = evaluate_policy(run.policy, records, config, cache)
     after = evaluate_policy(str(final), records, config, cache)

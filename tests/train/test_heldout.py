@@ -77,3 +77,25 @@ def test_heldout_settings_override_the_runs_own(finished_run):
     result = json.loads((finished_run / "heldout.json").read_text())
     assert result["strategy"] == "healthbench" and result["judge"] == "scripted/keyword"
     assert len(result["before"]["items"]) == 2 and result["before"]["config"]["max_new_tokens"] == 16
+
+
+def test_a_generated_rubric_run_is_graded_on_the_same_held_out_prompts(tmp_path):
+    """Held-out prompts have no generated rubric; grading reads the physician rubric, so a run on
+    generated rubrics is graded on the same prompts as every other run of the data."""
+    from rareval.rubric import Rubric
+    from rareval.train.data import grading_records, training_rows
+    from rareval.train.presets import get_preset
+
+    data = write_train_rows(tmp_path / "rows.jsonl", train=2, held_out=3)
+    train_ids = [json.loads(line)["prompt_id"] for line in data.read_text().splitlines()][:2]
+    rubric = Rubric.coerce([{"criterion": "Mentions 'water'", "points": 5, "tags": []}]).model_dump(mode="json")
+    rubrics = tmp_path / "rubrics.jsonl"
+    rubrics.write_text("".join(json.dumps({"prompt_id": pid, "rubric": rubric}) + "\n" for pid in train_ids))
+    explicit, likert = get_preset("rar-explicit", "tiny"), get_preset("direct-likert", "tiny")
+    rows = training_rows(explicit, data, rubrics)
+    assert rows.held_out_records == []  # the reward (and the monitor) has no rubric for them
+    graded = grading_records(explicit, rows.held_out)
+    assert [r["prompt_id"] for r in graded] == [r.prompt_id for r in rows.held_out] and len(graded) == 3
+    assert all(json.loads(r["physician_rubric"])["criteria"] for r in graded)
+    same = grading_records(likert, training_rows(likert, data).held_out)
+    assert [r["prompt_id"] for r in same] == [r["prompt_id"] for r in graded]
