@@ -174,9 +174,13 @@ def train(run: RunConfig, resume: bool = False) -> dict[str, Any]:
         raise FileNotFoundError(f"{out}: no checkpoint to resume from (checkpoints/checkpoint-N)")
     if not resume and (out / "metrics.jsonl").exists():
         raise FileExistsError(f"{out} already holds a run; pass --resume to continue it or choose another --out")
-    out.mkdir(parents=True, exist_ok=True)
     records, held_out, skipped, held_out_records = training_rows(run.preset, run.data, run.rubrics,
                                                                  skip_bad_rows=run.skip_bad_rows)
+    if run.monitor is not None and not held_out_records:
+        raise ValueError(f"--gold-judge: none of the {len(held_out)} held-out prompts can be scored by the training "
+                         f"reward of {run.preset.name!r} (a generated-rubric preset needs rubrics for held-out prompts "
+                         f"too: `rareval rubrics generate --data` on a file that holds them)")
+    out.mkdir(parents=True, exist_ok=True)
     trainer = build_trainer(run, records, resume=resume, held_out=held_out_records)
     _write_json(out / "config.json", {"run": run.model_dump(mode="json"), "grpo_config": trainer.args.to_dict(),
                                       "rows": len(records)})

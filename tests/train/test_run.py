@@ -134,5 +134,13 @@ def test_list_dry_run_estimate_and_errors(setup, capsys):
     assert cli(["train", "--preset", "rar-explicit", "--policy", "p", "--judge", "scripted/keyword",
                 "--data", str(data), "--out", str(root / "x")]) == 2
     assert "--rubrics" in capsys.readouterr().err  # synthetic rubrics needed and not given
+    rubrics = root / "train-only-rubrics.jsonl"  # generated rubrics for training prompts only
+    rubrics.write_text("".join(json.dumps({"prompt_id": json.loads(line)["prompt_id"], "rubric": RUBRIC}) + "\n"
+                               for line in data.read_text().splitlines()[:4]))
+    assert cli(["train", "--preset", "rar-explicit@tiny", "--policy", str(root / "policy"), "--judge",
+                "scripted/keyword", "--data", str(data), "--rubrics", str(rubrics), "--out", str(root / "mon"),
+                "--gold-judge", "scripted/keyword"]) == 2
+    assert "none of the 1 held-out prompts can be scored" in capsys.readouterr().err
+    assert not (root / "mon").exists()  # refused before anything is written
     assert cli(train_args(root, data, root / "x", "--set", "lr=1")) == 2
     assert "unknown setting(s) lr" in capsys.readouterr().err
