@@ -57,9 +57,10 @@ class Summary(BaseModel):
     usage: Usage = Usage()
 
 
-def load_items(path: str | Path, limit: int | None = None) -> list[Item]:
+def load_items(path: str | Path, limit: int | None = None, ids: list[str] | None = None) -> list[Item]:
     """Questions to write rubrics for: HealthBench JSONL (reference: the ideal completion) or RaR JSONL/parquet
-    (reference: ``reference_answer``; prompt id ``rar-`` + a hash of the question)."""
+    (reference: ``reference_answer``; prompt id ``rar-`` + a hash of the question); with ``ids``, only
+    those prompt ids, in file order (an id not in the file is an error)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"--data {path}: no such file")
@@ -70,7 +71,28 @@ def load_items(path: str | Path, limit: int | None = None) -> list[Item]:
     else:
         rows = [Item(r.prompt_id, [m.model_dump() for m in r.prompt], r.ideal_completion or None)
                 for r in load_healthbench(path=path)]
+    if ids is not None:
+        missing = sorted(set(ids) - {r.prompt_id for r in rows})
+        if missing:
+            raise ValueError(f"--ids: {len(missing)} id(s) not in {path}: {', '.join(missing[:3])}"
+                             + (" ..." if len(missing) > 3 else ""))
+        rows = [r for r in rows if r.prompt_id in set(ids)]
     return rows[:limit] if limit is not None else rows
+
+
+def parse_ids(value: str) -> list[str]:
+    """``--ids``: comma-separated prompt ids, or ``@FILE`` with one id per line (blank lines ignored)."""
+    if value.startswith("@"):
+        path = Path(value[1:])
+        if not path.is_file():
+            raise FileNotFoundError(f"--ids {value}: no such file")
+        text = path.read_text(encoding="utf-8").replace(",", "\n")
+    else:
+        text = value.replace(",", "\n")
+    ids = [line.strip() for line in text.splitlines() if line.strip()]
+    if not ids:
+        raise ValueError(f"--ids {value!r}: no prompt id given")
+    return ids
 
 
 def done_ids(out: Path, provenance: dict[str, Any]) -> set[str]:
@@ -152,7 +174,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if bad := [pair for pair in args.generator_arg if not pair.partition("=")[0] or "=" not in pair]:
         return _error(f"-M takes KEY=VALUE, got {bad[0]!r}")
     try:
-        items = load_items(args.data, args.limit)
+        items = load_items(args.data, args.limit, parse_ids(args.ids) if args.ids else None)
     except (FileNotFoundError, ValueError, RuntimeError) as e:  # DataError, DataUnavailable
         return _error(str(e).splitlines()[0])
     try:
@@ -206,6 +228,8 @@ def add_rubrics(commands: argparse._SubParsersAction) -> None:
     add("--domain", choices=["medicine", "science"], default="medicine",
         help="prompt variant: medical (RaR-Medicine, GPT-4o) or science (RaR-Science, o3-mini)")
     add("--limit", type=int, help="only the first N rows of --data")
+    add("--ids", metavar="ID,ID|@FILE", help="only these prompt ids of --data (comma-separated, or @FILE with one "
+        "per line)")
     add("--retries", type=int, default=2, help="extra attempts per rubric (default 2)")
     add("--concurrency", type=int, default=4, help="generations in flight (default 4)")
     add("--max-tokens", type=int, default=2048, help="generator max tokens (default 2048)")

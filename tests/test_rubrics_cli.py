@@ -139,6 +139,18 @@ def test_cli_generate_with_scripted_generator(data, tmp_path, capsys):
     assert "field 'with_reference'" in capsys.readouterr().err
     assert main(args) == 0 and "0 rubrics written" in capsys.readouterr().out  # all done already
 
+    chosen = tmp_path / "chosen.jsonl"  # --ids: only these prompts, as a list or a file
+    (tmp_path / "ids.txt").write_text("q-bad\n\nq-ok-1\n")
+    for ids in ("q-ok-1,q-bad", f"@{tmp_path / 'ids.txt'}"):
+        chosen.unlink(missing_ok=True)
+        assert main(args[:-5] + ["--out", str(chosen), "--ids", ids, "--quiet"]) == 0
+        assert "2 rubrics written" in capsys.readouterr().out
+        assert set(load_generated_rubrics(chosen)) == {"q-ok-1", "q-bad"}
+    for ids, message in (("q-ok-1,q-nope", "--ids: 1 id(s) not in"), (",", "--ids ',': no prompt id given"),
+                         (f"@{tmp_path / 'none.txt'}", "none.txt: no such file")):
+        assert main(args[:-5] + ["--out", str(chosen), "--ids", ids]) == 2
+        assert message in capsys.readouterr().err
+
     bad_out = tmp_path / "bad.jsonl"
     assert main(["rubrics", "generate", "--generator", "scripted/malformed", "--data", str(data), "--out",
                  str(bad_out), "--quiet", "--no-reference", "--limit", "2", "--retries", "1"]) == 1
