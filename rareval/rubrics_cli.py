@@ -76,7 +76,8 @@ def load_items(path: str | Path, limit: int | None = None, ids: list[str] | None
         if missing:
             raise ValueError(f"--ids: {len(missing)} id(s) not in {path}: {', '.join(missing[:3])}"
                              + (" ..." if len(missing) > 3 else ""))
-        rows = [r for r in rows if r.prompt_id in set(ids)]
+        wanted = set(ids)
+        rows = [r for r in rows if r.prompt_id in wanted]
     return rows[:limit] if limit is not None else rows
 
 
@@ -86,10 +87,10 @@ def parse_ids(value: str) -> list[str]:
         path = Path(value[1:])
         if not path.is_file():
             raise FileNotFoundError(f"--ids {value}: no such file")
-        text = path.read_text(encoding="utf-8").replace(",", "\n")
+        text = path.read_text(encoding="utf-8")
     else:
-        text = value.replace(",", "\n")
-    ids = [line.strip() for line in text.splitlines() if line.strip()]
+        text = value
+    ids = [i.strip() for i in text.replace(",", "\n").splitlines() if i.strip()]
     if not ids:
         raise ValueError(f"--ids {value!r}: no prompt id given")
     return ids

@@ -12,11 +12,12 @@ each member of an ``.eval`` archive (JSON; key characters need no escaping there
 
 from __future__ import annotations
 
-import os
+import io
 import zipfile
 from pathlib import Path
 from typing import Iterable
 
+from rareval.data.cache import write_bytes_atomic
 from rareval.errors import secret_values
 
 REDACTED = b"[redacted]"
@@ -33,28 +34,27 @@ def redact_log(path: str | Path, values: Iterable[str] | None = None) -> int:
     """Replace every secret value in the Inspect log ``path`` (``.eval`` or ``.json``), in place.
 
     Returns how many occurrences were replaced. The file is rewritten through a temporary file
-    beside it and an atomic rename, so an interruption leaves the old log, never half a log.
+    beside it and an atomic rename (:func:`~rareval.data.cache.write_bytes_atomic`), so an interruption leaves the old log, never half a log.
     """
     path = Path(path)
     needles = [v.encode() for v in (secret_values() if values is None else values) if v]
     if not needles:
         return 0
-    if zipfile.is_zipfile(path):
+    if not zipfile.is_zipfile(path):
+        data, found = _redact(path.read_bytes(), needles)
+    else:
         with zipfile.ZipFile(path) as archive:
             members = [(info, *_redact(archive.read(info), needles)) for info in archive.infolist()]
         found = sum(n for _, _, n in members)
-        if found:
-            tmp = path.with_name(path.name + ".redacting")
-            with zipfile.ZipFile(tmp, "w") as archive:
-                for info, data, _ in members:
-                    archive.writestr(info, data)  # the member's own name, date and compression
-            os.replace(tmp, path)
-        return found
-    data, found = _redact(path.read_bytes(), needles)
+        if not found:
+            return 0
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as rewritten:
+            for info, member, _ in members:
+                rewritten.writestr(info, member)  # the member's own name, date and compression
+        data = buffer.getvalue()
     if found:
-        tmp = path.with_name(path.name + ".redacting")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        write_bytes_atomic(path, data)
     return found
 
 

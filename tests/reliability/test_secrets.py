@@ -181,6 +181,6 @@ def test_redact_log_rewrites_only_logs_holding_a_secret(fake_keys, tmp_path):
     assert log_files([tmp_path]) == [leaky_log, clean_log]
     assert [redact_log(p) for p in (leaky_log, clean_log)] == [2, 0]
     assert json.loads(leaky_log.read_text()) == {"error": "401: bad key [redacted]", "again": "[redacted]"}
-    assert clean_log.stat().st_mtime_ns == before and not list(tmp_path.glob("*.redacting"))
+    assert clean_log.stat().st_mtime_ns == before and not list(tmp_path.glob("*.tmp"))
     with pytest.raises(FileNotFoundError, match="no such file"):
         log_files([tmp_path / "missing"])
