@@ -29,7 +29,7 @@ DEFAULT_DATA = REPO.parent / "shared/data/healthbench/healthbench_offline_union.
 
 def main(argv: list[str] | None = None) -> dict:
     import rareval._registry  # noqa: F401  (local/ and scripted/ providers)
-    from rareval.cache import VerdictCache
+    from rareval.judge.cache import VerdictCache
     from rareval.data.healthbench import load_healthbench
     from rareval.judge import Judge
     from rareval.reliability.probes import PROBES, SETTINGS, STRATEGIES, lift_table, measure, probe_rows, \

@@ -74,7 +74,7 @@ def graded_samples(rows):
     """Inspect samples carrying both scorers' metadata and the fixed answer."""
     from inspect_ai.dataset import Sample
 
-    from rareval.healthbench import example_to_sample
+    from rareval.evals.healthbench import example_to_sample
 
     samples = []
     for r in rows:
@@ -103,7 +103,7 @@ def fixed_response():
 
 
 def scorer_for(mode: str, judge: str):
-    from rareval.healthbench import healthbench_scorer
+    from rareval.evals.healthbench import healthbench_scorer
 
     if mode == "inspect_evals":
         try:
@@ -132,7 +132,7 @@ def run_mode(judge: str, mode: str, rows, log_dir: Path, display: str) -> dict:
 
 def measurements(log, rows, judge: str, mode: str) -> dict:
     """Per-sample verdicts, usage and times from an eval log of :func:`run_mode`."""
-    from rareval.judge import criterion_kind
+    from rareval.judge.calibration import criterion_kind
 
     by_id = {r.prompt_id: r for r in rows}
     out = []
@@ -165,7 +165,7 @@ def measurements(log, rows, judge: str, mode: str) -> dict:
 
 def summarise(result: dict) -> dict:
     """The figures of one judge × mode."""
-    from rareval.alignment import verdict_agreement
+    from rareval.evals.alignment import verdict_agreement
     from rareval.rubric import Rubric
     from rareval.stats import spearman
     from rareval.strategies import score
@@ -242,7 +242,7 @@ def ratios(rows: list[dict]) -> str:
 
 def calibration(results: list[dict]) -> str:
     """Thresholds that fit these rows best, overall and by kind of criterion, from the raw P(met)."""
-    from rareval.alignment import best_threshold, fit_thresholds
+    from rareval.judge.calibration import best_threshold, fit_thresholds
 
     lines = []
     for res in results:
@@ -251,7 +251,7 @@ def calibration(results: list[dict]) -> str:
         if any(x is not None for x in p):
             th, agree = best_threshold(truth, p)
             lines.append(f"- {res['judge']} {res['mode']}: best threshold {th:.3f} → agreement {agree:.3f}; "
-                         f"by kind (catalog judge_thresholds): {json.dumps(fit_thresholds(truth, p, kinds))}")
+                         f"by kind (rareval/judge/calibrations.json): {json.dumps(fit_thresholds(truth, p, kinds))}")
     return "\n".join(lines)
 
 

@@ -17,9 +17,9 @@ responses and criteria per second, speed-up against the first level, judge calls
 peak number of judge calls seen in flight (from the log's model events), abstentions,
 and the verdicts' agreement with the strong grader (``verdict_agreement``, as in
 ``judge_quality.py``) so that a faster level can be seen not to judge differently.
-The judge reads P(yes) from the first token's ``top_logprobs=20``; for a judge that is
-not ``local/NAME`` the threshold is 0.5 for every criterion (the calibrated per-kind
-thresholds belong to the embedded models' catalog entries), which the output states.
+The judge reads P(yes) from the first token's ``top_logprobs=20``; a judge with no stored
+calibration gets threshold 0.5 for every criterion (calibrated per-kind thresholds are stored
+by judge identity in ``rareval/judge/calibrations.json``), which the output states.
 
 Servers (``--serve``), stopped on exit however the script ends:
 
@@ -335,7 +335,7 @@ def main(argv: list[str] | None = None) -> dict:
             args.served_name = args.served_name or served_models(base_url)[0]
         service = SERVICES[args.serve]
 
-        from rareval.judge import default_thresholds
+        from rareval.judge.calibration import calibrated_thresholds
 
         levels, resets = [], []
         for c in args.concurrency:
@@ -352,7 +352,7 @@ def main(argv: list[str] | None = None) -> dict:
                 args.out.write_text(json.dumps({"partial": True, "command": sys.argv if argv is None else argv,
                                                 "levels": [{k: v for k, v in x.items() if k != "samples"}
                                                            for x in levels]}, indent=1, default=str))
-        thresholds = default_thresholds(str(grader))
+        thresholds = calibrated_thresholds(str(grader))
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
         if server is not None:
@@ -362,8 +362,8 @@ def main(argv: list[str] | None = None) -> dict:
         f"judge: openai-api/{service}/{args.served_name} at {base_url}"
         + (f" ({args.serve} server, model {model_path}, ready after {ready_s:.1f} s)" if server else ""),
         ("verdicts: per-criterion, P(yes) read from the first answer token's top_logprobs=20; thresholds "
-         f"{json.dumps(thresholds)} — a remote judge gets 0.5, the calibrated per-kind thresholds belong to "
-         "the local/ catalog entries"),
+         f"{json.dumps(thresholds)} — a judge with no stored calibration gets 0.5; calibrated per-kind "
+         "thresholds are stored by judge identity (rareval/judge/calibrations.json)"),
         ("every level: a fresh verdict cache, Inspect's cache off, max_connections = max_samples = concurrency; "
          "server prefix cache reset before each level: ")
         + ", ".join(f"c={c} {'yes' if ok else 'no'}" for c, ok in zip(args.concurrency, resets)),

@@ -1,7 +1,7 @@
 """Which criteria the judge asks in their positive form, on a HealthBench file.
 
 A negated criterion ("Fails to mention X") is asked as "Mentions X" and the answer
-inverted (:func:`rareval.judge_text.positive_form`), but only when the negation
+inverted (:func:`rareval.judge.text.positive_form`), but only when the negation
 provably covers one whole clause. This prints how many criteria are rewritten, how
 many negated ones are asked as written, and a seeded sample of both:
 
@@ -21,7 +21,7 @@ DEFAULT_DATA = REPO.parent / "shared/data/healthbench/healthbench_offline_union.
 
 def survey(texts: list[str]) -> dict:
     """Counts and lists: rewritten (before, after) pairs and negated criteria asked as written."""
-    from rareval.judge_text import NEGATED, positive_form
+    from rareval.judge.text import NEGATED, positive_form
 
     rewritten = [(t, p) for t in texts if (p := positive_form(t))]
     kept = [t for t in texts if NEGATED.match(t.strip()) and not positive_form(t)]

@@ -6,15 +6,15 @@ against reference labels with :func:`verdict_agreement`; rubrics and rejected an
 for the alignment study are written by :func:`generate_rubric` and :func:`degrade`.
 """
 
-from rareval.alignment import Agreement, verdict_agreement
+from rareval.evals.alignment import Agreement, verdict_agreement
 from rareval.data.alignment import PreferencePair
-from rareval.generate import GenerationError, degrade, generate_rubric
+from rareval.rubrics.generate import GenerationError, degrade, generate_rubric
 from rareval.judge import Judge, JudgeConfig, Rating, Verdict
 from rareval.reward import RubricReward
 from rareval.rubric import Category, Criterion, Rubric, RubricError
 from rareval.scoring import RubricScore, score_response
 from rareval.strategies import STRATEGIES, score
-from rareval.usage import Usage
+from rareval.judge.usage import Usage
 
 __all__ = ["Agreement", "Category", "Criterion", "GenerationError", "Judge", "JudgeConfig", "PreferencePair",
            "Rating", "Rubric", "RubricError", "RubricReward", "RubricScore", "STRATEGIES", "Usage", "Verdict",

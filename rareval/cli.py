@@ -97,7 +97,7 @@ def cmd_alignment_build(args: argparse.Namespace) -> int:
 @command_errors(KeyError, ValueError, DataUnavailable)
 def cmd_alignment_sweep(args: argparse.Namespace) -> int:
     """Run the judge-alignment task for every judge × condition; table, JSON and plot."""
-    from rareval.judge_alignment import sweep
+    from rareval.evals.judge_alignment import sweep
 
     sweep(judges=args.judges.split(","), conditions=args.conditions.split(","), pairs=args.pairs,
           source=args.source, limit=args.limit, out=args.out, plot=args.plot, log_dir=args.log_dir)
@@ -158,7 +158,7 @@ def add_train_summary(commands: argparse._SubParsersAction) -> None:
 
 
 def add_rubrics(commands: argparse._SubParsersAction) -> None:
-    from rareval.rubrics_cli import add_rubrics as add
+    from rareval.rubrics.cli import add_rubrics as add
 
     add(commands)
 

@@ -28,7 +28,7 @@ from rareval.errors import located
 from rareval.rubric import Criterion, Rubric, RubricError
 from rareval.scoring import RubricScore, score_response
 from rareval.strategies import get_strategy
-from rareval.usage import Usage
+from rareval.judge.usage import Usage
 
 
 class RubricReward:

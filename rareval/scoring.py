@@ -11,10 +11,11 @@ from typing import Any, Callable
 
 from pydantic import BaseModel, Field
 
-from rareval.judge import Conversation, Judge, Rating, Verdict, render_response
+from rareval.judge import Conversation, Judge, Rating, Verdict
+from rareval.judge.text import render_response
 from rareval.rubric import Category, Rubric
 from rareval.strategies import exact_match, get_strategy, score
-from rareval.usage import Usage
+from rareval.judge.usage import Usage
 
 
 class CriterionResult(BaseModel):

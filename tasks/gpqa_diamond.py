@@ -9,13 +9,13 @@ authors' password-protected zip; without either the official CSV is downloaded
 into the rareval data cache. ``verifier_role`` names a model role (e.g.
 ``--model-role grader=openai/gpt-4o``) asked when no answer letter can be read.
 Each run is a block of samples (``<record>-r<run>``), not an Inspect epoch —
-see :mod:`rareval.gpqa`. ``--limit`` counts samples, which are ordered question
+see :mod:`rareval.evals.gpqa`. ``--limit`` counts samples, which are ordered question
 by question, so ``--limit 30`` with ``runs=10`` evaluates three whole questions.
 """
 
 from inspect_ai import Task, task
 
-from rareval.gpqa import gpqa_task
+from rareval.evals.gpqa import gpqa_task
 
 
 @task

@@ -10,7 +10,7 @@ judges a whole rubric in one call, read from the judge's JSON answer or, with
 ``-T batch_reading=prompt``, from the prompt's log probabilities at an answer
 slot after each criterion (local/ and vLLM judges); ``-T length_penalty=0.0299`` adds the
 length-adjusted score (simple-evals PR #108). ``-T strategy=`` scores with another
-strategy (every one but ``verifiable``; see :mod:`rareval.healthbench`, which also says
+strategy (every one but ``verifiable``; see :mod:`rareval.evals.healthbench`, which also says
 what is and is not simple-evals' grader); ``-T positive_form=false`` asks every
 criterion as written; ``-T prompt_variant=hardened`` uses the judge prompts that fence
 the response as data (RELIABILITY.md); ``-T max_response_chars=N`` cuts longer responses
@@ -25,7 +25,7 @@ from inspect_ai.solver import generate
 from rareval.data.cache import task_arg_path
 from rareval.data.healthbench import load_healthbench
 from rareval.data.healthbench_1k import split_1k
-from rareval.healthbench import example_to_sample, healthbench_scorer
+from rareval.evals.healthbench import example_to_sample, healthbench_scorer
 
 
 @task

@@ -4,7 +4,7 @@
 
 Each sample is one (conversation, completion, consensus criterion) with physician
 labels; the model says whether the criterion is met and is scored against the
-physicians with two macro-F1 estimators (SPEC §4.4, :mod:`rareval.healthbench_meta`):
+physicians with two macro-F1 estimators (SPEC §4.4, :mod:`rareval.evals.healthbench_meta`):
 ``pairwise_macro_f1`` (simple-evals, one pair per physician label) and
 ``majority_macro_f1`` (inspect_evals, majority vote as truth). ``path`` reads a
 local copy of the official file (a relative path is read from the repository root,
@@ -18,7 +18,7 @@ from inspect_ai import Task, task
 
 from rareval.data.cache import task_arg_path
 from rareval.data.healthbench_meta import load_healthbench_meta_eval
-from rareval.healthbench_meta import meta_eval_scorer, meta_samples
+from rareval.evals.healthbench_meta import meta_eval_scorer, meta_samples
 
 
 @task

@@ -8,13 +8,13 @@
 rubrics); without it, ideal ≻ reference-completion pairs are built from ``source``
 (a HealthBench file; default the official full file, downloaded when online).
 ``condition``: likert | rubric_ref | rubric_noref | explicit. ``ties``: wrong | half.
-``kind``: keep only degraded or reference pairs. See :mod:`rareval.judge_alignment`.
+``kind``: keep only degraded or reference pairs. See :mod:`rareval.evals.judge_alignment`.
 """
 
 from inspect_ai import Task, task
 
 from rareval.data.cache import task_arg_path
-from rareval.judge_alignment import alignment_task
+from rareval.evals.judge_alignment import alignment_task
 
 
 @task

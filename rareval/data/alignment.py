@@ -4,7 +4,7 @@ A pair is a HealthBench conversation with a **chosen** answer that a physician
 approved and a **rejected** one that should be worse:
 
 * ``kind="degraded"`` — chosen = the physician's ideal completion, rejected = a
-  generator model's strictly-worse rewrite of it (:func:`rareval.generate.degrade`,
+  generator model's strictly-worse rewrite of it (:func:`rareval.rubrics.generate.degrade`,
   RaR's recipe with any generator instead of o3 and no manual screen);
 * ``kind="reference"`` — chosen = the ideal completion, rejected = one of the model
   reference completions the physician saw and improved on (HealthBench Groups 2
@@ -97,7 +97,7 @@ async def build_pairs(rows: list[HealthBenchExample], source: str | Path, *, kin
     Returns ``(pairs, failures)``: a conversation whose generation failed is left
     out and named in ``failures``, never given a made-up answer.
     """
-    from rareval.generate import GenerationError, degrade, generate_rubric
+    from rareval.rubrics.generate import GenerationError, degrade, generate_rubric
     from rareval.prompts import load_prompt
 
     if (kind == "degraded" or rubrics) and not generator:

@@ -213,7 +213,7 @@ def record_to_sample(record: GPQARecord, run: int = 0, seed: int = 0, shuffle: b
     """Inspect ``Sample`` for one record in one run: permuted choices, target letter, metadata.
 
     ``input`` is the bare question; the prompt template is applied by the solver
-    (:func:`rareval.gpqa.gpqa_prompt`). Without ``shuffle`` the correct answer is
+    (:func:`rareval.evals.gpqa.gpqa_prompt`). Without ``shuffle`` the correct answer is
     always ``A`` — useful only for debugging.
     """
     from inspect_ai.dataset import Sample

@@ -17,7 +17,15 @@ See :mod:`rareval.experiments.base` for the protocol and :mod:`.cli` for the com
 
 # registration: importing a module registers its artifacts
 from rareval.experiments import figure2, figure3, table10, tables_rubrics, tables_topics, training  # noqa: F401
-from rareval.experiments.base import ARTIFACTS, Artifact, NotRunnable, ReproduceOptions, get_artifact, order, register
+from rareval.experiments.base import ARTIFACTS, Artifact, NotRunnable, ReproduceOptions, order, register
+
+
+def get_artifact(key: str) -> Artifact:
+    """The artifact registered under ``key`` (``figure3``, ``table10``, …)."""
+    try:
+        return ARTIFACTS[key]
+    except KeyError:
+        raise KeyError(f"unknown artifact {key!r}; known: {', '.join(sorted(ARTIFACTS, key=order))}") from None
 
 
 def ordered() -> list[Artifact]:

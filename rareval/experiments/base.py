@@ -193,15 +193,6 @@ def register(cls: type[Artifact]) -> type[Artifact]:
     return cls
 
 
-def get_artifact(key: str) -> Artifact:
-    import rareval.experiments  # noqa: F401  (registers every artifact module)
-
-    try:
-        return ARTIFACTS[key]
-    except KeyError:
-        raise KeyError(f"unknown artifact {key!r}; known: {', '.join(sorted(ARTIFACTS, key=order))}") from None
-
-
 def order(key: str) -> tuple[bool, int]:
     """Figures first, then tables, each by number."""
     return not key.startswith("figure"), int(key.removeprefix("figure").removeprefix("table"))

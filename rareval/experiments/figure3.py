@@ -4,7 +4,7 @@ Judges of several sizes rate a preferred and a dispreferred answer independently
 pair is right when the preferred one scores higher. Pairwise accuracy (95 % bootstrap
 CI) per judge × condition — ``likert`` (paper: blue), ``rubric_ref`` (orange),
 ``rubric_noref`` (green), ``explicit`` (an extra: RaR-Explicit on the physician
-rubric) — through :func:`rareval.judge_alignment.sweep`, drawn against judge size.
+rubric) — through :func:`rareval.evals.judge_alignment.sweep`, drawn against judge size.
 
 The paper's values are image-only: every output says so and compares only its
 qualitative finding (rubrics beat Direct-Likert at every size; reference-grounded
@@ -87,7 +87,7 @@ class Figure3(Artifact):
     def compute(self, options: ReproduceOptions) -> dict[str, Any]:
         from tqdm import tqdm
 
-        from rareval.judge_alignment import judge_size, sweep
+        from rareval.evals.judge_alignment import judge_size, sweep
 
         if options.scale == "paper" and not options.pairs_file:
             raise NotRunnable("figure3 at paper scale needs --pairs-file (degraded pairs with rubrics: "
@@ -176,7 +176,7 @@ class Figure3(Artifact):
     def render(self, results: dict[str, Any], out_dir: str | Path) -> list[Path]:
         """Markdown, and accuracy (95 % CI) vs judge size, one line per condition (unknown sizes at the right):
         ties counted wrong, and beside it ties counted half (small judges rating 1-10 tie often)."""
-        from rareval.judge_alignment import judge_size
+        from rareval.evals.judge_alignment import judge_size
 
         plt = pyplot()
         rows = results.get("rows", [])

@@ -129,7 +129,7 @@ def prepare_pairs(options: ReproduceOptions, n: int, conditions: list[str]
 
 def runnable_conditions(conditions: list[str], pairs: list) -> tuple[list[str], dict[str, str]]:
     """The conditions every pair can be scored under, and why the others are skipped."""
-    from rareval.judge_alignment import CONDITIONS
+    from rareval.evals.judge_alignment import CONDITIONS
 
     run, skipped = [], {}
     for c in conditions:

@@ -5,8 +5,8 @@
 
 Tables 6 / 9 (topic shares) are :mod:`rareval.experiments.tables_topics`.
 
-Computed by :func:`rareval.rubric_stats.rubric_stats` (the paper's numbers are
-:data:`rareval.rubric_stats.PAPER`). At **embedded** scale the data are the shipped
+Computed by :func:`rareval.rubrics.stats.rubric_stats` (the paper's numbers are
+:data:`rareval.rubrics.stats.PAPER`). At **embedded** scale the data are the shipped
 HealthBench union file: physician rubrics standing in for RaR-Medicine / RaR-Science,
 which are online-only, so the numbers describe other data and the difference is not
 an error of reproduction. At **paper** scale: RaR-Medicine / RaR-Science train + val
@@ -23,7 +23,7 @@ from rareval.data.cache import sha256_file
 from rareval.experiments.base import (Artifact, NotRunnable, ReproduceOptions, compare, data_entry, provenance,
                                       register)
 from rareval.experiments.plan import Plan, Step
-from rareval.rubric_stats import PAPER, RubricStats
+from rareval.rubrics.stats import PAPER, RubricStats
 
 PAPER_ORDER = ("important", "essential", "optional", "pitfall")  # the order the paper prints
 STAND_IN = ("Embedded scale: HealthBench physician rubrics (the shipped offline union file) stand in for "
@@ -37,7 +37,7 @@ CAVEAT = ("SPEC §1.3 [3rd-party forensics]: the paper's 'medicine' statistics (
 @lru_cache(maxsize=8)
 def _stats(domain: str, scale: str, source: str, rar_path: str | None) -> tuple[RubricStats, tuple[dict, ...]]:
     """The statistics of one domain at one scale, and the data they were drawn from (cached per process)."""
-    from rareval.rubric_stats import file_stats, rubric_stats
+    from rareval.rubrics.stats import file_stats, rubric_stats
 
     if scale == "embedded":
         stats = file_stats(source)

@@ -30,7 +30,7 @@ from rareval.experiments.render import PAPER, comparison_table, fmt, provenance_
 from rareval.experiments.topics import (PROMPT, UNCLASSIFIED, gpqa_subdomains, healthbench_themes, label_topics,
                                         render_prompt, shares)
 from rareval.prompts import load_prompt
-from rareval.rubric_stats import PAPER as PAPER_STATS
+from rareval.rubrics.stats import PAPER as PAPER_STATS
 
 DEFAULT_CLASSIFIER = "openai/gpt-4o-mini"
 GPQA_ZIP = REPO.parent / "shared/data/gpqa/gpqa_diamond.zip"
@@ -101,7 +101,7 @@ class TopicTable(Artifact):
         raise NotImplementedError
 
     def at_paper_scale(self, options: ReproduceOptions) -> dict[str, Any]:
-        from rareval.cache import VerdictCache
+        from rareval.judge.cache import VerdictCache
 
         questions, data = rar_questions(self.domain, options.rar_path)
         model = options.classifier or DEFAULT_CLASSIFIER

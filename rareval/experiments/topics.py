@@ -7,7 +7,7 @@
   :func:`parse_topic` reads the answer strictly (one line, one listed name, case and
   surrounding quotes or emphasis aside, plus the full forms of the paper's two
   abbreviated medical names). Anything else is :data:`UNCLASSIFIED` and counted.
-  Readable labels are kept in rareval's verdict cache (:class:`rareval.cache.VerdictCache`,
+  Readable labels are kept in rareval's verdict cache (:class:`rareval.judge.cache.VerdictCache`,
   keyed by model, prompt version and the rendered prompt), so a rerun pays only for
   questions not yet labelled; unreadable answers are asked again next time.
 * **Embedded scale** (no model) — stand-ins with their own taxonomies:
@@ -28,9 +28,9 @@ from pathlib import Path
 from inspect_ai.model import GenerateConfig, Model, get_model
 from pydantic import BaseModel, Field
 
-from rareval.cache import VerdictCache
+from rareval.judge.cache import VerdictCache
 from rareval.prompts import load_prompt
-from rareval.usage import Usage
+from rareval.judge.usage import Usage
 
 UNCLASSIFIED = "unclassified"
 PROMPT = "topic_label"

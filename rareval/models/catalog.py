@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from rareval.cache import cache_dir
+from rareval.judge.cache import cache_dir
 
 
 class Chunk(BaseModel):
@@ -47,23 +47,6 @@ class LocalModel(BaseModel):
     licence: str = Field(description="Upstream licence of the weights.")
     licence_url: str = Field(description="Where the upstream licence can be read.")
     upstream: str = Field(description="Upstream model the GGUF was made from.")
-    judge_threshold: float = Field(
-        default=0.5,
-        ge=0.0,
-        le=1.0,
-        description="P(yes) at or above which this model's one-token verdict counts as 'criterion met'.",
-    )
-    judge_thresholds: dict[str, float] = Field(
-        default_factory=dict,
-        description="Thresholds for kinds of criteria ('pitfall', 'positive' or a tag such as 'level:cluster'), "
-        "calibrated on development rows with `benchmarks/judge_quality.py --calibrate`; other kinds use "
-        "judge_threshold.",
-    )
-
-    @property
-    def thresholds(self) -> dict[str, float]:
-        """Thresholds by criterion kind, with ``"default"`` for the rest."""
-        return {**self.judge_thresholds, "default": self.judge_threshold}
 
     @property
     def in_place(self) -> bool:

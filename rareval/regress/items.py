@@ -4,13 +4,13 @@ An *item* is the unit the gate pairs across checkpoints: a HealthBench example
 (its sample id), a GPQA question (``metadata["record_id"]``, so the runs of one
 question are one item). What each scorer leaves in a log:
 
-* ``healthbench_scorer`` (:mod:`rareval.healthbench`): the example score in
+* ``healthbench_scorer`` (:mod:`rareval.evals.healthbench`): the example score in
   ``metadata["overall"]`` (None: unscored, e.g. every criterion abstained), the
   per-criterion verdicts in ``metadata["verdicts"]`` in the order of the sample's
   ``metadata["rubric"]``, the rubric-tag scores (``axis:…``, ``level:…``,
   ``cluster:…``) in ``metadata["tags"]`` and the judge's calls in
   ``metadata["judge_usage"]`` (verdict-cache hits counted apart);
-* ``gpqa_choice`` (:mod:`rareval.gpqa`) and any other scorer: the sample's value
+* ``gpqa_choice`` (:mod:`rareval.evals.gpqa`) and any other scorer: the sample's value
   as a number (``C`` = 1, ``I`` = 0; Inspect's ``value_to_float``); ``N`` (no
   answer) is unscored.
 

@@ -61,7 +61,7 @@ def _healthbench(task: HealthBenchTask, suite: Suite) -> Any:
 
     from rareval.data.healthbench import load_healthbench
     from rareval.data.healthbench_1k import split_1k
-    from rareval.healthbench import example_to_sample, healthbench_scorer
+    from rareval.evals.healthbench import example_to_sample, healthbench_scorer
 
     try:
         rows = list(load_healthbench("full" if task.subset == "1k" else task.subset, task.path))
@@ -81,7 +81,7 @@ def _gpqa(task: GPQATask, suite: Suite) -> Any:
     from inspect_ai import task_with
     from inspect_ai.model import GenerateConfig
 
-    from rareval.gpqa import gpqa_task
+    from rareval.evals.gpqa import gpqa_task
 
     try:
         base = gpqa_task(prompt=task.prompt, runs=task.runs, seed=suite.seed, path=task.path,

@@ -69,9 +69,9 @@ class GPQATask(_Pinned):
 
     kind: Literal["gpqa"] = "gpqa"
     name: str = Field("gpqa_diamond", min_length=1, description="Metric name in the report and the Inspect task name.")
-    runs: int = Field(1, ge=1, description="Runs with re-permuted choices (rareval.gpqa).")
+    runs: int = Field(1, ge=1, description="Runs with re-permuted choices (rareval.evals.gpqa).")
     limit: int | None = Field(None, ge=1, description="The first N questions.")
-    prompt: Literal["rar", "simple_evals"] = Field("rar", description="Prompt template (rareval.gpqa.PROMPTS).")
+    prompt: Literal["rar", "simple_evals"] = Field("rar", description="Prompt template (rareval.evals.gpqa.PROMPTS).")
     path: str | None = Field(None, description="GPQA CSV or the authors' password-protected zip; None: "
                              "$RAREVAL_GPQA_PATH or the data cache.")
     max_tokens: int = Field(1024, ge=1, description="Answer length of the evaluated model.")

@@ -59,7 +59,7 @@ class HackingMonitor:
 
     def answers(self, model: Any, tokenizer: Any) -> list[str]:
         """Greedy answers of the current policy to the held-out prompts."""
-        from rareval.train.heldout import greedy_answers
+        from rareval.train.policy import greedy_answers
 
         return greedy_answers(model, tokenizer, [r["prompt"] for r in self.records], self.max_new_tokens,
                               batch=len(self.records))

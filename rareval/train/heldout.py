@@ -23,6 +23,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from rareval.stats import bootstrap_ci
+from rareval.train.policy import generation_ready, greedy_answers
 
 
 class HeldOutConfig(BaseModel):
@@ -37,29 +38,6 @@ class HeldOutConfig(BaseModel):
     rows: int = Field(24, ge=2, description="Held-out prompts answered (the first N of the split).")
     max_new_tokens: int = Field(96, ge=1, description="Greedy answer length (the run's max_completion_length).")
     batch: int = Field(8, ge=1, description="Prompts generated at once.")
-
-
-def greedy_answers(model: Any, tokenizer: Any, prompts: Sequence[list[dict[str, str]]], max_new_tokens: int,
-                   batch: int = 8) -> list[str]:
-    """Greedy answers of ``model`` to chat ``prompts``, leaving the model's train/eval mode as it was."""
-    import torch
-
-    was_training = model.training
-    model.eval()
-    answers: list[str] = []
-    try:
-        for start in range(0, len(prompts), batch):
-            texts = [tokenizer.apply_chat_template(p, tokenize=False, add_generation_prompt=True)
-                     for p in prompts[start:start + batch]]
-            enc = tokenizer(texts, return_tensors="pt", padding=True).to(model.device)
-            with torch.no_grad():
-                out = model.generate(**enc, do_sample=False, max_new_tokens=max_new_tokens,
-                                     pad_token_id=tokenizer.pad_token_id)
-            answers += tokenizer.batch_decode(out[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
-    finally:
-        if was_training:
-            model.train()
-    return answers
 
 
 def summarise(scores: Sequence[float | None], seed: int = 0) -> dict[str, Any]:
@@ -94,14 +72,14 @@ def evaluate_policy(policy: str, records: list[dict[str, Any]], config: HeldOutC
     ``records`` are the reward's columns (:func:`rareval.train.data.training_rows`'s
     ``held_out_records``; the grade reads ``physician_rubric``). Returns the summary,
     the per-prompt scores and answers (``items``) and the judge's usage."""
-    from rareval.cache import VerdictCache
+    from rareval.judge.cache import VerdictCache
     from rareval.judge import Judge
     from rareval.reward import RubricReward
 
     rows = [r for r in records if r.get("physician_rubric")][: config.rows]
     if len(rows) < 2:
         raise ValueError(f"only {len(rows)} held-out prompt(s) with a physician rubric; need at least 2")
-    model, tokenizer = _loaded(policy)
+    model, tokenizer = generation_ready(policy)
     answers = greedy_answers(model, tokenizer, [r["prompt"] for r in rows], config.max_new_tokens, config.batch)
     judge = Judge(config.judge, cache=VerdictCache(cache) if cache else None)
     reward = RubricReward(config.strategy, judge=judge, rubric_column="physician_rubric", name="heldout")
@@ -111,23 +89,6 @@ def evaluate_policy(policy: str, records: list[dict[str, Any]], config: HeldOutC
             "judge_usage": {**reward.usage.model_dump(), "billed_tokens": reward.usage.billed_tokens},
             "items": [{"prompt_id": r["prompt_id"], "score": s, "answer": a}
                       for r, s, a in zip(rows, scores, answers)]}
-
-
-def _loaded(policy: str) -> tuple[Any, Any]:
-    """A policy as a ``(model, tokenizer)`` pair ready to generate (left padding)."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from rareval.train.run import load_policy_model
-
-    model, tokenizer = load_policy_model(policy)
-    if isinstance(model, str):
-        model = AutoModelForCausalLM.from_pretrained(model)
-    if tokenizer is None:
-        tokenizer = AutoTokenizer.from_pretrained(policy, padding_side="left")
-    tokenizer.padding_side = "left"
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    return model, tokenizer
 
 
 def evaluate_run(run_dir: str | Path, cache: str | Path | None = None, **settings: Any) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rareval.data.cache import write_text_atomic
 from rareval.train.hacking import MonitorConfig
+from rareval.train.policy import load_policy_model
 from rareval.train.presets import Preset
 
 
@@ -115,20 +116,6 @@ def grpo_config(run: RunConfig) -> Any:
         activation_checkpointing=gpu, disable_tqdm=False, **extra)
 
 
-def load_policy_model(policy: str) -> tuple[Any, Any]:
-    """``(model_or_id, tokenizer_or_None)``: an embedded ``local/NAME`` model is converted and loaded;
-    anything else is left to TRL (a Hub id or a checkpoint directory)."""
-    if policy.startswith("local/"):
-        from rareval.models.policy import load_policy
-
-        return load_policy(policy.split("/", 1)[1])
-    from transformers import AutoTokenizer
-
-    if Path(policy).is_dir():
-        return policy, AutoTokenizer.from_pretrained(policy, padding_side="left")
-    return policy, None
-
-
 def build_trainer(run: RunConfig, records: list[dict[str, Any]], resume: bool = False,
                   held_out: list[dict[str, Any]] | None = None) -> Any:
     """TRL's ``GRPOTrainer`` for ``run``, with the rubric reward and the run-directory callback
@@ -136,7 +123,7 @@ def build_trainer(run: RunConfig, records: list[dict[str, Any]], resume: bool = 
     from datasets import Dataset
     from trl import GRPOTrainer
 
-    from rareval.cache import VerdictCache
+    from rareval.judge.cache import VerdictCache
     from rareval.judge import Judge, JudgeConfig
     from rareval.reward import RubricReward
     from rareval.train.monitor import RunLog

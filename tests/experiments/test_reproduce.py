@@ -96,7 +96,7 @@ def test_figure3_ci_sized_through_the_real_pipeline(dirs, tmp_path, capsys, monk
     md = (figs / "figure3.md").read_text()
     assert "no number (image only)" in md and "written by scripted/keyword" in md
     # a rerun with the same settings renders from the stored rows without running a judge
-    monkeypatch.setattr("rareval.judge_alignment.sweep", lambda *a, **k: pytest.fail("recomputed"))
+    monkeypatch.setattr("rareval.evals.judge_alignment.sweep", lambda *a, **k: pytest.fail("recomputed"))
     capsys.readouterr()
     assert cli(args) == 0
     assert "every row is stored" in capsys.readouterr().out

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from inspect_ai.model import get_model
 
-from rareval.cache import VerdictCache
+from rareval.judge.cache import VerdictCache
 from rareval.cli import main as cli
 from rareval.experiments import ARTIFACTS
 from rareval.experiments.base import REPO, load_results

@@ -18,7 +18,6 @@ def test_catalog_lists_the_four_models_with_pinned_files():
         chunk_dists = {c.distribution for c in model.chunks}
         assert chunk_dists <= {p.split("==")[0] for p in model.packages}
         assert model.licence and model.licence_url.startswith("https://")
-        assert 0 < model.judge_threshold < 1 and all(0 < t < 1 for t in model.judge_thresholds.values())
 
 
 def test_catalog_records_kind_licence_and_template():
@@ -58,3 +57,15 @@ def test_a_file_of_the_wrong_size_is_not_installed(monkeypatch):
     assert not catalog.is_installed(model)
     with pytest.raises(ModelNotInstalledError):
         resolve("qwen-0.5b")
+
+
+def test_every_calibration_of_an_embedded_judge_names_its_pinned_weights():
+    """The judge's calibration table knows judges by identity only; for ``local/NAME`` the identity and the
+    recorded weights hash must be a catalog model and its pinned sha256, or the thresholds fit other weights."""
+    from rareval.judge.calibration import calibrations
+
+    local = {k: v for k, v in calibrations().items() if k.startswith("local/")}
+    assert "local/qwen-1.5b" in local
+    for identity, entry in local.items():
+        assert entry["weights_sha256"] == catalog.get(identity.split("/", 1)[1]).sha256, identity
+        assert "default" in entry["thresholds"] and all(0 < t < 1 for t in entry["thresholds"].values())

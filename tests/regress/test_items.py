@@ -9,7 +9,7 @@ from rareval.regress.items import ResultSet, is_results_file, items_from_log, lo
 from rareval.regress.run import run_suite
 from rareval.regress.sources import Source
 from rareval.regress.suite import GPQATask, HealthBenchTask, JudgePin, Suite
-from tests.test_gpqa import synthetic_rows, write_csv
+from tests.evals.test_gpqa import synthetic_rows, write_csv
 
 POLICY = Source(kind="model", spec="scripted/policy", model="scripted/policy")
 

@@ -32,8 +32,8 @@ from rareval.data.cache import DataError
 from rareval.data.healthbench import load_healthbench
 from rareval.data.rar import load_rar
 from rareval.judge import Judge, JudgeConfig
-from rareval.judge_readers import read_batch, read_json_met, read_rating, read_slots, read_yesno
-from rareval.parsing import parse_json, parse_met, parse_rating
+from rareval.judge.readers import read_batch, read_json_met, read_rating, read_slots, read_yesno
+from rareval.judge.parsing import parse_json, parse_met, parse_rating
 from rareval.prompts import load_prompt
 from rareval.rubric import Rubric, RubricError
 from rareval.strategies import score

@@ -28,7 +28,7 @@ import pytest
 from inspect_ai import eval as inspect_eval
 from inspect_ai.model import get_model
 
-from rareval.cache import VerdictCache
+from rareval.judge.cache import VerdictCache
 from rareval.judge import Judge, JudgeConfig
 from rareval.reliability.faultproxy import FAULT_KINDS, FaultPlan, FaultProxy
 from rareval.rubric import Rubric
@@ -69,7 +69,7 @@ def delivered_p_yes(proxy: FaultProxy) -> list[float]:
     """P(yes) of every intact answer the proxy delivered, read as the judge reads it."""
     from inspect_ai.model import Logprob, TopLogprob
 
-    from rareval.parsing import p_yes
+    from rareval.judge.parsing import p_yes
 
     out = []
     for answer in proxy.delivered_answers():

@@ -146,7 +146,7 @@ def test_hardened_prompts_fence_the_response_as_data(name):
                                  reference="Drink water." if "reference" in name else None))
     [(prompt_name, text)] = asked
     assert prompt_name == f"{name}_hardened"
-    from rareval.judge_text import response_fence
+    from rareval.judge.text import response_fence
 
     fence = response_fence(hostile)
     assert text.count(f"<response-{fence}>") == 1 and text.count(f"</response-{fence}>") == 1

@@ -15,7 +15,8 @@ from pydantic import ValidationError
 from rareval.cli import main as cli
 from rareval.data.cache import DataError
 from rareval.data.healthbench import load_healthbench
-from rareval.judge import CONTEXT_OVERFLOW, Judge, JudgeConfig
+from rareval.judge import Judge, JudgeConfig
+from rareval.judge.readers import CONTEXT_OVERFLOW
 from rareval.reward import RubricReward
 from rareval.rubric import Rubric, RubricError
 from rareval.train.data import TrainDataError, load_generated_rubrics
@@ -75,7 +76,7 @@ def test_a_response_longer_than_the_judges_context_is_cut_and_flagged():
 
 def test_an_abstention_names_the_error_inspect_gave_up_on():
     """After Inspect's retries the abstention said only 'RetryError[<Future …>]'."""
-    from rareval.judge import failure
+    from rareval.judge.readers import failure
     from tenacity import RetryError
     from tenacity import Future
 
@@ -87,7 +88,7 @@ def test_an_abstention_names_the_error_inspect_gave_up_on():
 def test_the_same_question_asked_twice_at_once_is_paid_once(tmp_path):
     """Identical completions scored in one batch (a GRPO group) asked the judge twice: both askings missed
     the verdict cache, which only holds answers already returned."""
-    from rareval.cache import VerdictCache
+    from rareval.judge.cache import VerdictCache
 
     judge = Judge("scripted/keyword", cache=VerdictCache(tmp_path / "v.sqlite"))
 

@@ -6,10 +6,10 @@ import pytest
 from inspect_ai.model import Logprob, Logprobs, ModelOutput, TopLogprob
 
 from rareval.judge import Rating
-from rareval.judge_alignment import ranking_value
-from rareval.judge_readers import rating_distribution, read_batch, read_rating
+from rareval.evals.judge_alignment import ranking_value
+from rareval.judge.readers import rating_distribution, read_batch, read_rating
 from rareval.scoring import RubricScore
-from tests.test_judge import _batched_output
+from tests.judge.test_core import _batched_output
 
 
 def _position(token: str, alternatives: dict[str, float]) -> Logprob:
@@ -63,7 +63,7 @@ def test_a_sure_ten_ranks_above_a_sure_eight():
 
 
 def test_batched_answers_are_matched_by_key_and_a_missing_key_abstains():
-    from rareval.judge_readers import read_batch
+    from rareval.judge.readers import read_batch
 
     out = ModelOutput.from_content("m", '{"c1": "yes", "c3": "no"}')
     assert read_batch(out, ["c1", "c2", "c3"]) == {"c1": {"met": True, "p": None, "explanation": ""},

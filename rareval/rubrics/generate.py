@@ -22,11 +22,11 @@ import re
 from inspect_ai.model import GenerateConfig, Model, get_model
 from pydantic import BaseModel, Field
 
-from rareval.judge import Conversation, render_conversation
-from rareval.parsing import parse_json
+from rareval.judge.text import Conversation, render_conversation
+from rareval.judge.parsing import parse_json
 from rareval.prompts import load_prompt
 from rareval.rubric import Rubric, RubricError
-from rareval.usage import Usage
+from rareval.judge.usage import Usage
 
 
 class GenerationError(ValueError):

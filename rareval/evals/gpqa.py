@@ -43,7 +43,7 @@ from inspect_ai.scorer import (
 from inspect_ai.solver import Generate, Solver, TaskState, generate, solver
 
 from rareval.data.gpqa import LETTERS, gpqa_csv_path, gpqa_samples, read_gpqa_csv
-from rareval.extract import extract_choice
+from rareval.evals.extract import extract_choice
 from rareval.stats import mean_ci_across_runs
 
 __all__ = [
@@ -152,7 +152,7 @@ def _yes_no(text: str) -> bool | None:
 
 @scorer(metrics=[accuracy(), across_runs(), answered(), grouped(accuracy(), "domain", all=False)])
 def gpqa_choice(verifier_role: str | None = None):
-    """Correct iff the extracted letter equals the target (:func:`rareval.extract.extract_choice`).
+    """Correct iff the extracted letter equals the target (:func:`rareval.evals.extract.extract_choice`).
 
     When no letter can be read and ``verifier_role`` names a model role, that
     model decides with :data:`VERIFIER_TEMPLATE` (RaR's GPT-4o fallback); a

@@ -9,9 +9,9 @@ import pytest
 
 from rareval.data.cache import DataError
 from rareval.rubric import Rubric, healthbench_category
-from rareval.rubric_stats import PAPER, file_stats, markdown_table, read_rubric_file, report, rubric_stats
+from rareval.rubrics.stats import PAPER, file_stats, markdown_table, read_rubric_file, report, rubric_stats
 
-UNION = Path(__file__).resolve().parents[2] / "shared" / "data" / "healthbench" / "healthbench_offline_union.jsonl"
+UNION = Path(__file__).resolve().parents[3] / "shared" / "data" / "healthbench" / "healthbench_offline_union.jsonl"
 needs_union = pytest.mark.skipif(not UNION.is_file(), reason=f"{UNION} not present")
 
 

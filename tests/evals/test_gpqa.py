@@ -30,10 +30,10 @@ from rareval.data.gpqa import (
     read_gpqa_csv,
     record_to_sample,
 )
-from rareval.gpqa import across_runs, render_prompt
+from rareval.evals.gpqa import across_runs, render_prompt
 from rareval.stats import mean_ci_across_runs
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TASK_FILE = ROOT / "tasks" / "gpqa_diamond.py"
 REAL_ZIP = ROOT.parent / "shared" / "data" / "gpqa" / "gpqa_diamond.zip"
 COLUMNS = ["Question", "Correct Answer", "Incorrect Answer 1", "Incorrect Answer 2", "Incorrect Answer 3",

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from rareval.generate import GenerationError, degrade, generate_rubric, parse_degraded, parse_rubric_items
+from rareval.rubrics.generate import GenerationError, degrade, generate_rubric, parse_degraded, parse_rubric_items
 from rareval.rubric import Category
 
 ITEMS = [

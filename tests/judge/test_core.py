@@ -5,8 +5,9 @@ import asyncio
 import pytest
 from inspect_ai.model import Logprob, Logprobs, ModelOutput, TopLogprob
 
-from rareval.judge import Judge, JudgeConfig, batch_key, positive_form, render_conversation, render_response
-from rareval.parsing import p_yes, parse_json, parse_rating
+from rareval.judge import Judge, JudgeConfig
+from rareval.judge.text import batch_key, positive_form, render_conversation, render_response
+from rareval.judge.parsing import p_yes, parse_json, parse_rating
 from rareval.prompts import load_prompt
 from tests.conftest import hb_rubric
 
@@ -87,7 +88,7 @@ def test_batched_missing_key_abstains_through_the_judge():
     judge = Judge("scripted/keyword", config=JudgeConfig(batch_keys="index"))
     verdicts, _ = run(judge.criteria(CONVO, ANSWER, RUBRIC, batched=True))
     assert [v.met for v in verdicts] == [True, False, True]  # the scripted judge answers every key
-    from rareval.judge_readers import read_batch
+    from rareval.judge.readers import read_batch
     keys = ["1", "2", "3"]
     value = read_batch(_batched_output('{"3": "yes", "1": "no"}', [0.8, 0.3]), keys)
     verdicts = [judge._verdict(c, load_prompt("rubric_batch"), (c.text, False), value.get(k), f"no answer for {k}",
@@ -111,7 +112,7 @@ def test_verdict_cache_makes_a_repeat_free_and_keys_on_prompt_version(tmp_path):
     assert first.calls == 3 and second.calls == 0 and second.cached == 3
     assert all(v.cached for v in verdicts) and [v.met for v in verdicts] == [True, False, True]
     # a different prompt version is a miss
-    from rareval.cache import VerdictCache
+    from rareval.judge.cache import VerdictCache
     k1 = VerdictCache.key(model="m", prompt="criterion_yesno@aaa", text="t")
     k2 = VerdictCache.key(model="m", prompt="criterion_yesno@bbb", text="t")
     assert k1 != k2
@@ -248,7 +249,7 @@ def test_avoidance_phrased_detection():
 
 
 def test_avoidance_pitfalls_are_labelled_for_rating_judges():
-    from rareval.judge_text import render_rubric
+    from rareval.judge.text import render_rubric
     from rareval.rubric import Rubric
 
     rubric = Rubric.from_rar([{"title": "t", "description": "Pitfall Criteria: Avoids confusing X with Y.",
@@ -266,7 +267,7 @@ def test_batch_keys_leave_out_verdict_words():
 def test_yesno_read_from_alternatives_when_the_first_token_is_not_a_verdict():
     import math
 
-    from rareval.judge_readers import read_yesno as _read_yesno
+    from rareval.judge.readers import read_yesno as _read_yesno
 
     out = ModelOutput.from_content("m", "The")
     out.choices[0].logprobs = Logprobs(content=[Logprob(token="The", logprob=-0.5, top_logprobs=[
@@ -278,7 +279,7 @@ def test_yesno_read_from_alternatives_when_the_first_token_is_not_a_verdict():
 
 
 def test_thresholds_by_kind_and_calibrated_p_met():
-    from rareval.judge import calibrated, criterion_kind
+    from rareval.judge.calibration import calibrated, criterion_kind
 
     rubric = hb_rubric((5, "Advises 'rest'"), (-5, "Recommends 'antibiotics'"))
     cluster = rubric[0].model_copy(update={"tags": ("level:cluster",)})
@@ -307,7 +308,7 @@ def test_batched_reading_from_the_prompt_slots():
 
 
 def test_slot_reading_abstains_without_prompt_logprobs():
-    from rareval.judge_readers import read_slots as _read_slots
+    from rareval.judge.readers import read_slots as _read_slots
 
     verdicts, usage = run(Judge("scripted/policy", config=JudgeConfig(batch_reading="prompt", parse_retries=0))
                           .criteria(CONVO, ANSWER, RUBRIC, batched=True))

@@ -3,12 +3,12 @@
 * ``generate`` — one rubric per question with any Inspect model (RaR v2 §3.2, SPEC §1.2), with
   the reference answer ("Synthetic", Table 1) or without ("Synthetic-NoRef", Tables 1, 3), by
   the medical or the science prompt (Appendix pp.18–19; the science one paraphrases SPEC §1.2).
-  Each answer is validated into a Rubric (:func:`rareval.generate.generate_rubric`); one
+  Each answer is validated into a Rubric (:func:`rareval.rubrics.generate.generate_rubric`); one
   unreadable or outside 7–20 valid items is retried, then named in a failures file, never
   dropped silently. Output: JSONL ``{"prompt_id", "rubric", ...provenance}`` as read by
   :func:`rareval.train.data.load_generated_rubrics`, appended per rubric; ids already there are
   skipped, so a stopped run resumes.
-* ``stats`` — the measures of Tables 4/5 and 7/8 (defined in :mod:`rareval.rubric_stats`).
+* ``stats`` — the measures of Tables 4/5 and 7/8 (defined in :mod:`rareval.rubrics.stats`).
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from tqdm import tqdm
 from rareval.data.cache import DataError, read_jsonl
 from rareval.data.healthbench import load_healthbench
 from rareval.data.rar import load_rar, normalize_question
-from rareval.generate import GenerationError, generate_rubric
-from rareval.rubric_stats import add_stats_parser
-from rareval.usage import Usage
+from rareval.rubrics.generate import GenerationError, generate_rubric
+from rareval.rubrics.stats import add_stats_parser
+from rareval.judge.usage import Usage
 
 MIN_ITEMS, MAX_ITEMS = 7, 20
 

@@ -1,8 +1,8 @@
-"""rareval.extract.extract_choice on wrapped, revised and adversarial answers."""
+"""rareval.evals.extract.extract_choice on wrapped, revised and adversarial answers."""
 
 import pytest
 
-from rareval.extract import extract_choice
+from rareval.evals.extract import extract_choice
 
 CASES = [
     # --- plain and wrapped explicit markers

@@ -6,9 +6,9 @@ import pytest
 from inspect_ai import eval as inspect_eval
 from inspect_ai.scorer import SampleScore, Score
 
-from rareval.alignment import macro_f1
+from rareval.evals.alignment import macro_f1
 from rareval.data.healthbench_meta import load_healthbench_meta_eval
-from rareval.healthbench_meta import majority_macro_f1, meta_eval_metrics, meta_samples, pairwise_macro_f1
+from rareval.evals.healthbench_meta import majority_macro_f1, meta_eval_metrics, meta_samples, pairwise_macro_f1
 from tests.conftest import REPO
 
 TINY = "tests/data/healthbench_meta_eval_tiny.jsonl"
@@ -111,8 +111,9 @@ def test_abstaining_judge_is_not_scored_as_not_met(tmp_path, monkeypatch):
 def test_meta_eval_criteria_get_the_healthbench_tasks_threshold():
     """A consensus criterion is of kind ``level:cluster`` in both tasks (it was judged at the
     'positive' threshold in the meta-eval, a threshold the HealthBench task never uses for it)."""
-    from rareval.healthbench_meta import consensus_criterion
-    from rareval.judge import Judge, JudgeConfig, criterion_kind
+    from rareval.evals.healthbench_meta import consensus_criterion
+    from rareval.judge import Judge, JudgeConfig
+    from rareval.judge.calibration import criterion_kind
     from rareval.rubric import Rubric
 
     cluster = "cluster:emergency_referrals_emergent_emergency_behavior"

@@ -13,9 +13,10 @@ judge, and ``abstained`` says how many it did not.
   meta-evaluation metric (SPEC §4.4);
 * ``pairwise accuracy`` — share of preference pairs where the chosen answer scores
   higher than the rejected one (RaR v2 Figure 3); a tie counts as wrong by default
-  (``ties="wrong"``; the paper does not say, SPEC §1.8) or as half (``ties="half"``);
-* ``best_threshold`` — the P(met) threshold with the highest agreement, to
-  calibrate a judge on development rows (never on the rows it is reported on).
+  (``ties="wrong"``; the paper does not say, SPEC §1.8) or as half (``ties="half"``).
+
+Fitting P(met) thresholds on development rows lives with the judge
+(:mod:`rareval.judge.calibration`).
 """
 
 from __future__ import annotations
@@ -84,21 +85,6 @@ def verdict_agreement(truth: Sequence[bool], pred: Sequence[bool | None],
         label_share_met=float(np.mean(truth)) if len(truth) else math.nan)
 
 
-def best_threshold(truth: Sequence[bool], p_met: Sequence[float | None]) -> tuple[float, float]:
-    """``(threshold, agreement)`` maximising agreement of ``p >= threshold`` with ``truth``.
-
-    Candidates are midpoints between consecutive distinct P(met) values (and the
-    ends); ties go to the threshold closest to 0.5.
-    """
-    scored = sorted((p, t) for t, p in zip(truth, p_met) if p is not None)
-    if not scored:
-        raise ValueError("best_threshold needs at least one P(met)")
-    values = sorted({p for p, _ in scored})
-    candidates = [0.0] + [(a + b) / 2 for a, b in zip(values, values[1:])] + [values[-1] + 1e-9]
-    best = max(candidates, key=lambda th: (sum((p >= th) == t for p, t in scored), -abs(th - 0.5)))
-    return min(best, 1.0), sum((p >= best) == t for p, t in scored) / len(scored)
-
-
 def preference_outcome(chosen: float, rejected: float, ties: Ties = "wrong") -> float:
     """1 when ``chosen > rejected``, 0 when lower; a tie is 0 (``"wrong"``) or 0.5 (``"half"``)."""
     if chosen == rejected:
@@ -112,20 +98,3 @@ def pairwise_accuracy(outcomes: Sequence[float], level: float = 0.95, seed: int 
     if not outcomes:
         return math.nan, (math.nan, math.nan)
     return float(np.mean(outcomes)), bootstrap_ci(outcomes, level=level, seed=seed)
-
-
-def fit_thresholds(truth: Sequence[bool], p_met: Sequence[float | None], kinds: Sequence[str],
-                   min_count: int = 20, bounds: tuple[float, float] = (0.05, 0.95)) -> dict[str, float]:
-    """:func:`best_threshold` for each kind of criterion with at least ``min_count`` labels, and
-    ``"default"`` over all of them (kinds as in :func:`rareval.judge.criterion_kind`).
-
-    Thresholds are kept within ``bounds``: a kind whose best threshold is 0 or 1 (the
-    judge cannot tell its criteria apart, the base rate wins) still keeps its ranking.
-    """
-    clamp = lambda th: round(min(max(th, bounds[0]), bounds[1]), 3)  # noqa: E731
-    out = {"default": clamp(best_threshold(truth, p_met)[0])}
-    for kind in sorted(set(kinds)):
-        idx = [i for i, k in enumerate(kinds) if k == kind and p_met[i] is not None]
-        if len(idx) >= min_count:
-            out[kind] = clamp(best_threshold([truth[i] for i in idx], [p_met[i] for i in idx])[0])
-    return out

@@ -35,7 +35,7 @@ from inspect_ai.model import get_model
 from inspect_ai.scorer import Metric, SampleScore, Score, Target, metric, scorer
 from inspect_ai.solver import TaskState
 
-from rareval.alignment import pairwise_accuracy, preference_outcome
+from rareval.evals.alignment import pairwise_accuracy, preference_outcome
 from rareval.data.alignment import PreferencePair, load_pairs, reference_pairs
 from rareval.judge import Judge, JudgeConfig
 from rareval.scoring import RubricScore, score_response

@@ -9,7 +9,7 @@ from inspect_ai.log import read_eval_log
 from inspect_ai.model import get_model
 from inspect_ai.scorer import SampleScore, Score
 
-from rareval.healthbench import healthbench_metrics, healthbench_strategies, length_adjusted, tag_scores
+from rareval.evals.healthbench import healthbench_metrics, healthbench_strategies, length_adjusted, tag_scores
 from rareval.models.scripted import DEFAULT_REPLY
 from rareval.rubric import Rubric
 from rareval.strategies import STRATEGIES

@@ -8,7 +8,7 @@ from inspect_ai import eval as inspect_eval
 from rareval.cli import main as cli
 from rareval.data.alignment import PreferencePair, Provenance, load_pairs, save_pairs
 from rareval.data.healthbench import Message
-from rareval.judge_alignment import judge_size, sweep
+from rareval.evals.judge_alignment import judge_size, sweep
 from rareval.rubric import Rubric
 from tests.conftest import REPO, SHARED, hb_rubric
 

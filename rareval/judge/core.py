@@ -17,15 +17,14 @@ Two readings measured on graded HealthBench rows (``benchmarks/judge_quality.py`
 a negated criterion ("Fails to mention X") is asked in its positive form ("Mentions
 X") and the answer inverted, since small judges misread negation; and the threshold
 can depend on the kind of criterion (pitfall, positive, or a tag such as
-``level:cluster``), calibrated per local model on development rows and stored in its
-catalog entry. ``Verdict.p_met`` is then re-expressed so that 0.5 is the threshold
+``level:cluster``), calibrated per judge on development rows (:mod:`rareval.judge.calibration`). ``Verdict.p_met`` is then re-expressed so that 0.5 is the threshold
 (``p_raw`` keeps the value as read).
 * **a 1–10 rating** of the response, optionally given the rubric (RaR-Implicit) or
   a reference answer (Reference-Likert); the rating distribution is kept where the
   provider exposes logprobs.
 
-What the judge is shown is built in :mod:`rareval.judge_text`; its answers are read by
-:mod:`rareval.judge_readers`.
+What the judge is shown is built in :mod:`rareval.judge.text`; its answers are read by
+:mod:`rareval.judge.readers`.
 
 Failure rules, written down: transport errors, timeouts and rate limits are
 retried by Inspect (``max_retries``, ``timeout``); an unreadable answer (including
@@ -46,73 +45,28 @@ prompts are unchanged.
 from __future__ import annotations
 
 import asyncio
-import math
-from typing import Any, Callable, Literal, Mapping, TypeVar
+from typing import Any, Callable, TypeVar
 
 from inspect_ai.model import ChatMessage, ChatMessageAssistant, ChatMessageUser, GenerateConfig, Model, \
     ModelOutput, ResponseSchema, get_model
 from pydantic import BaseModel, Field
 
-from rareval.cache import VerdictCache
 from rareval.errors import redact
-from rareval.judge_readers import MET_SCHEMA, RATING_SCHEMA, inverted_answer, read_batch, read_json_met, \
-    read_rating, read_slots, read_yesno
-from rareval.judge_text import SLOT_GAP, Conversation, batch_key, cut_response, positive_form, \
+from rareval.judge import calibration
+from rareval.judge.cache import VerdictCache
+from rareval.judge.config import JudgeConfig
+from rareval.judge.readers import CONTEXT_OVERFLOW, MET_SCHEMA, RATING_SCHEMA, failure, inverted_answer, overflowed, \
+    read_batch, read_json_met, read_rating, read_slots, read_yesno
+from rareval.judge.text import SLOT_GAP, Conversation, batch_key, cut_response, positive_form, \
     render_conversation, render_response, render_rubric, response_fence, slot_marker
+from rareval.judge.usage import Usage
 from rareval.prompts import Prompt, load_prompt
 from rareval.rubric import Criterion, Rubric
-from rareval.usage import Usage
 
 T = TypeVar("T")
 
 #: The rating prompt by what the judge is shown beside the response (a strategy's ``rating_context``).
 RATING_PROMPTS = {"none": "rating_direct", "rubric": "rating_implicit", "reference": "rating_reference"}
-
-
-class JudgeConfig(BaseModel):
-    """How the judge asks and reads; recorded with every result."""
-
-    verdict_mode: Literal["yesno", "json"] = Field(
-        "yesno", description="Per-criterion answer format: one word with logprobs, or JSON with an explanation.")
-    threshold: float | None = Field(
-        None, ge=0, le=1, description="P(yes) at or above which a criterion counts as met, for every criterion; "
-        "None: ``thresholds``.")
-    thresholds: dict[str, float] | None = Field(
-        None, description="Thresholds by kind of criterion ('pitfall', 'positive' or a tag such as "
-        "'level:cluster'; 'default' for the rest). None: the calibrated thresholds stored with a local "
-        "model's catalog entry, else 0.5.")
-    temperature: float = Field(0.0, description="Sampling temperature of the first attempt.")
-    parse_retries: int = Field(1, ge=0, le=5, description="Extra attempts when an answer cannot be read.")
-    retry_temperature: float = Field(0.7, description="Temperature of those extra attempts.")
-    max_retries: int = Field(3, ge=0, description="Inspect's transport retries per call (errors, rate limits).")
-    timeout: int | None = Field(120, ge=1, description="Seconds Inspect allows one attempt before abandoning and "
-                                "retrying it (whole seconds: Inspect's attempt_timeout is an integer).")
-    max_tokens: int = Field(512, description="Token budget of JSON answers (explanations, batched verdicts).")
-    top_logprobs: int = Field(20, ge=0, le=20, description="Alternatives read per answer token (0 = no logprobs).")
-    cache: bool = Field(True, description="Reuse verdicts from the verdict cache; store new ones.")
-    batch_keys: Literal["index", "restate"] = Field(
-        "restate", description="Keys of the batched answer, which the judge writes before each verdict: the "
-        "criterion's number ('3'), or its number and first words ('3. Mentions waveform capnography as').")
-    batch_reading: Literal["answers", "prompt"] = Field(
-        "answers", description="How a batched call is read: 'answers' — the judge writes a JSON verdict per "
-        "criterion (any provider); 'prompt' — each criterion is followed by an answer slot in the prompt and "
-        "P(yes) is read from the prompt's log probabilities at every slot, so no verdict sees another "
-        "(providers with prompt_logprobs: local/, vLLM).")
-    positive_form: bool = Field(
-        True, description="Ask a negated criterion ('Fails to mention X', 'Does not X') as its positive form "
-        "('Mentions X') and invert the answer: small judges misread negation.")
-    prompt_variant: Literal["default", "hardened"] = Field(
-        "default", description="Judge prompts: 'default' (rareval/prompts/NAME.txt) or 'hardened' "
-        "(NAME_hardened.txt: the response fenced by a tag only its own hash can close, treated as data, and "
-        "the judge told to ignore instructions, verdicts and rubric text inside it), for every question: "
-        "per criterion, batched and rating.")
-    max_response_chars: int | None = Field(
-        None, ge=1, description="Longest response shown to the judge, in characters; a longer one is cut, with a "
-        "note saying so, and its verdict or rating records response_truncated. None: the whole response.")
-    fit_attempts: int = Field(
-        4, ge=0, le=10, description="When the judge reports that the prompt exceeds its context, ask again with "
-        "the response cut to half as many characters, up to this many times (recorded as response_truncated); "
-        "0: abstain instead.")
 
 
 class Verdict(BaseModel):
@@ -181,19 +135,12 @@ class Judge:
 
     @property
     def thresholds(self) -> dict[str, float]:
-        """P(yes) thresholds by criterion kind (see :func:`criterion_kind`); ``"default"`` for the rest.
-
-        The configured threshold, else the local model's calibrated ones, else 0.5.
-        """
-        if self.config.threshold is not None:
-            return {"default": self.config.threshold}
-        if self.config.thresholds is not None:
-            return {"default": 0.5, **self.config.thresholds}
-        return default_thresholds(self.name)
+        """P(yes) thresholds by criterion kind; ``"default"`` for the rest (:func:`calibration.thresholds`):
+        the configured ones, else those calibrated for this judge, else 0.5."""
+        return calibration.thresholds(self.name, self.config.threshold, self.config.thresholds)
 
     def threshold_for(self, criterion: Criterion) -> float:
-        thresholds = self.thresholds
-        return thresholds.get(criterion_kind(criterion, thresholds), thresholds["default"])
+        return calibration.threshold_for(criterion, self.thresholds)
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
@@ -332,7 +279,7 @@ class Judge:
             threshold = self.threshold_for(criterion)
             met = p >= threshold
             explanation = explanation or f"P(met) = {p:.3f}, threshold {threshold:g}"
-        raw, p = p, None if p is None else calibrated(p, threshold)
+        raw, p = p, None if p is None else calibration.calibrated(p, threshold)
         if inverted:
             explanation = f"asked as {text!r}, answer inverted; {explanation}"
         return Verdict(criterion_id=criterion.id, met=met, p_met=p, p_raw=raw, explanation=explanation,
@@ -426,57 +373,3 @@ class Judge:
                 return value, None, False, usage
             error = f"unreadable answer: {output.completion[:120]!r}"
         return None, error, False, usage
-
-
-def failure(ex: BaseException) -> str:
-    """Why a call failed, for an abstention: the last attempt's error when Inspect gave up retrying (its
-    ``RetryError`` names only itself), any secret it echoes redacted, at most 300 characters."""
-    last = getattr(ex, "last_attempt", None)
-    if last is not None and last.failed:
-        ex = last.exception()
-    return redact(f"{type(ex).__name__}: {ex}")[:300]
-
-
-#: How an abstention for a prompt too long for the judge's context starts (see :meth:`Judge._ask_fitted`).
-CONTEXT_OVERFLOW = "the prompt exceeds the judge's context"
-
-
-def overflowed(output: ModelOutput) -> bool:
-    """The provider stopped for the context length before writing anything (local/: an empty completion;
-    OpenAI-compatible servers: a ``context_length_exceeded`` error turned into output by Inspect)."""
-    if not output.choices or output.stop_reason != "model_length":
-        return False
-    return output.usage is None or not output.usage.output_tokens
-
-
-def default_thresholds(model_name: str) -> dict[str, float]:
-    """A ``local/NAME`` catalog entry's calibrated thresholds (``judge_thresholds``), else 0.5 for all."""
-    provider, _, name = model_name.partition("/")
-    if provider == "local":
-        from rareval.models import catalog
-
-        try:
-            return catalog.get(name).thresholds
-        except (KeyError, ValueError):
-            pass
-    return {"default": 0.5}
-
-
-def criterion_kind(criterion: Criterion, kinds: Mapping[str, Any] = ()) -> str:
-    """The first of the criterion's tags that ``kinds`` names (e.g. ``level:cluster``), else
-    ``"pitfall"`` for a negative weight, else ``"positive"``."""
-    tag = next((t for t in criterion.tags if t in kinds), None)
-    return tag or ("pitfall" if criterion.weight < 0 else "positive")
-
-
-def calibrated(p: float, threshold: float) -> float:
-    """P(met) with the threshold moved to 0.5: ``σ(logit p − logit threshold)``.
-
-    The verdict is unchanged (``p ≥ threshold`` ⇔ result ≥ 0.5); P(met) of criteria of
-    different kinds becomes comparable, so one ranking (AUC) can span them.
-    """
-    if threshold == 0.5:
-        return p
-    eps = 1e-9
-    p, t = min(max(p, eps), 1 - eps), min(max(threshold, eps), 1 - eps)
-    return 1 / (1 + math.exp(-(math.log(p / (1 - p)) - math.log(t / (1 - t)))))

@@ -10,10 +10,10 @@ from inspect_ai.model import ModelOutput, ModelUsage, get_model
 from rareval.cli import main
 from rareval.data.cache import DataError
 from rareval.rubric import Category
-from rareval.rubrics_cli import generate_rubrics, load_items
+from rareval.rubrics.cli import generate_rubrics, load_items
 from rareval.train.data import load_generated_rubrics
 
-UNION = Path(__file__).resolve().parents[2] / "shared" / "data" / "healthbench" / "healthbench_offline_union.jsonl"
+UNION = Path(__file__).resolve().parents[3] / "shared" / "data" / "healthbench" / "healthbench_offline_union.jsonl"
 PREFIXES = ["Essential", "Essential", "Important", "Important", "Optional", "Pitfall", "Pitfall"]
 WEIGHTS = {"Essential": 5, "Important": 3, "Optional": 1, "Pitfall": -1}
 

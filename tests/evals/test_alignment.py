@@ -1,11 +1,10 @@
-"""Agreement, F1, preference accuracy and threshold calibration on hand-computed cases."""
+"""Agreement, F1 and preference accuracy on hand-computed cases."""
 
 import math
 
 import pytest
 
-from rareval.alignment import (best_threshold, binary_f1, macro_f1, pairwise_accuracy, preference_outcome,
-                               verdict_agreement)
+from rareval.evals.alignment import binary_f1, macro_f1, pairwise_accuracy, preference_outcome, verdict_agreement
 
 
 def test_verdict_agreement_skips_abstentions_and_reads_p_met():
@@ -41,22 +40,3 @@ def test_preference_outcome_ties():
     acc, (low, high) = pairwise_accuracy([1, 1, 0, 1])
     assert acc == 0.75 and low <= acc <= high
     assert math.isnan(pairwise_accuracy([])[0])
-
-
-def test_best_threshold_fits_the_data():
-    truth = [False, False, True, True, False]
-    p = [0.1, 0.3, 0.35, 0.8, 0.6]
-    th, agree = best_threshold(truth, p)
-    assert agree == pytest.approx(4 / 5)
-    assert sum((x >= th) == t for x, t in zip(p, truth)) == 4
-
-
-def test_fit_thresholds_by_kind_with_bounds():
-    from rareval.alignment import fit_thresholds
-
-    truth = [True] * 25 + [False] * 25 + [True] * 20
-    p = [0.8] * 25 + [0.2] * 25 + [0.1] * 20   # the third kind: always met, low P(yes)
-    kinds = ["positive"] * 50 + ["level:cluster"] * 20
-    th = fit_thresholds(truth, p, kinds)
-    assert 0.2 < th["positive"] <= 0.8 and th["level:cluster"] == 0.05  # clamped, not 0
-    assert set(th) == {"default", "positive", "level:cluster"}

@@ -5,7 +5,7 @@ Models wrap their answer letter in many ways (``**ANSWER: C**``, ``$\\boxed{\\te
 ("A patient presents…"; openbench #348) or out of rejected options ("(A) is
 wrong … (D) is wrong"). :func:`extract_choice` returns a letter only for a
 final, affirmative answer; otherwise None, so that a caller such as
-:func:`rareval.gpqa.gpqa_choice` asks its verifier (RaR's fallback). The rules:
+:func:`rareval.evals.gpqa.gpqa_choice` asks its verifier (RaR's fallback). The rules:
 
 1. **Explicit candidates** — ``\\boxed{…}`` / ``\\fbox{…}`` whose content reduces
    to one letter; ``answer:`` / ``answer is`` / ``final answer:`` followed by a

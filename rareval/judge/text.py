@@ -17,7 +17,7 @@ import hashlib
 import re
 from typing import Any, Mapping, Sequence
 
-from rareval.parsing import yes_no_word
+from rareval.judge.parsing import yes_no_word
 from rareval.rubric import Rubric
 
 Conversation = str | Sequence[Mapping[str, Any]]

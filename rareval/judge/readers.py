@@ -1,8 +1,9 @@
-"""Reading the judge's answers: ``ModelOutput`` → a JSON-native value, or ``None`` when unreadable.
+"""Reading the judge's answers: ``ModelOutput`` → a JSON-native value, or ``None`` when unreadable;
+and what a failed call or an overflowed prompt means (:func:`failure`, :func:`overflowed`).
 
 A verdict is ``{"met": bool, "p": P(yes) or None, "explanation": str}`` (what the
 verdict cache stores); a batched reader returns one per criterion key. P(yes) comes
-from log probabilities with case and spacing variants summed (:func:`rareval.parsing.p_yes`).
+from log probabilities with case and spacing variants summed (:func:`rareval.judge.parsing.p_yes`).
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from typing import Any
 
 from inspect_ai.model import ModelOutput, ResponseSchema
 
-from rareval.judge_text import slot_marker
-from rareval.parsing import alternatives, first_word_verdict, p_yes, parse_json, parse_met, parse_rating, \
+from rareval.errors import redact
+from rareval.judge.parsing import alternatives, first_word_verdict, p_yes, parse_json, parse_met, parse_rating, \
     verdict_positions, yes_no_word
+from rareval.judge.text import slot_marker
 
 
 def inverted_answer(value):
@@ -162,3 +164,24 @@ def _p_zero_next(position) -> float | None:
         elif not _digits(tok[:1]):
             end += p
     return zero / (zero + end) if zero + end > 0 else None
+
+
+def failure(ex: BaseException) -> str:
+    """Why a call failed, for an abstention: the last attempt's error when Inspect gave up retrying (its
+    ``RetryError`` names only itself), any secret it echoes redacted, at most 300 characters."""
+    last = getattr(ex, "last_attempt", None)
+    if last is not None and last.failed:
+        ex = last.exception()
+    return redact(f"{type(ex).__name__}: {ex}")[:300]
+
+
+#: How an abstention for a prompt too long for the judge's context starts (see :meth:`rareval.judge.core.Judge._ask_fitted`).
+CONTEXT_OVERFLOW = "the prompt exceeds the judge's context"
+
+
+def overflowed(output: ModelOutput) -> bool:
+    """The provider stopped for the context length before writing anything (local/: an empty completion;
+    OpenAI-compatible servers: a ``context_length_exceeded`` error turned into output by Inspect)."""
+    if not output.choices or output.stop_reason != "model_length":
+        return False
+    return output.usage is None or not output.usage.output_tokens
