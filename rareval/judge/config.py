@@ -51,6 +51,21 @@ class JudgeConfig(BaseModel):
     max_response_chars: int | None = Field(
         None, ge=1, description="Longest response shown to the judge, in characters; a longer one is cut, with a "
         "note saying so, and its verdict or rating records response_truncated. None: the whole response.")
+    reasoning: Literal["auto", "on", "off"] = Field(
+        "auto", description="Whether the judge thinks before it answers. 'auto': yes where the provider says the "
+        "model reasons by default (OpenAI o-series, gpt-5.x) or where reasoning_effort / reasoning_tokens ask for "
+        "it. A reasoning judge gets reasoning_max_tokens for every answer, no logprobs (they do not come back) and "
+        "no temperature (fixed by the provider); its verdict is read from the final answer, never the reasoning.")
+    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None = Field(
+        None, description="Reasoning effort passed to the provider (OpenAI, others that take it); None: its default.")
+    reasoning_tokens: int | None = Field(
+        None, ge=1, description="Thinking budget passed to the provider (Anthropic, Gemini); None: its default.")
+    reasoning_max_tokens: int = Field(
+        4096, ge=16, description="Output budget of every answer of a reasoning judge: its reasoning tokens count "
+        "against it, so it must cover the thinking as well as the verdict.")
+    min_output_tokens: int | None = Field(
+        None, ge=1, description="Fewest output tokens the provider accepts; no request asks for fewer. None: 16 "
+        "where Inspect sends the model through OpenAI's Responses API (its minimum), else 1.")
     fit_attempts: int = Field(
         4, ge=0, le=10, description="When the judge reports that the prompt exceeds its context, ask again with "
         "the response cut to half as many characters, up to this many times (recorded as response_truncated); "

@@ -55,6 +55,7 @@ from rareval.errors import redact
 from rareval.judge import calibration
 from rareval.judge.cache import VerdictCache
 from rareval.judge.config import JudgeConfig
+from rareval.judge.generation import generate_config, reasoning_settings
 from rareval.judge.readers import CONTEXT_OVERFLOW, MET_SCHEMA, RATING_SCHEMA, failure, inverted_answer, overflowed, \
     read_batch, read_json_met, read_rating, read_slots, read_yesno
 from rareval.judge.text import SLOT_GAP, Conversation, batch_key, cut_response, positive_form, \
@@ -309,9 +310,9 @@ class Judge:
             limit = min(limit or len(full), len(full)) // 2 or 1
         return value, error, cached, usage, shown != full
 
-    def _gen(self, **kwargs) -> GenerateConfig:
-        return GenerateConfig(temperature=self.config.temperature, max_retries=self.config.max_retries,
-                              attempt_timeout=self.config.timeout, **kwargs)
+    def _gen(self, **asked) -> GenerateConfig:
+        """The request for a question that asks for ``asked``, fitted to the model (:mod:`rareval.judge.generation`)."""
+        return generate_config(self.config, self.model.api, **asked)
 
     async def _ask(self, prompt: Prompt, text: str, gen: GenerateConfig, read: Callable[[ModelOutput], T | None],
                    messages: list[ChatMessage] | None = None) -> tuple[T | None, str | None, bool, Usage]:
@@ -324,7 +325,8 @@ class Judge:
         if self._cache is None:
             return await self._call(None, text, gen, read, messages)
         key = VerdictCache.key(model=self.name, prompt=prompt.version, text=text, mode=gen.response_schema is not None,
-                               logprobs=bool(gen.logprobs), temperature=gen.temperature)
+                               logprobs=bool(gen.logprobs), temperature=gen.temperature,
+                               **reasoning_settings(gen))
         hit = self._cache.get(key)
         if hit is not None:
             return hit, None, True, Usage(cached=1)
@@ -349,7 +351,8 @@ class Judge:
         """Call the model until its answer is readable (``parse_retries``); a readable answer is cached."""
         usage, error = Usage(), None
         for attempt in range(1 + self.config.parse_retries):
-            config = gen if attempt == 0 else gen.merge(GenerateConfig(temperature=self.config.retry_temperature))
+            retry = attempt and gen.temperature is not None  # a reasoning judge's temperature is the provider's
+            config = gen.merge(GenerateConfig(temperature=self.config.retry_temperature)) if retry else gen
             try:
                 output = await self.model.generate(messages or text, config=config)
             except Exception as ex:  # Inspect already retried transport errors

@@ -76,6 +76,24 @@ def verdict_positions(output: ModelOutput) -> list[Logprob]:
     return [lp for lp in logprobs.content if yes_no_word(lp.token) is not None]
 
 
+_THINK = re.compile(r"\s*<think>.*?</think>", re.DOTALL)
+
+
+def final_answer(text: str) -> str:
+    """The answer after a thinking model's inline reasoning (``<think>…</think>``, as Qwen3 and R1 served
+    without a reasoning parser write it); an unclosed block is reasoning cut off, with no answer yet.
+
+    >>> final_answer("<think>Is it met? Yes, I think so... no wait.</think>\\nNo")
+    '\\nNo'
+    >>> final_answer("<think>still thinking"), final_answer("Yes")
+    ('', 'Yes')
+    """
+    if not text.lstrip().startswith("<think>"):
+        return text
+    m = _THINK.match(text)
+    return text[m.end():] if m else ""
+
+
 def first_word_verdict(text: str) -> bool | None:
     """Verdict from the first word of a free-text answer ("Yes." → True)."""
     m = re.match(r"\W*(\w+)", text)

@@ -14,8 +14,8 @@ from typing import Any
 from inspect_ai.model import ModelOutput, ResponseSchema
 
 from rareval.errors import redact
-from rareval.judge.parsing import alternatives, first_word_verdict, p_yes, parse_json, parse_met, parse_rating, \
-    verdict_positions, yes_no_word
+from rareval.judge.parsing import alternatives, final_answer, first_word_verdict, p_yes, parse_json, parse_met, \
+    parse_rating, verdict_positions, yes_no_word
 from rareval.judge.text import slot_marker
 
 
@@ -35,7 +35,11 @@ RATING_SCHEMA = ResponseSchema(name="rating", strict=True, json_schema={
 
 
 def read_yesno(output: ModelOutput):
-    """P(yes) at the first yes/no token; else among the first token's alternatives; else the word."""
+    """P(yes) at the first yes/no token; else among the first token's alternatives; else the word. A thinking
+    model's inline reasoning is skipped: its answer is the word after it (its logprobs are not read)."""
+    if final_answer(output.completion) != output.completion:
+        met = first_word_verdict(final_answer(output.completion))
+        return None if met is None else answer(met)
     logprobs = output.choices[0].logprobs if output.choices else None
     positions = verdict_positions(output) or (logprobs.content[:1] if logprobs else [])
     if positions:
@@ -47,7 +51,7 @@ def read_yesno(output: ModelOutput):
 
 
 def read_json_met(output: ModelOutput):
-    parsed = parse_met(output.completion)
+    parsed = parse_met(final_answer(output.completion))
     return None if parsed is None else answer(parsed[0], explanation=parsed[1])
 
 
@@ -59,7 +63,7 @@ def read_batch(output: ModelOutput, keys: list[str]):
     exactly one such token per yes/no entry. A key the judge left out is absent (its
     criterion abstains); an entry under a key that was not asked is ignored.
     """
-    obj = parse_json(output.completion)
+    obj = parse_json(final_answer(output.completion))
     if obj is None:
         return None
     written = [(k, yes_no_word(str(v))) for k, v in obj.items()]  # in the order written
@@ -102,7 +106,7 @@ def read_slots(output: ModelOutput, n: int):
 
 
 def read_rating(output: ModelOutput):
-    value = parse_rating(output.completion)
+    value = parse_rating(final_answer(output.completion))
     if value is None:
         return None
     return {"rating": value, "distribution": rating_distribution(output)}
@@ -168,11 +172,12 @@ def _p_zero_next(position) -> float | None:
 
 def failure(ex: BaseException) -> str:
     """Why a call failed, for an abstention: the last attempt's error when Inspect gave up retrying (its
-    ``RetryError`` names only itself), any secret it echoes redacted, at most 300 characters."""
+    ``RetryError`` names only itself), the provider's own message where Inspect wraps it after a dump of
+    the request, any secret it echoes redacted, at most 300 characters."""
     last = getattr(ex, "last_attempt", None)
     if last is not None and last.failed:
         ex = last.exception()
-    return redact(f"{type(ex).__name__}: {ex}")[:300]
+    return redact(f"{type(ex).__name__}: {getattr(ex, 'provider_message', None) or ex}")[:300]
 
 
 #: How an abstention for a prompt too long for the judge's context starts (see :meth:`rareval.judge.core.Judge._ask_fitted`).

@@ -1,0 +1,79 @@
+"""What the judge asks a provider for: the ``GenerateConfig`` of each question, fitted to the model.
+
+A question states what it needs (a one-token verdict with logprobs, a JSON answer of
+``max_tokens``, prompt log probabilities); :func:`generate_config` turns that into a
+request the provider accepts:
+
+* **never fewer tokens than the provider accepts** — OpenAI's Responses API rejects
+  ``max_output_tokens`` below 16 (Inspect sends o-series and gpt-5.x models there), so
+  a one-token verdict asks for 16 and is still read at its first answer token;
+* **a reasoning judge** (:func:`reasons`) thinks before it answers, and its reasoning
+  tokens count against the output budget: every answer gets
+  ``JudgeConfig.reasoning_max_tokens``, no logprobs (reasoning models return none; the
+  verdict is read from the final answer's word or JSON) and no temperature (the provider
+  fixes it); ``reasoning_effort`` / ``reasoning_tokens`` are passed through;
+* a combination that cannot work is refused before the first call
+  (:class:`JudgeSetupError`): reading verdicts from prompt log probabilities
+  (``batch_reading="prompt"``) needs a judge that does not reason first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inspect_ai.model import GenerateConfig
+
+from rareval.judge.config import JudgeConfig
+
+#: OpenAI's Responses API: the fewest output tokens a request may ask for.
+RESPONSES_API_MIN_TOKENS = 16
+
+
+class JudgeSetupError(ValueError):
+    """The judge's settings cannot work with its model; raised before any call is made."""
+
+
+def reasons(config: JudgeConfig, api: Any) -> bool:
+    """Whether the judge reasons before answering: ``config.reasoning``, or for ``"auto"`` a reasoning
+    effort or budget set in the config, else what the provider says of the model (Inspect's
+    ``always_reasons()`` / ``reasons_by_default()``, where it has them)."""
+    if config.reasoning != "auto":
+        return config.reasoning == "on"
+    if config.reasoning_effort not in (None, "none") or config.reasoning_tokens:
+        return True
+    if config.reasoning_effort == "none":
+        return False
+    return any(callable(probe) and bool(probe()) for probe in
+               (getattr(api, "always_reasons", None), getattr(api, "reasons_by_default", None)))
+
+
+def min_output_tokens(config: JudgeConfig, api: Any) -> int:
+    """``config.min_output_tokens``, else 16 for a model Inspect sends through OpenAI's Responses API, else 1."""
+    if config.min_output_tokens is not None:
+        return config.min_output_tokens
+    return RESPONSES_API_MIN_TOKENS if getattr(api, "responses_api", False) is True else 1
+
+
+def generate_config(config: JudgeConfig, api: Any, **asked: Any) -> GenerateConfig:
+    """The request for a question that asks for ``asked`` (``max_tokens``, ``logprobs``, ``top_logprobs``,
+    ``response_schema``, ``prompt_logprobs``), fitted to the judge's model ``api``; see the module docstring."""
+    temperature: float | None = config.temperature
+    if reasons(config, api):
+        if asked.get("prompt_logprobs"):
+            raise JudgeSetupError("batch_reading='prompt' reads verdicts from prompt log probabilities, which a "
+                                  "reasoning judge cannot give: use batch_reading='answers' or reasoning='off'")
+        asked = {k: v for k, v in asked.items() if k not in ("logprobs", "top_logprobs")}
+        answer_tokens = asked.get("max_tokens") or RESPONSES_API_MIN_TOKENS
+        # the budget covers the thinking and the answer after it (Anthropic: max_tokens > budget_tokens)
+        asked["max_tokens"] = max(answer_tokens, config.reasoning_max_tokens, (config.reasoning_tokens or 0) + answer_tokens)
+        temperature = None
+    if asked.get("max_tokens") is not None:
+        asked["max_tokens"] = max(asked["max_tokens"], min_output_tokens(config, api))
+    return GenerateConfig(temperature=temperature, max_retries=config.max_retries, attempt_timeout=config.timeout,
+                          reasoning_effort=config.reasoning_effort, reasoning_tokens=config.reasoning_tokens, **asked)
+
+
+def reasoning_settings(gen: GenerateConfig) -> dict[str, Any]:
+    """The reasoning settings of a request that are set, for the verdict cache key (an unset one adds
+    nothing, so the keys of judges that do not reason are unchanged)."""
+    return {k: v for k in ("reasoning_effort", "reasoning_tokens") if (v := getattr(gen, k)) is not None}
