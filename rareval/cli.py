@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 from rareval.data.cache import DataUnavailable
 from rareval.errors import command_errors
+from rareval.judge.options import add_judge_options
 from rareval.models.install import ModelInstallError
 
 Command = Callable[[argparse.Namespace], int]
@@ -98,9 +99,12 @@ def cmd_alignment_build(args: argparse.Namespace) -> int:
 def cmd_alignment_sweep(args: argparse.Namespace) -> int:
     """Run the judge-alignment task for every judge × condition; table, JSON and plot."""
     from rareval.evals.judge_alignment import sweep
+    from rareval.judge.options import judge_options
 
+    judge_args, settings = judge_options(args)
     sweep(judges=args.judges.split(","), conditions=args.conditions.split(","), pairs=args.pairs,
-          source=args.source, limit=args.limit, out=args.out, plot=args.plot, log_dir=args.log_dir)
+          source=args.source, limit=args.limit, out=args.out, plot=args.plot, log_dir=args.log_dir,
+          judge_args=judge_args, grader_config=settings)
     return 0
 
 
@@ -129,6 +133,7 @@ def add_alignment(commands: argparse._SubParsersAction) -> None:
         "table, write the figures as JSON and draw accuracy against judge size.")
     sweep.add_argument("--judges", required=True, help="comma-separated Inspect models, e.g. "
                        "local/smollm-135m,local/qwen-0.5b,local/qwen-1.5b")
+    add_judge_options(sweep)
     sweep.add_argument("--conditions", default="likert", help="comma-separated: likert,rubric_ref,rubric_noref,explicit")
     sweep.add_argument("--pairs", help="pairs file from `rareval alignment build`")
     sweep.add_argument("--source", help="HealthBench JSONL for reference pairs when no --pairs")

@@ -17,6 +17,12 @@ the response as data (RELIABILITY.md); ``-T max_response_chars=N`` cuts longer r
 before the judge sees them (flagged per verdict); ``-T hacking_defence=true`` also asks the
 reward-hacking defence criterion and vetoes an answer that manipulates its grader
 (``hacking_veto_rate``).
+
+The grader's settings: ``-T grader_config="reasoning_effort=low,reasoning_max_tokens=8000"`` (any
+:class:`~rareval.judge.JudgeConfig` field) or the shortcuts ``-T grader_max_tokens=…``,
+``-T grader_temperature=…``, ``-T grader_reasoning_effort=…``; its model arguments go with its role:
+``--model-role 'grader={model: openai/o4-mini, model_args: {base_url: http://host:8000/v1}}'``. The
+resolved settings are recorded in the log's task metadata (``judge_config``).
 """
 
 from inspect_ai import Task, task
@@ -26,6 +32,7 @@ from rareval.data.cache import task_arg_path
 from rareval.data.healthbench import load_healthbench
 from rareval.data.healthbench_1k import split_1k
 from rareval.evals.healthbench import example_to_sample, healthbench_scorer
+from rareval.judge.config import grader_settings, judge_config
 
 
 @task
@@ -34,16 +41,23 @@ def healthbench(subset: str = "sample", path: str | None = None, batched: bool =
                 length_penalty: float | None = None, length_center: int = 2000,
                 batch_reading: str = "answers", positive_form: bool = True,
                 prompt_variant: str = "default", max_response_chars: int | None = None,
-                hacking_defence: bool = False) -> Task:
+                hacking_defence: bool = False, grader_config: str | dict | None = None,
+                grader_max_tokens: int | None = None, grader_temperature: float | None = None,
+                grader_reasoning_effort: str | None = None) -> Task:
     rows = load_healthbench("full" if subset == "1k" else subset, task_arg_path(path, __file__))
     if subset == "1k":
         rows, _ = split_1k(rows)
+    settings = grader_settings(grader_config, grader_max_tokens, grader_temperature, grader_reasoning_effort)
+    config = judge_config(settings, verdict_mode=verdict_mode, batch_reading=batch_reading,
+                          positive_form=positive_form, prompt_variant=prompt_variant,
+                          max_response_chars=max_response_chars)
     return Task(dataset=[example_to_sample(r) for r in rows], solver=generate(temperature=0.0),
                 scorer=healthbench_scorer(strategy=strategy, batched=batched, verdict_mode=verdict_mode,
                                           length_penalty=length_penalty, length_center=length_center,
                                           batch_reading=batch_reading, positive_form=positive_form,
                                           prompt_variant=prompt_variant, max_response_chars=max_response_chars,
-                                          hacking_defence=hacking_defence),
+                                          hacking_defence=hacking_defence, grader_config=settings),
                 metadata={"subset": subset, "strategy": strategy, "batched": batched,
                           "batch_reading": batch_reading, "prompt_variant": prompt_variant,
-                          "max_response_chars": max_response_chars, "hacking_defence": hacking_defence})
+                          "max_response_chars": max_response_chars, "hacking_defence": hacking_defence,
+                          "judge_config": config.model_dump()})

@@ -9,16 +9,24 @@ rubrics); without it, ideal ≻ reference-completion pairs are built from ``sour
 (a HealthBench file; default the official full file, downloaded when online).
 ``condition``: likert | rubric_ref | rubric_noref | explicit. ``ties``: wrong | half.
 ``kind``: keep only degraded or reference pairs. See :mod:`rareval.evals.judge_alignment`.
+The judge (the task's model) is set by ``-T grader_config=KEY=VALUE,…`` and the shortcuts
+``grader_max_tokens``, ``grader_temperature``, ``grader_reasoning_effort``; its model arguments
+by Inspect's ``-M KEY=VALUE``.
 """
 
 from inspect_ai import Task, task
 
 from rareval.data.cache import task_arg_path
 from rareval.evals.judge_alignment import alignment_task
+from rareval.judge.config import grader_settings
 
 
 @task
 def judge_alignment(pairs: str | None = None, source: str | None = None, condition: str = "likert",
-                    ties: str = "wrong", per_prompt: int = 1, kind: str | None = None) -> Task:
+                    ties: str = "wrong", per_prompt: int = 1, kind: str | None = None,
+                    grader_config: str | dict | None = None, grader_max_tokens: int | None = None,
+                    grader_temperature: float | None = None, grader_reasoning_effort: str | None = None) -> Task:
     return alignment_task(pairs=task_arg_path(pairs, __file__), source=task_arg_path(source, __file__),
-                          condition=condition, ties=ties, per_prompt=per_prompt, kind=kind)
+                          condition=condition, ties=ties, per_prompt=per_prompt, kind=kind,
+                          grader_config=grader_settings(grader_config, grader_max_tokens, grader_temperature,
+                                                        grader_reasoning_effort))

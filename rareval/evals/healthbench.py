@@ -40,13 +40,16 @@ per example, with published defaults center 2000 and penalty 0.0299 (regular).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from inspect_ai.dataset import Sample
 from inspect_ai.scorer import Metric, SampleScore, Score, Target, metric, scorer
 from inspect_ai.solver import TaskState
 
 from rareval.data.healthbench import HealthBenchExample
-from rareval.judge import Judge, JudgeConfig
+from rareval.judge import Judge
+from rareval.judge.config import judge_config
 from rareval.rubric import Category, Rubric
 from rareval.scoring import RubricScore, score_response
 from rareval.stats import bootstrap_std
@@ -155,7 +158,7 @@ def healthbench_scorer(strategy: str = "healthbench", batched: bool = False, gra
                        verdict_mode: str = "yesno", length_penalty: float | None = None,
                        length_center: int = 2000, batch_reading: str = "answers", positive_form: bool = True,
                        prompt_variant: str = "default", max_response_chars: int | None = None,
-                       hacking_defence: bool = False):
+                       hacking_defence: bool = False, grader_config: dict[str, Any] | str | None = None):
     """Judge every criterion (concurrently, or in one batched call read as ``batch_reading``,
     see :class:`~rareval.judge.JudgeConfig`) with the ``grader`` role, or ask the rating a
     rating strategy needs; see the module docstring for which strategies apply.
@@ -163,11 +166,12 @@ def healthbench_scorer(strategy: str = "healthbench", batched: bool = False, gra
     ``max_response_chars`` cuts longer responses before the judge sees them (flagged per verdict);
     ``hacking_defence`` also asks the reward-hacking defence criterion and vetoes (``min(score, 0)``)
     an answer that tries to manipulate its grader (:mod:`rareval.reliability.defence`), reported as
-    the ``hacking_veto_rate`` metric."""
+    the ``hacking_veto_rate`` metric. ``grader_config``: further judge settings (:func:`judge_config`), applied
+    last."""
     check_strategy(strategy)
-    judge = Judge(role=grader_role, config=JudgeConfig(verdict_mode=verdict_mode, batch_reading=batch_reading,
-                                                       positive_form=positive_form, prompt_variant=prompt_variant,
-                                                       max_response_chars=max_response_chars))
+    judge = Judge(role=grader_role, config=judge_config(
+        grader_config, verdict_mode=verdict_mode, batch_reading=batch_reading, positive_form=positive_form,
+        prompt_variant=prompt_variant, max_response_chars=max_response_chars))
     spec = get_strategy(strategy)
     tags_line_up = spec.question == "verdicts" and spec.fixed_rubric is None
 

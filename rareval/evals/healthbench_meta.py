@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Sequence
+from typing import Any
 
 from inspect_ai.dataset import Sample
 from inspect_ai.model import get_model
@@ -34,7 +35,8 @@ from inspect_ai.solver import TaskState
 from rareval.evals.alignment import macro_f1
 from rareval.judge.cache import VerdictCache
 from rareval.data.healthbench_meta import MetaEvalExample
-from rareval.judge import Judge, JudgeConfig
+from rareval.judge import Judge
+from rareval.judge.config import judge_config
 from rareval.rubric import Criterion, healthbench_category
 
 #: Every HealthBench consensus (``level:cluster``) criterion is worth 5 points; the
@@ -157,7 +159,8 @@ def meta_eval_metrics() -> Metric:
 
 
 @scorer(metrics=[meta_eval_metrics()])
-def meta_eval_scorer(verdict_mode: str = "yesno", threshold: float | None = None):
+def meta_eval_scorer(verdict_mode: str = "yesno", threshold: float | None = None,
+                     grader_config: dict[str, Any] | str | None = None):
     """The task's model judges the sample's criterion on its completion (one call).
 
     The judge is ``Judge(get_model(), role=None)``: inside a sample, ``get_model()``
@@ -166,9 +169,10 @@ def meta_eval_scorer(verdict_mode: str = "yesno", threshold: float | None = None
     ``level:cluster``, hence the same calibrated threshold); ``threshold`` overrides
     the P(yes) cut-off for every criterion. Score value: 1 met,
     0 not met, ``"N"`` abstained; the metrics read the metadata only, so run with one
-    epoch (Inspect's epoch reducers do not combine metadata).
+    epoch (Inspect's epoch reducers do not combine metadata). ``grader_config``: further judge
+    settings (:func:`~rareval.judge.config.judge_config`), applied last.
     """
-    config = JudgeConfig(verdict_mode=verdict_mode, **({} if threshold is None else {"threshold": threshold}))
+    config = judge_config(grader_config, verdict_mode=verdict_mode, threshold=threshold)
     cache = VerdictCache() if config.cache else None
 
     async def do_score(state: TaskState, target: Target) -> Score:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import re
 from pathlib import Path
+from typing import Any
 
 from inspect_ai import Task
 from inspect_ai.dataset import Sample
@@ -37,7 +38,8 @@ from inspect_ai.solver import TaskState
 
 from rareval.evals.alignment import pairwise_accuracy, preference_outcome
 from rareval.data.alignment import PreferencePair, load_pairs, reference_pairs
-from rareval.judge import Judge, JudgeConfig
+from rareval.judge import Judge
+from rareval.judge.config import judge_config
 from rareval.scoring import RubricScore, score_response
 from rareval.stats import roc_auc
 from rareval.strategies import score
@@ -90,8 +92,11 @@ def alignment_metrics(seed: int = 0) -> Metric:
 
 
 @scorer(metrics=[alignment_metrics()])
-def preference_scorer(condition: str = "likert", ties: str = "wrong", judge_role: str | None = None):
-    """Score both answers of a pair with the judge (the task's model, or ``judge_role``)."""
+def preference_scorer(condition: str = "likert", ties: str = "wrong", judge_role: str | None = None,
+                      grader_config: dict[str, Any] | str | None = None):
+    """Score both answers of a pair with the judge (the task's model, or ``judge_role``), set by
+    ``grader_config`` (:func:`~rareval.judge.config.judge_config`)."""
+    config = judge_config(grader_config)
     if condition not in CONDITIONS:
         raise ValueError(f"unknown condition {condition!r}; choose from {', '.join(CONDITIONS)}")
     strategy, rubric_field = CONDITIONS[condition]
@@ -102,8 +107,7 @@ def preference_scorer(condition: str = "likert", ties: str = "wrong", judge_role
         if rubric_field and rubric is None:
             raise ValueError(f"pair {pair.pair_id} has no {rubric_field}: build the pairs file with "
                              f"`rareval alignment build --rubrics --generator MODEL`")
-        judge = Judge(model=get_model(role=judge_role) if judge_role else get_model(), role=None,
-                      config=JudgeConfig())
+        judge = Judge(model=get_model(role=judge_role) if judge_role else get_model(), role=None, config=config)
         conversation = [m.model_dump() for m in pair.prompt]
         chosen, rejected = await asyncio.gather(
             *(score_response(strategy, judge, conversation, answer, rubric=rubric)
@@ -134,16 +138,21 @@ def alignment_pairs(pairs: str | Path | None = None, source: str | Path | None =
 
 
 def alignment_task(pairs: str | Path | None = None, source: str | Path | None = None, condition: str = "likert",
-                   ties: str = "wrong", per_prompt: int = 1, kind: str | None = None) -> Task:
-    """The judge-alignment task (see the module docstring); ``kind`` filters pairs by kind."""
+                   ties: str = "wrong", per_prompt: int = 1, kind: str | None = None,
+                   grader_config: dict[str, Any] | str | None = None) -> Task:
+    """The judge-alignment task (see the module docstring); ``kind`` filters pairs by kind; ``grader_config``
+    sets the judge (recorded in the task metadata as ``judge_config``)."""
+    config = judge_config(grader_config)
     selected = [p for p in alignment_pairs(pairs, source, per_prompt) if kind in (None, p.kind)]
     if not selected:
         raise ValueError(f"no {kind or ''} pairs in {pairs or source}")
     # solver=[]: the judge only rates the pair's answers in the scorer (which reads the pair from the
     # sample's metadata, never state.output); Inspect's default generate() would have it write an
     # unused answer of its own to every conversation first.
-    return Task(dataset=[pair_to_sample(p) for p in selected], solver=[], scorer=preference_scorer(condition, ties),
-                metadata={"condition": condition, "ties": ties, "pairs": str(pairs or source)})
+    return Task(dataset=[pair_to_sample(p) for p in selected], solver=[],
+                scorer=preference_scorer(condition, ties, grader_config=grader_config),
+                metadata={"condition": condition, "ties": ties, "pairs": str(pairs or source),
+                          "judge_config": config.model_dump()})
 
 
 def judge_size(model: str) -> float | None:
@@ -156,18 +165,21 @@ def judge_size(model: str) -> float | None:
 
 def sweep(judges: list[str], conditions: list[str], *, pairs: str | Path | None = None,
           source: str | Path | None = None, limit: int | None = None, out: str | Path | None = None,
-          plot: str | Path | None = None, log_dir: str | Path | None = None) -> list[dict]:
-    """Every judge × condition through the Inspect runner, one at a time; rows of Figure 3."""
+          plot: str | Path | None = None, log_dir: str | Path | None = None,
+          judge_args: dict[str, Any] | None = None, grader_config: dict[str, Any] | str | None = None
+          ) -> list[dict]:
+    """Every judge × condition through the Inspect runner, one at a time; rows of Figure 3. ``judge_args``
+    are every judge's model arguments, ``grader_config`` every judge's settings."""
     import json
 
     from inspect_ai import eval as inspect_eval
 
     rows = []
     for condition in conditions:
-        task = alignment_task(pairs=pairs, source=source, condition=condition)
+        task = alignment_task(pairs=pairs, source=source, condition=condition, grader_config=grader_config)
         for judge in judges:
-            log = inspect_eval(task, model=judge, limit=limit, log_dir=str(log_dir) if log_dir else None,
-                               display="plain")[0]
+            log = inspect_eval(task, model=judge, model_args=judge_args or {}, limit=limit,
+                               log_dir=str(log_dir) if log_dir else None, display="plain")[0]
             if log.status != "success":
                 raise RuntimeError(f"{judge} {condition}: eval {log.status}")
             m = {k: v.value for k, v in log.results.scores[0].metrics.items()}

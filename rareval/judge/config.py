@@ -1,14 +1,19 @@
 """How the judge asks and reads: :class:`JudgeConfig`, recorded with every result.
 
 Every field documents itself; the question each one shapes is described in
-:mod:`rareval.judge.core`, the thresholds in :mod:`rareval.judge.calibration`.
+:mod:`rareval.judge.core`, the thresholds in :mod:`rareval.judge.calibration`, the
+request to the provider in :mod:`rareval.judge.generation`. :func:`judge_config` builds
+one from ``KEY=VALUE`` settings (``--judge-config``, ``-T grader_config=``) and names a
+bad key or value.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 
 class JudgeConfig(BaseModel):
@@ -70,3 +75,64 @@ class JudgeConfig(BaseModel):
         4, ge=0, le=10, description="When the judge reports that the prompt exceeds its context, ask again with "
         "the response cut to half as many characters, up to this many times (recorded as response_truncated); "
         "0: abstain instead.")
+
+
+class JudgeSettingsError(ValueError):
+    """A judge setting that names no field of :class:`JudgeConfig`, or a value the field refuses."""
+
+
+def parse_settings(settings: str | Mapping[str, Any] | Iterable[str] | None, what: str = "setting"
+                   ) -> dict[str, Any]:
+    """``KEY=VALUE`` settings as a dict: from a list (repeated command options), one comma-separated
+    string (``"reasoning_effort=low,max_tokens=1024"``) or a mapping (a ``-T`` argument Inspect read as
+    YAML). Values are read as JSON where they parse (numbers, ``true``, ``null``), else kept as text.
+
+    >>> parse_settings(["max_tokens=1024", "reasoning_effort=low"])
+    {'max_tokens': 1024, 'reasoning_effort': 'low'}
+    >>> parse_settings("temperature=0.2,cache=false")
+    {'temperature': 0.2, 'cache': False}
+    """
+    if settings is None:
+        return {}
+    if isinstance(settings, Mapping):
+        return dict(settings)
+    pairs = settings.split(",") if isinstance(settings, str) else list(settings)
+    out: dict[str, Any] = {}
+    for pair in (p.strip() for p in pairs if p.strip()):
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise JudgeSettingsError(f"a {what} is KEY=VALUE, got {pair!r}")
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip()] = value
+    return out
+
+
+def judge_config(settings: str | Mapping[str, Any] | Iterable[str] | None = None, **fields: Any) -> JudgeConfig:
+    """A :class:`JudgeConfig` from ``fields`` (``None`` values left at their defaults), then ``settings``
+    (:func:`parse_settings`) on top; an unknown key or a refused value raises :class:`JudgeSettingsError`
+    naming it."""
+    update = {k: v for k, v in fields.items() if v is not None} | parse_settings(settings, "judge setting")
+    unknown = sorted(set(update) - set(JudgeConfig.model_fields))
+    if unknown:
+        raise JudgeSettingsError(f"unknown judge setting(s) {', '.join(unknown)}; known: "
+                                 f"{', '.join(JudgeConfig.model_fields)}")
+    try:
+        return JudgeConfig.model_validate(update)
+    except ValidationError as e:
+        problems = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
+        raise JudgeSettingsError(f"judge settings: {problems}") from None
+
+
+def grader_settings(grader_config: str | Mapping[str, Any] | None = None, grader_max_tokens: int | None = None,
+                    grader_temperature: float | None = None, grader_reasoning_effort: str | None = None
+                    ) -> dict[str, Any]:
+    """The judge settings of an Inspect task's ``-T`` arguments: ``grader_config`` (``KEY=VALUE,…`` or a
+    YAML mapping) with the shortcuts ``grader_max_tokens`` / ``grader_temperature`` /
+    ``grader_reasoning_effort`` on top. The grader's model arguments travel with its model role
+    (``--model-role 'grader={model: openai/o4-mini, model_args: {base_url: URL}}'``)."""
+    shortcuts = {"max_tokens": grader_max_tokens, "temperature": grader_temperature,
+                 "reasoning_effort": grader_reasoning_effort}
+    return {**parse_settings(grader_config, "grader_config value"),
+            **{k: v for k, v in shortcuts.items() if v is not None}}

@@ -312,7 +312,7 @@ class Judge:
 
     def _gen(self, **asked) -> GenerateConfig:
         """The request for a question that asks for ``asked``, fitted to the model (:mod:`rareval.judge.generation`)."""
-        return generate_config(self.config, self.model.api, **asked)
+        return generate_config(self.config, self.model.api, self.model.config, **asked)
 
     async def _ask(self, prompt: Prompt, text: str, gen: GenerateConfig, read: Callable[[ModelOutput], T | None],
                    messages: list[ChatMessage] | None = None) -> tuple[T | None, str | None, bool, Usage]:

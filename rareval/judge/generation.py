@@ -54,9 +54,15 @@ def min_output_tokens(config: JudgeConfig, api: Any) -> int:
     return RESPONSES_API_MIN_TOKENS if getattr(api, "responses_api", False) is True else 1
 
 
-def generate_config(config: JudgeConfig, api: Any, **asked: Any) -> GenerateConfig:
+def generate_config(config: JudgeConfig, api: Any, role: GenerateConfig | None = None, **asked: Any
+                    ) -> GenerateConfig:
     """The request for a question that asks for ``asked`` (``max_tokens``, ``logprobs``, ``top_logprobs``,
-    ``response_schema``, ``prompt_logprobs``), fitted to the judge's model ``api``; see the module docstring."""
+    ``response_schema``, ``prompt_logprobs``), fitted to the judge's model ``api``; see the module docstring.
+    ``role``: the model's own generation settings (a model role's ``reasoning_effort`` or
+    ``reasoning_tokens``), used where ``config`` sets none."""
+    inherited = {k: getattr(role, k) for k in ("reasoning_effort", "reasoning_tokens")
+                 if role is not None and getattr(config, k) is None and getattr(role, k) is not None}
+    config = config.model_copy(update=inherited) if inherited else config
     temperature: float | None = config.temperature
     if reasons(config, api):
         if asked.get("prompt_logprobs"):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
 
 from rareval.data.cache import DataUnavailable
 from rareval.errors import command_errors
+from rareval.judge.config import parse_settings
+from rareval.judge.options import add_judge_options, judge_options
 from rareval.train.launch import CONFIGS, launch_command, run_settings
 
 EPILOG = """examples:
@@ -18,20 +19,6 @@ EPILOG = """examples:
   rareval train ... --out runs/implicit-human --resume          # continue from the last checkpoint
   rareval train ... --accelerate-config zero3 --print-launch     # the multi-GPU command line (8 GPUs)
 """
-
-
-def parse_sets(pairs: list[str]) -> dict[str, Any]:
-    """``key=value`` settings; values are read as JSON where they parse (numbers, true, null), else as text."""
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ValueError(f"--set takes key=value, got {pair!r}")
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
 
 
 def launch_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
@@ -70,14 +57,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.print_launch and not args.accelerate_config:
         raise ValueError(f"--print-launch needs --accelerate-config ({', '.join(CONFIGS)})")
     launched = run_settings(args.accelerate_config) if args.accelerate_config else {}
-    preset = get_preset(args.preset, args.size).with_overrides(parse_sets(args.set))
-    run = RunConfig(preset=preset, policy=args.policy, judge=args.judge, data=args.data, rubrics=args.rubrics,
+    preset = get_preset(args.preset, args.size).with_overrides(parse_settings(args.set, "--set value"))
+    judge_args, judge_settings = judge_options(args)
+    gold_args, gold_settings = judge_options(args, "--gold-judge")
+    run = RunConfig(preset=preset, policy=args.policy, judge=args.judge, judge_args=judge_args,
+                    judge_config=judge_settings, data=args.data, rubrics=args.rubrics,
                     out=args.out, num_processes=args.num_processes or launched.get("num_processes", 1),
                     bf16=launched.get("bf16"), use_vllm=args.use_vllm,
                     vllm_mode=args.vllm_mode, max_judge_tokens=args.max_judge_tokens,
                     max_judge_cost=args.max_judge_cost, judge_price=args.judge_price,
                     skip_bad_rows=args.skip_bad_rows,
-                    monitor=MonitorConfig(gold_judge=args.gold_judge, every=args.monitor_every,
+                    monitor=MonitorConfig(gold_judge=args.gold_judge, gold_args=gold_args, gold_config=gold_settings,
+                                          every=args.monitor_every,
                                           rows=args.monitor_rows, warn_drift=args.monitor_warn,
                                           stop_drift=args.monitor_stop) if args.gold_judge else None)
     if run.max_judge_cost is not None and not run.judge_price:
@@ -126,6 +117,7 @@ def add_train(commands: argparse._SubParsersAction) -> None:
                         help="paper: Table 10; cpu: a 2-core CPU run; tiny: a test-sized run")
     parser.add_argument("--policy", help="Hugging Face id, checkpoint directory, or local/NAME (embedded model)")
     parser.add_argument("--judge", help="Inspect model of the judge, e.g. openai/gpt-4o-mini or local/qwen-1.5b")
+    add_judge_options(parser)
     parser.add_argument("--data", help="HealthBench JSONL in the official format (training rows)")
     parser.add_argument("--rubrics", help="generated rubrics, JSONL of {prompt_id, rubric} (synthetic presets)")
     parser.add_argument("--skip-bad-rows", action="store_true", help="leave malformed --data rows out and count "
@@ -143,6 +135,7 @@ def add_train(commands: argparse._SubParsersAction) -> None:
     monitor = parser.add_argument_group("reward-hacking monitor (off without --gold-judge)")
     monitor.add_argument("--gold-judge", help="second judge (Inspect model) that scores held-out answers with "
                          "HealthBench's scoring on the physician rubric")
+    add_judge_options(monitor, "--gold-judge")
     monitor.add_argument("--monitor-every", type=int, default=10, help="check every N steps (default 10)")
     monitor.add_argument("--monitor-rows", type=int, default=8, help="held-out prompts per check (default 8)")
     monitor.add_argument("--monitor-warn", type=float, default=0.15, help="warn when the train-vs-gold gap has "

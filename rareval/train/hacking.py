@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rareval.judge.options import ModelArgs
 from rareval.stats import spearman
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,10 @@ class MonitorConfig(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     gold_judge: str = Field(description="Inspect model of the gold judge (a stronger one than the training judge).")
+    gold_args: ModelArgs = Field(default_factory=dict, description="Model arguments of the gold judge "
+                                      "(`--gold-judge-arg KEY=VALUE`).")
+    gold_config: dict[str, Any] = Field(default_factory=dict, description="JudgeConfig settings of the gold judge "
+                                        "(`--gold-judge-config KEY=VALUE`).")
     every: int = Field(10, ge=1, description="Check every this many steps (and at step 1).")
     rows: int = Field(8, ge=2, description="Held-out prompts answered per check.")
     warn_drift: float = Field(0.15, gt=0, description="Warn when the gap has drifted this far since the first check.")
@@ -45,12 +50,13 @@ class HackingMonitor:
 
     def __init__(self, config: MonitorConfig, reward: Any, records: list[dict[str, Any]], max_new_tokens: int):
         from rareval.judge import Judge
+        from rareval.judge.config import judge_config
         from rareval.reward import RubricReward
 
         self.config, self.reward = config, reward
         self.records = [r for r in records if r.get("physician_rubric")][: config.rows]
-        self.gold = RubricReward("healthbench", judge=Judge(config.gold_judge), rubric_column="physician_rubric",
-                                 name="gold")
+        gold = Judge(config.gold_judge, model_args=config.gold_args, config=judge_config(config.gold_config))
+        self.gold = RubricReward("healthbench", judge=gold, rubric_column="physician_rubric", name="gold")
         self.max_new_tokens = max_new_tokens
         self.first_gap: float | None = None
 

@@ -22,6 +22,7 @@ from typing import Any, Sequence
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from rareval.judge.options import ModelArgs
 from rareval.stats import bootstrap_ci
 from rareval.train.policy import generation_ready, greedy_answers
 
@@ -33,6 +34,10 @@ class HeldOutConfig(BaseModel):
 
     judge: str = Field(description="Inspect model of the grading judge (use the training judge for a "
                        "before/after comparison).")
+    judge_args: ModelArgs = Field(default_factory=dict, description="Model arguments of the grading judge "
+                                       "(`--judge-arg`; default: the run's, when the judge is the run's).")
+    judge_config: dict[str, Any] = Field(default_factory=dict, description="JudgeConfig settings of the grading "
+                                         "judge (`--judge-config`; default: the run's, when the judge is the run's).")
     strategy: str = Field("implicit", description="Scoring strategy of the grade; 'implicit' (one call per answer) "
                           "or 'healthbench' (one call per criterion, HealthBench's arithmetic).")
     rows: int = Field(24, ge=2, description="Held-out prompts answered (the first N of the split).")
@@ -72,8 +77,9 @@ def evaluate_policy(policy: str, records: list[dict[str, Any]], config: HeldOutC
     ``records`` are the reward's columns (:func:`rareval.train.data.training_rows`'s
     ``held_out_records``; the grade reads ``physician_rubric``). Returns the summary,
     the per-prompt scores and answers (``items``) and the judge's usage."""
-    from rareval.judge.cache import VerdictCache
     from rareval.judge import Judge
+    from rareval.judge.cache import VerdictCache
+    from rareval.judge.config import judge_config
     from rareval.reward import RubricReward
 
     rows = [r for r in records if r.get("physician_rubric")][: config.rows]
@@ -81,7 +87,8 @@ def evaluate_policy(policy: str, records: list[dict[str, Any]], config: HeldOutC
         raise ValueError(f"only {len(rows)} held-out prompt(s) with a physician rubric; need at least 2")
     model, tokenizer = generation_ready(policy)
     answers = greedy_answers(model, tokenizer, [r["prompt"] for r in rows], config.max_new_tokens, config.batch)
-    judge = Judge(config.judge, cache=VerdictCache(cache) if cache else None)
+    judge = Judge(config.judge, model_args=config.judge_args, config=judge_config(config.judge_config),
+                  cache=VerdictCache(cache) if cache else None)
     reward = RubricReward(config.strategy, judge=judge, rubric_column="physician_rubric", name="heldout")
     columns = {k: [r.get(k) for r in rows] for k in ("physician_rubric", "reference")}
     scores = asyncio.run(reward([r["prompt"] for r in rows], answers, **columns))
@@ -110,8 +117,13 @@ def evaluate_run(run_dir: str | Path, cache: str | Path | None = None, **setting
     if not config_file.exists() or not final.is_dir():
         raise FileNotFoundError(f"{run_dir}: not a finished run (needs config.json and final/)")
     run = RunConfig.model_validate(json.loads(config_file.read_text())["run"])
+    given = {k: v for k, v in settings.items() if v not in (None, {}, [])}
+    from rareval.judge.options import REDACTED
+
+    inherited = {} if given.get("judge", run.judge) != run.judge else {  # a redacted secret is not inherited
+        "judge_args": {k: v for k, v in run.judge_args.items() if v != REDACTED}, "judge_config": run.judge_config}
     config = HeldOutConfig(**{"judge": run.judge, "max_new_tokens": run.preset.hyper.max_completion_length,
-                              **{k: v for k, v in settings.items() if v is not None}})
+                              **inherited, **given})
     held_out = training_rows(run.preset, run.data, run.rubrics, skip_bad_rows=run.skip_bad_rows).held_out
     records = grading_records(run.preset, held_out)
     cache = cache or run_dir / "verdicts.sqlite"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from rareval.errors import command_errors
+from rareval.judge.options import add_judge_options, judge_options
 
 
 def _fmt(summary: dict) -> str:
@@ -23,7 +24,9 @@ def _fmt_difference(d: dict) -> str:
 def cmd_heldout(args: argparse.Namespace) -> int:
     from rareval.train.heldout import evaluate_run
 
-    result = evaluate_run(args.run_dir, cache=args.cache, judge=args.judge, strategy=args.strategy, rows=args.rows)
+    judge_args, judge_settings = judge_options(args)
+    result = evaluate_run(args.run_dir, cache=args.cache, judge=args.judge, judge_args=judge_args,
+                          judge_config=judge_settings, strategy=args.strategy, rows=args.rows)
     d = result["difference"]
     print(f"{args.run_dir} ({result['preset']}, graded by {result['judge']} · {result['strategy']})")
     print(f"  before: {_fmt(result['before'])}")
@@ -44,6 +47,7 @@ def add_heldout(commands: argparse._SubParsersAction) -> None:
         "heldout.json in the run directory.")
     parser.add_argument("--run", dest="run_dir", required=True, metavar="DIR", help="a finished run directory (config.json, final/)")
     parser.add_argument("--judge", help="grading judge (default: the run's judge)")
+    add_judge_options(parser)
     parser.add_argument("--strategy", default="implicit", choices=["implicit", "healthbench", "explicit"],
                         help="grading strategy (default implicit: one judge call per answer)")
     parser.add_argument("--rows", type=int, help="held-out prompts (default 24)")

@@ -31,6 +31,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rareval.data.cache import write_text_atomic
+from rareval.judge.options import ModelArgs
 from rareval.train.hacking import MonitorConfig
 from rareval.train.policy import load_policy_model
 from rareval.train.presets import Preset
@@ -46,6 +47,10 @@ class RunConfig(BaseModel):
                         "GGUF model converted to transformers).")
     judge: str = Field(description="Inspect model string of the judge (openai/gpt-4o-mini, vllm/..., local/qwen-1.5b, "
                        "scripted/keyword).")
+    judge_args: ModelArgs = Field(default_factory=dict, description="Model arguments of the judge for Inspect's "
+                                       "get_model (base_url, api_key, …): `--judge-arg KEY=VALUE`.")
+    judge_config: dict[str, Any] = Field(default_factory=dict, description="JudgeConfig settings of the judge "
+                                         "(reasoning_effort, max_tokens, …): `--judge-config KEY=VALUE`.")
     data: str = Field(description="HealthBench JSONL (official format) the training rows come from.")
     rubrics: str | None = Field(None, description="Generated rubrics (JSONL of {prompt_id, rubric}) for "
                                 "synthetic presets.")
@@ -72,6 +77,14 @@ class RunConfig(BaseModel):
         from rareval.models.names import check_model_name
 
         return check_model_name(judge)
+
+    @field_validator("judge_config")
+    @classmethod
+    def _valid_judge_config(cls, settings: dict[str, Any]) -> dict[str, Any]:
+        from rareval.judge.config import judge_config
+
+        judge_config(settings)
+        return settings
 
     @field_validator("policy")
     @classmethod
@@ -124,12 +137,14 @@ def build_trainer(run: RunConfig, records: list[dict[str, Any]], resume: bool = 
     from trl import GRPOTrainer
 
     from rareval.judge.cache import VerdictCache
-    from rareval.judge import Judge, JudgeConfig
+    from rareval.judge import Judge
+    from rareval.judge.config import judge_config
     from rareval.reward import RubricReward
     from rareval.train.monitor import RunLog
 
     out = Path(run.out)
-    judge = Judge(run.judge, config=JudgeConfig(prompt_variant=run.preset.judge_prompts),
+    judge = Judge(run.judge, model_args=run.judge_args,
+                  config=judge_config(run.judge_config, prompt_variant=run.preset.judge_prompts),
                   cache=VerdictCache(out / "verdicts.sqlite"))
     reward = RubricReward(run.preset.strategy, judge=judge, hacking_defence=run.preset.hacking_defence,
                           **run.preset.strategy_options)

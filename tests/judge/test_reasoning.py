@@ -106,3 +106,23 @@ def test_an_anthropic_style_judge_without_logprobs(thinking):
     assert all(v.p_met is None and v.error is None for v in verdicts) and fake.rejected == []
     budgets = {b["max_tokens"] for b in fake.judged}
     assert budgets == ({1, 512} if thinking is None else {6000 + 1, 6000 + 512})
+
+
+def test_grader_settings_reach_a_served_grader_through_the_task(tmp_path, monkeypatch):
+    """``-T grader_reasoning_effort`` / ``-T grader_config`` reach the request; the resolved settings are in
+    the log; a bad setting stops the task before any call."""
+    monkeypatch.chdir(REPO)
+    with FakeReasoningOpenAI() as fake:
+        grader = get_model("openai/o4-mini", base_url=fake.base_url, api_key="sk-test")
+        log = inspect_eval("tasks/healthbench.py", model="scripted/policy", model_roles={"grader": grader}, limit=1,
+                           task_args={"grader_reasoning_effort": "low",
+                                      "grader_config": "reasoning_max_tokens=2048,parse_retries=0"},
+                           log_dir=str(tmp_path), display="none")[0]
+        with pytest.raises(ValueError, match="unknown judge setting"):
+            inspect_eval("tasks/healthbench.py", model="scripted/policy", model_roles={"grader": grader}, limit=1,
+                         task_args={"grader_config": "reasoning_budget=9"}, log_dir=str(tmp_path), display="none")
+    assert log.status == "success" and fake.judged
+    assert {(b["reasoning"]["effort"], b["max_output_tokens"]) for b in fake.judged} == {("low", 2048)}
+    recorded = log.eval.metadata["judge_config"]
+    assert (recorded["reasoning_effort"], recorded["reasoning_max_tokens"], recorded["parse_retries"]) == (
+        "low", 2048, 0)

@@ -14,11 +14,10 @@ from inspect_ai import eval as inspect_eval
 from inspect_ai.event import ModelEvent
 from inspect_ai.model import get_model
 
-import rareval.evals.judge_alignment
 from rareval.data.alignment import PreferencePair, Provenance, save_pairs
 from rareval.data.healthbench import Message
-from rareval.judge import Judge, JudgeConfig
 from rareval.evals.judge_alignment import alignment_task
+from rareval.judge import Judge, JudgeConfig
 from rareval.rubric import Rubric
 from rareval.scoring import score_response
 
@@ -68,14 +67,12 @@ def one_call_seconds() -> float:
     return statistics.median(times[1:])
 
 
-def test_samples_queueing_for_a_local_judge_lose_no_call_to_the_attempt_timeout(smollm_path, tmp_path,
-                                                                                 monkeypatch):
+def test_samples_queueing_for_a_local_judge_lose_no_call_to_the_attempt_timeout(smollm_path, tmp_path):
     """12 pairs at once, 24 rating calls, an attempt_timeout of ~6 calls: every call is made once."""
     single = one_call_seconds()
     timeout = max(3, math.ceil(6 * single))  # room for a slow call on a busy machine; the 24-call queue is longer
-    monkeypatch.setattr(rareval.evals.judge_alignment, "JudgeConfig",
-                        lambda: judge_config(timeout=timeout, max_retries=2))
-    task = alignment_task(pairs=pairs_file(tmp_path / "pairs.jsonl"), condition="likert")
+    task = alignment_task(pairs=pairs_file(tmp_path / "pairs.jsonl"), condition="likert",
+                          grader_config={"cache": False, "timeout": timeout, "max_retries": 2})
     [log] = inspect_eval(task, model="local/smollm-135m", model_args={"n_ctx": 2048}, max_samples=len(ANSWERS),
                          log_dir=str(tmp_path / "logs"), display="none")
     assert log.status == "success"

@@ -42,7 +42,7 @@ def test_an_answer_without_choices_is_an_abstention_not_a_crash():
 
 def test_a_reader_that_fails_makes_the_answer_unreadable(monkeypatch):
     """Any exception while reading an answer is an unreadable answer (retried, then an abstention)."""
-    import rareval.judge as judge_module
+    import rareval.judge.core as judge_module
 
     def broken(output):
         raise ValueError("reader bug")

@@ -103,9 +103,15 @@ def test_judge_budget_stops_cleanly_with_a_checkpoint_and_the_monitor_logs(setup
     run = root / "budget"
     assert cli(train_args(root, data, run, "--set", "max_steps=30", "--max-judge-tokens", "1",
                           "--gold-judge", "scripted/keyword", "--set", "judge_prompts=hardened",
-                          "--set", "hacking_defence=true")) == 0
-    preset = json.loads((run / "config.json").read_text())["run"]["preset"]
+                          "--set", "hacking_defence=true", "--judge-arg", "api_key=sk-never-written",
+                          "--judge-config", "parse_retries=2", "--gold-judge-config", "verdict_mode=json")) == 0
+    recorded = json.loads((run / "config.json").read_text())["run"]
+    preset = recorded["preset"]
     assert preset["judge_prompts"] == "hardened" and preset["hacking_defence"] is True
+    # the judge settings reach the run and are recorded; the key is not
+    assert recorded["judge_args"] == {"api_key": "<redacted>"} and recorded["judge_config"] == {"parse_retries": 2}
+    assert recorded["monitor"]["gold_config"] == {"verdict_mode": "json"}
+    assert not [f for f in run.iterdir() if f.is_file() and b"sk-never-written" in f.read_bytes()]
     assert "rubric/hacking_veto_rate" in read_metrics(run / "metrics.jsonl")[0]  # the defence criterion was asked
     status = json.loads((run / "status.json").read_text())
     assert status["ended"] == "budget" and status["step"] == 1 and "judge tokens" in status["stopped_by"]
@@ -144,3 +150,5 @@ def test_list_dry_run_estimate_and_errors(setup, capsys):
     assert not (root / "mon").exists()  # refused before anything is written
     assert cli(train_args(root, data, root / "x", "--set", "lr=1")) == 2
     assert "unknown setting(s) lr" in capsys.readouterr().err
+    assert cli(train_args(root, data, root / "x", "--judge-config", "reasoning_effort=extreme")) == 2
+    assert "reasoning_effort" in capsys.readouterr().err
