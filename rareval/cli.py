@@ -144,6 +144,45 @@ def add_alignment(commands: argparse._SubParsersAction) -> None:
     sweep.set_defaults(run=cmd_alignment_sweep)
 
 
+@command_errors(KeyError, ValueError, FileNotFoundError, DataUnavailable)
+def cmd_judge_calibrate(args: argparse.Namespace) -> int:
+    """Fit per-kind thresholds on graded rows; print agreement before and after on rows not used to fit."""
+    from rareval.evals.calibrate import calibrate, summary, write_calibration
+    from rareval.judge import Judge
+    from rareval.judge.config import judge_config
+    from rareval.judge.options import judge_options
+
+    model_args, settings = judge_options(args)
+    judge = Judge(args.judge, model_args=model_args, config=judge_config(settings))
+    result = calibrate(judge, args.data, fit_rows=args.fit_rows, limit=args.limit, concurrency=args.concurrency)
+    write_calibration(result, args.out)
+    print(summary(result))
+    print(f"written to {args.out}; apply it with --judge-calibration {args.out} (tasks: -T grader_calibration=…)")
+    return 0
+
+
+def add_judge(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("judge", help="the judge on its own: calibrate its thresholds",
+                                 description="Commands about the judge itself.")
+    parser.set_defaults(run=lambda args: (parser.print_help(), 2)[1])
+    sub = parser.add_subparsers(title="subcommands", metavar="{calibrate}")
+    cal = sub.add_parser(
+        "calibrate", help="fit per-kind P(yes) thresholds on graded rows",
+        description="Read the judge's P(yes) on every criterion of graded HealthBench rows (a fixed answer and a "
+        "strong grader's verdicts per criterion, e.g. ../shared/data/healthbench/"
+        "github_m42_sample_judge_responses_dev50.jsonl), fit thresholds by kind of criterion on the first "
+        "--fit-rows rows, and print agreement, kappa and AUC with the grader before and after on the other rows. "
+        "Needs a judge that returns logprobs.")
+    cal.add_argument("--judge", required=True, help="Inspect model of the judge")
+    add_judge_options(cal)
+    cal.add_argument("--data", required=True, help="graded HealthBench JSONL (prompt_response and responses)")
+    cal.add_argument("--out", required=True, help="calibration file to write (JSON)")
+    cal.add_argument("--fit-rows", type=int, help="rows to fit on (default: the first half); the rest report")
+    cal.add_argument("--limit", type=int, help="use only the first N rows")
+    cal.add_argument("--concurrency", type=int, default=4, help="rows judged at once (default 4)")
+    cal.set_defaults(run=cmd_judge_calibrate)
+
+
 def add_train(commands: argparse._SubParsersAction) -> None:
     from rareval.train.cli import add_train as add
 
@@ -207,7 +246,7 @@ def add_regress(commands: argparse._SubParsersAction) -> None:
 
 
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
-    add_models, add_alignment, add_train, add_heldout, add_train_summary, add_rubrics, add_reproduce, add_regress,
+    add_models, add_alignment, add_judge, add_train, add_heldout, add_train_summary, add_rubrics, add_reproduce, add_regress,
     add_redact_logs]
 
 

@@ -23,12 +23,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Callable, Sequence
 
-from rareval.judge import Judge, JudgeConfig
 from rareval.errors import located
+from rareval.judge import Judge, JudgeConfig
+from rareval.judge.health import JudgeHealth
+from rareval.judge.usage import Usage
 from rareval.rubric import Criterion, Rubric, RubricError
 from rareval.scoring import RubricScore, score_response
 from rareval.strategies import get_strategy
-from rareval.judge.usage import Usage
 
 
 class RubricReward:
@@ -45,13 +46,16 @@ class RubricReward:
         hacking_defence: also ask the reward-hacking defence criterion (True, or a
             :class:`~rareval.rubric.Criterion` to ask instead) and zero the reward of a completion the
             judge finds manipulating its grading (:mod:`rareval.reliability.defence`).
+        health: a :class:`~rareval.judge.health.JudgeHealth` that records each call's abstentions (a
+            training run reads it to stop on a failing judge).
         **options: strategy options (``weights``, ``pitfall_polarity``, ``normalise`` …).
     """
 
     def __init__(self, strategy: str = "explicit", judge: Judge | str | None = None, *,
                  rubric_column: str = "rubric", reference_column: str = "reference", batched: bool = False,
                  extract: Callable[[str], str | None] | None = None, judge_config: JudgeConfig | None = None,
-                 name: str | None = None, hacking_defence: bool | Criterion = False, **options: Any):
+                 name: str | None = None, hacking_defence: bool | Criterion = False,
+                 health: JudgeHealth | None = None, **options: Any):
         self.strategy = get_strategy(strategy).name
         self.judge = Judge(judge, config=judge_config) if isinstance(judge, str) else judge
         self.rubric_column, self.reference_column = rubric_column, reference_column
@@ -59,6 +63,7 @@ class RubricReward:
         self.hacking_defence = hacking_defence
         self.__name__ = name or f"rubric_{self.strategy}"
         self.usage = Usage()  # what the judge cost over every call of this reward
+        self.health = health
 
     async def __call__(self, prompts: Sequence[Any], completions: Sequence[Any], *,
                        log_metric: Callable[[str, float], None] | None = None, **columns: Any
@@ -77,6 +82,9 @@ class RubricReward:
             scores = await asyncio.gather(*(defend(s, self.judge, prompt, completion, criterion)
                                             for s, prompt, completion in zip(scores, prompts, completions)))
         self.usage += sum((s.usage for s in scores), Usage())
+        if self.health is not None:
+            self.health.record(sum(s.questions for s in scores), sum(s.abstentions for s in scores),
+                               next((s.judge_error for s in scores if s.judge_error), None))
         if log_metric is not None:
             for name, value in reward_metrics(scores).items():
                 log_metric(name, value)

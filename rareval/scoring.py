@@ -47,6 +47,19 @@ class RubricScore(BaseModel):
             self.rating is not None and self.rating.value is None)
 
     @property
+    def questions(self) -> int:
+        """Questions put to the judge: one per criterion, plus the rating."""
+        return len(self.criteria) + (self.rating is not None)
+
+    @property
+    def judge_error(self) -> str | None:
+        """Why the judge abstained, from the first question it abstained on (None: it answered all)."""
+        errors = [r.verdict.error for r in self.criteria if r.verdict.abstained]
+        if self.rating is not None and self.rating.value is None:
+            errors.append(self.rating.error)
+        return next((e for e in errors if e), None)
+
+    @property
     def verdicts(self) -> list[bool | None]:
         return [r.verdict.met for r in self.criteria]
 

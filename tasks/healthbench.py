@@ -22,7 +22,10 @@ The grader's settings: ``-T grader_config="reasoning_effort=low,reasoning_max_to
 :class:`~rareval.judge.JudgeConfig` field) or the shortcuts ``-T grader_max_tokens=…``,
 ``-T grader_temperature=…``, ``-T grader_reasoning_effort=…``; its model arguments go with its role:
 ``--model-role 'grader={model: openai/o4-mini, model_args: {base_url: http://host:8000/v1}}'``. The
-resolved settings are recorded in the log's task metadata (``judge_config``).
+resolved settings are recorded in the log's task metadata (``judge_config``);
+``-T grader_calibration=FILE`` applies a ``rareval judge calibrate`` file. ``-T fail_fast=N`` (default
+5; 0: off) stops the evaluation, naming the judge's error, when its first N samples abstained on
+every criterion.
 """
 
 from inspect_ai import Task, task
@@ -43,11 +46,13 @@ def healthbench(subset: str = "sample", path: str | None = None, batched: bool =
                 prompt_variant: str = "default", max_response_chars: int | None = None,
                 hacking_defence: bool = False, grader_config: str | dict | None = None,
                 grader_max_tokens: int | None = None, grader_temperature: float | None = None,
-                grader_reasoning_effort: str | None = None) -> Task:
+                grader_reasoning_effort: str | None = None,
+                grader_calibration: str | None = None, fail_fast: int = 5) -> Task:
     rows = load_healthbench("full" if subset == "1k" else subset, task_arg_path(path, __file__))
     if subset == "1k":
         rows, _ = split_1k(rows)
-    settings = grader_settings(grader_config, grader_max_tokens, grader_temperature, grader_reasoning_effort)
+    settings = grader_settings(grader_config, grader_max_tokens, grader_temperature, grader_reasoning_effort,
+                               task_arg_path(grader_calibration, __file__))
     config = judge_config(settings, verdict_mode=verdict_mode, batch_reading=batch_reading,
                           positive_form=positive_form, prompt_variant=prompt_variant,
                           max_response_chars=max_response_chars)
@@ -56,7 +61,8 @@ def healthbench(subset: str = "sample", path: str | None = None, batched: bool =
                                           length_penalty=length_penalty, length_center=length_center,
                                           batch_reading=batch_reading, positive_form=positive_form,
                                           prompt_variant=prompt_variant, max_response_chars=max_response_chars,
-                                          hacking_defence=hacking_defence, grader_config=settings),
+                                          hacking_defence=hacking_defence, grader_config=settings,
+                                          fail_fast=fail_fast),
                 metadata={"subset": subset, "strategy": strategy, "batched": batched,
                           "batch_reading": batch_reading, "prompt_variant": prompt_variant,
                           "max_response_chars": max_response_chars, "hacking_defence": hacking_defence,

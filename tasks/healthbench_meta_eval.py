@@ -28,11 +28,13 @@ from rareval.judge.config import grader_settings, judge_config
 def healthbench_meta_eval(path: str | None = None, verdict_mode: str = "yesno",
                           num_examples: int | None = None, grader_config: str | dict | None = None,
                           grader_max_tokens: int | None = None, grader_temperature: float | None = None,
-                          grader_reasoning_effort: str | None = None) -> Task:
+                          grader_reasoning_effort: str | None = None,
+                          grader_calibration: str | None = None) -> Task:
     rows = list(load_healthbench_meta_eval(task_arg_path(path, __file__)))
     if num_examples is not None and len(rows) > num_examples:
         rows = random.Random(0).sample(rows, num_examples)
-    settings = grader_settings(grader_config, grader_max_tokens, grader_temperature, grader_reasoning_effort)
+    settings = grader_settings(grader_config, grader_max_tokens, grader_temperature, grader_reasoning_effort,
+                               task_arg_path(grader_calibration, __file__))
     config = judge_config(settings, verdict_mode=verdict_mode)
     return Task(dataset=meta_samples(rows), solver=[],
                 scorer=meta_eval_scorer(verdict_mode=verdict_mode, grader_config=settings),

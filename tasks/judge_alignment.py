@@ -25,8 +25,10 @@ from rareval.judge.config import grader_settings
 def judge_alignment(pairs: str | None = None, source: str | None = None, condition: str = "likert",
                     ties: str = "wrong", per_prompt: int = 1, kind: str | None = None,
                     grader_config: str | dict | None = None, grader_max_tokens: int | None = None,
-                    grader_temperature: float | None = None, grader_reasoning_effort: str | None = None) -> Task:
+                    grader_temperature: float | None = None, grader_reasoning_effort: str | None = None,
+                    grader_calibration: str | None = None, fail_fast: int = 5) -> Task:
     return alignment_task(pairs=task_arg_path(pairs, __file__), source=task_arg_path(source, __file__),
-                          condition=condition, ties=ties, per_prompt=per_prompt, kind=kind,
+                          condition=condition, ties=ties, per_prompt=per_prompt, kind=kind, fail_fast=fail_fast,
                           grader_config=grader_settings(grader_config, grader_max_tokens, grader_temperature,
-                                                        grader_reasoning_effort))
+                                                        grader_reasoning_effort,
+                                                        task_arg_path(grader_calibration, __file__)))

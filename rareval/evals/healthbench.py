@@ -50,6 +50,7 @@ from inspect_ai.solver import TaskState
 from rareval.data.healthbench import HealthBenchExample
 from rareval.judge import Judge
 from rareval.judge.config import judge_config
+from rareval.judge.health import JudgeHealth
 from rareval.rubric import Category, Rubric
 from rareval.scoring import RubricScore, score_response
 from rareval.stats import bootstrap_std
@@ -158,7 +159,8 @@ def healthbench_scorer(strategy: str = "healthbench", batched: bool = False, gra
                        verdict_mode: str = "yesno", length_penalty: float | None = None,
                        length_center: int = 2000, batch_reading: str = "answers", positive_form: bool = True,
                        prompt_variant: str = "default", max_response_chars: int | None = None,
-                       hacking_defence: bool = False, grader_config: dict[str, Any] | str | None = None):
+                       hacking_defence: bool = False, grader_config: dict[str, Any] | str | None = None,
+                       fail_fast: int = 5):
     """Judge every criterion (concurrently, or in one batched call read as ``batch_reading``,
     see :class:`~rareval.judge.JudgeConfig`) with the ``grader`` role, or ask the rating a
     rating strategy needs; see the module docstring for which strategies apply.
@@ -167,8 +169,10 @@ def healthbench_scorer(strategy: str = "healthbench", batched: bool = False, gra
     ``hacking_defence`` also asks the reward-hacking defence criterion and vetoes (``min(score, 0)``)
     an answer that tries to manipulate its grader (:mod:`rareval.reliability.defence`), reported as
     the ``hacking_veto_rate`` metric. ``grader_config``: further judge settings (:func:`judge_config`), applied
-    last."""
+    last. ``fail_fast``: stop the evaluation, naming the judge's error, when its first this many samples
+    abstained on every question (:mod:`rareval.judge.health`; 0: never)."""
     check_strategy(strategy)
+    health = JudgeHealth(window=fail_fast, first_only=True) if fail_fast else None
     judge = Judge(role=grader_role, config=judge_config(
         grader_config, verdict_mode=verdict_mode, batch_reading=batch_reading, positive_form=positive_form,
         prompt_variant=prompt_variant, max_response_chars=max_response_chars))
@@ -185,6 +189,8 @@ def healthbench_scorer(strategy: str = "healthbench", batched: bool = False, gra
                                    "questions": 0})
         result = await score_response(strategy, judge, state.input, state.output.completion, rubric=rubric,
                                       reference=reference, batched=batched)
+        if health is not None:
+            health.check(result.questions, result.abstentions, result.judge_error)
         if hacking_defence:
             from rareval.reliability.defence import defend
 

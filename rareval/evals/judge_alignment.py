@@ -40,6 +40,7 @@ from rareval.evals.alignment import pairwise_accuracy, preference_outcome
 from rareval.data.alignment import PreferencePair, load_pairs, reference_pairs
 from rareval.judge import Judge
 from rareval.judge.config import judge_config
+from rareval.judge.health import JudgeHealth
 from rareval.scoring import RubricScore, score_response
 from rareval.stats import roc_auc
 from rareval.strategies import score
@@ -93,10 +94,12 @@ def alignment_metrics(seed: int = 0) -> Metric:
 
 @scorer(metrics=[alignment_metrics()])
 def preference_scorer(condition: str = "likert", ties: str = "wrong", judge_role: str | None = None,
-                      grader_config: dict[str, Any] | str | None = None):
+                      grader_config: dict[str, Any] | str | None = None, fail_fast: int = 5):
     """Score both answers of a pair with the judge (the task's model, or ``judge_role``), set by
-    ``grader_config`` (:func:`~rareval.judge.config.judge_config`)."""
+    ``grader_config`` (:func:`~rareval.judge.config.judge_config`); stop, naming the judge's error, when the
+    first ``fail_fast`` pairs abstained on every question (:mod:`rareval.judge.health`; 0: never)."""
     config = judge_config(grader_config)
+    health = JudgeHealth(window=fail_fast, first_only=True) if fail_fast else None
     if condition not in CONDITIONS:
         raise ValueError(f"unknown condition {condition!r}; choose from {', '.join(CONDITIONS)}")
     strategy, rubric_field = CONDITIONS[condition]
@@ -112,6 +115,9 @@ def preference_scorer(condition: str = "likert", ties: str = "wrong", judge_role
         chosen, rejected = await asyncio.gather(
             *(score_response(strategy, judge, conversation, answer, rubric=rubric)
               for answer in (pair.chosen, pair.rejected)))
+        if health is not None:
+            health.check(chosen.questions + rejected.questions, chosen.abstentions + rejected.abstentions,
+                         chosen.judge_error or rejected.judge_error)
         both = chosen.value is not None and rejected.value is not None
         outcome = preference_outcome(chosen.value, rejected.value, ties) if both else None
         return Score(
@@ -139,9 +145,10 @@ def alignment_pairs(pairs: str | Path | None = None, source: str | Path | None =
 
 def alignment_task(pairs: str | Path | None = None, source: str | Path | None = None, condition: str = "likert",
                    ties: str = "wrong", per_prompt: int = 1, kind: str | None = None,
-                   grader_config: dict[str, Any] | str | None = None) -> Task:
+                   grader_config: dict[str, Any] | str | None = None, fail_fast: int = 5) -> Task:
     """The judge-alignment task (see the module docstring); ``kind`` filters pairs by kind; ``grader_config``
-    sets the judge (recorded in the task metadata as ``judge_config``)."""
+    sets the judge (recorded in the task metadata as ``judge_config``); ``fail_fast``: see
+    :func:`preference_scorer`."""
     config = judge_config(grader_config)
     selected = [p for p in alignment_pairs(pairs, source, per_prompt) if kind in (None, p.kind)]
     if not selected:
@@ -150,7 +157,7 @@ def alignment_task(pairs: str | Path | None = None, source: str | Path | None = 
     # sample's metadata, never state.output); Inspect's default generate() would have it write an
     # unused answer of its own to every conversation first.
     return Task(dataset=[pair_to_sample(p) for p in selected], solver=[],
-                scorer=preference_scorer(condition, ties, grader_config=grader_config),
+                scorer=preference_scorer(condition, ties, grader_config=grader_config, fail_fast=fail_fast),
                 metadata={"condition": condition, "ties": ties, "pairs": str(pairs or source),
                           "judge_config": config.model_dump()})
 

@@ -6,13 +6,18 @@ A one-token verdict is ``P(yes) >= threshold``. A small judge's P(yes) is not ce
 (:func:`fit_thresholds`, run by ``benchmarks/judge_quality.py --calibrate``) and stored in
 ``calibrations.json`` beside this module, under the judge's identity.
 
-The identity is the judge's Inspect model string (``str(model)``, e.g.
-``local/qwen-1.5b``); each entry also records the sha256 of the weights it was fitted on.
-This module knows judges only by that table: it never imports the model catalog.
+The identity is what the weights are, not how they are reached (:func:`identity`): the
+weights file's name without its directory or ``.gguf`` (``qwen2.5-coder-1.5b-instruct-q4_k_m``),
+read from the Inspect model string. So the same GGUF gets the same thresholds in process
+(``local/qwen-1.5b``, an alias of its entry), served by llama.cpp
+(``openai-api/llamacpp//models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf``) or by vLLM. Each entry
+records the sha256 of the weights it was fitted on. This module knows judges only by that
+table: it never imports the model catalog.
 
 Lookup order (:func:`thresholds`): a single configured threshold, else configured
-per-kind thresholds (0.5 for kinds not named), else the table's entry for the identity,
-else 0.5 for every criterion. :func:`calibrated` re-expresses P(met) so that 0.5 is the
+per-kind thresholds (0.5 for kinds not named), else a calibration file
+(``rareval judge calibrate``'s output, ``JudgeConfig.calibration``), else the table's entry
+for the identity, else 0.5 for every criterion. :func:`calibrated` re-expresses P(met) so that 0.5 is the
 threshold, which makes P(met) comparable across kinds (one AUC can span them).
 """
 
@@ -39,21 +44,52 @@ def calibrations() -> dict[str, dict[str, Any]]:
     return json.loads(CALIBRATIONS_PATH.read_text(encoding="utf-8"))
 
 
-def calibrated_thresholds(identity: str) -> dict[str, float]:
-    """The thresholds stored for the judge ``identity`` (``"default"`` for other kinds), else 0.5 for all."""
-    entry = calibrations().get(identity)
+def identity(model_name: str) -> str:
+    """The judge's identity in the calibration table: an entry's alias (``local/qwen-1.5b``) as it is,
+    else the weights' name: the last path part of the model string, lowercase, without ``.gguf``.
+
+    >>> identity("openai-api/llamacpp//models/Qwen2.5-Coder-1.5B-Instruct-Q4_K_M.gguf")
+    'qwen2.5-coder-1.5b-instruct-q4_k_m'
+    >>> identity("local/qwen-1.5b"), identity("openai/gpt-4.1-2025-04-14")
+    ('qwen2.5-coder-1.5b-instruct-q4_k_m', 'gpt-4.1-2025-04-14')
+    """
+    for key, entry in calibrations().items():
+        if model_name in entry.get("aliases", ()):
+            return key
+    return model_name.rsplit("/", 1)[-1].lower().removesuffix(".gguf")
+
+
+def calibrated_thresholds(model_name: str) -> dict[str, float]:
+    """The thresholds stored for the judge ``model_name`` (by :func:`identity`; ``"default"`` for other kinds),
+    else 0.5 for all."""
+    entry = calibrations().get(identity(model_name))
     return dict(entry["thresholds"]) if entry else dict(UNCALIBRATED)
 
 
-def thresholds(identity: str, threshold: float | None = None,
-               by_kind: Mapping[str, float] | None = None) -> dict[str, float]:
-    """The thresholds a judge uses: ``threshold`` for all, else ``by_kind`` (0.5 for other kinds), else
-    the calibration stored for ``identity``."""
+def read_calibration(path: str | Path) -> dict[str, float]:
+    """The thresholds of a calibration file written by ``rareval judge calibrate`` (``{"thresholds": …}``)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        by_kind = {str(k): float(v) for k, v in data["thresholds"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise ValueError(f"{path}: not a calibration file ({type(e).__name__}: {e}); write one with "
+                         f"`rareval judge calibrate`") from None
+    if "default" not in by_kind or not all(0 <= t <= 1 for t in by_kind.values()):
+        raise ValueError(f"{path}: thresholds need a 'default' and values in [0, 1], got {by_kind}")
+    return by_kind
+
+
+def thresholds(model_name: str, threshold: float | None = None, by_kind: Mapping[str, float] | None = None,
+               calibration: str | Path | None = None) -> dict[str, float]:
+    """The thresholds a judge uses: ``threshold`` for all, else ``by_kind`` (0.5 for other kinds), else the
+    ``calibration`` file's, else those stored for the judge ``model_name``."""
     if threshold is not None:
         return {"default": threshold}
     if by_kind is not None:
         return {"default": 0.5, **by_kind}
-    return calibrated_thresholds(identity)
+    if calibration is not None:
+        return read_calibration(calibration)
+    return calibrated_thresholds(model_name)
 
 
 def criterion_kind(criterion: Criterion, kinds: Mapping[str, Any] = ()) -> str:

@@ -26,8 +26,11 @@ class JudgeConfig(BaseModel):
         "None: ``thresholds``.")
     thresholds: dict[str, float] | None = Field(
         None, description="Thresholds by kind of criterion ('pitfall', 'positive' or a tag such as "
-        "'level:cluster'; 'default' for the rest). None: the thresholds calibrated for this judge "
-        "(rareval/judge/calibrations.json), else 0.5.")
+        "'level:cluster'; 'default' for the rest). None: a calibration file, else the thresholds stored for this "
+        "judge's weights (rareval/judge/calibrations.json), else 0.5.")
+    calibration: str | None = Field(
+        None, description="A calibration file written by `rareval judge calibrate` (per-kind thresholds fitted on "
+        "graded rows); used in place of the stored calibration. `--judge-calibration FILE`.")
     temperature: float = Field(0.0, description="Sampling temperature of the first attempt.")
     parse_retries: int = Field(1, ge=0, le=5, description="Extra attempts when an answer cannot be read.")
     retry_temperature: float = Field(0.7, description="Temperature of those extra attempts.")
@@ -73,8 +76,8 @@ class JudgeConfig(BaseModel):
         "where Inspect sends the model through OpenAI's Responses API (its minimum), else 1.")
     fit_attempts: int = Field(
         4, ge=0, le=10, description="When the judge reports that the prompt exceeds its context, ask again with "
-        "the response cut to half as many characters, up to this many times (recorded as response_truncated); "
-        "0: abstain instead.")
+        "the response cut to 1/2 of the characters shown, then 1/4, 1/16, 1/256 of what was shown, up to this "
+        "many times (recorded as response_truncated); 0: abstain instead.")
 
 
 class JudgeSettingsError(ValueError):
@@ -126,13 +129,14 @@ def judge_config(settings: str | Mapping[str, Any] | Iterable[str] | None = None
 
 
 def grader_settings(grader_config: str | Mapping[str, Any] | None = None, grader_max_tokens: int | None = None,
-                    grader_temperature: float | None = None, grader_reasoning_effort: str | None = None
-                    ) -> dict[str, Any]:
+                    grader_temperature: float | None = None, grader_reasoning_effort: str | None = None,
+                    grader_calibration: str | None = None) -> dict[str, Any]:
     """The judge settings of an Inspect task's ``-T`` arguments: ``grader_config`` (``KEY=VALUE,…`` or a
     YAML mapping) with the shortcuts ``grader_max_tokens`` / ``grader_temperature`` /
-    ``grader_reasoning_effort`` on top. The grader's model arguments travel with its model role
+    ``grader_reasoning_effort`` / ``grader_calibration`` (a ``rareval judge calibrate`` file) on top.
+    The grader's model arguments travel with its model role
     (``--model-role 'grader={model: openai/o4-mini, model_args: {base_url: URL}}'``)."""
     shortcuts = {"max_tokens": grader_max_tokens, "temperature": grader_temperature,
-                 "reasoning_effort": grader_reasoning_effort}
+                 "reasoning_effort": grader_reasoning_effort, "calibration": grader_calibration}
     return {**parse_settings(grader_config, "grader_config value"),
             **{k: v for k, v in shortcuts.items() if v is not None}}

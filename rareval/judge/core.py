@@ -17,7 +17,8 @@ Two readings measured on graded HealthBench rows (``benchmarks/judge_quality.py`
 a negated criterion ("Fails to mention X") is asked in its positive form ("Mentions
 X") and the answer inverted, since small judges misread negation; and the threshold
 can depend on the kind of criterion (pitfall, positive, or a tag such as
-``level:cluster``), calibrated per judge on development rows (:mod:`rareval.judge.calibration`). ``Verdict.p_met`` is then re-expressed so that 0.5 is the threshold
+``level:cluster``), calibrated per judge on development rows (:mod:`rareval.judge.calibration`).
+``Verdict.p_met`` is then re-expressed so that 0.5 is the threshold
 (``p_raw`` keeps the value as read).
 * **a 1–10 rating** of the response, optionally given the rubric (RaR-Implicit) or
   a reference answer (Reference-Likert); the rating distribution is kept where the
@@ -55,7 +56,7 @@ from rareval.errors import redact
 from rareval.judge import calibration
 from rareval.judge.cache import VerdictCache
 from rareval.judge.config import JudgeConfig
-from rareval.judge.generation import generate_config, reasoning_settings
+from rareval.judge.generation import cache_key_parts, generate_config
 from rareval.judge.readers import CONTEXT_OVERFLOW, MET_SCHEMA, RATING_SCHEMA, failure, inverted_answer, overflowed, \
     read_batch, read_json_met, read_rating, read_slots, read_yesno
 from rareval.judge.text import SLOT_GAP, Conversation, batch_key, cut_response, positive_form, \
@@ -138,7 +139,8 @@ class Judge:
     def thresholds(self) -> dict[str, float]:
         """P(yes) thresholds by criterion kind; ``"default"`` for the rest (:func:`calibration.thresholds`):
         the configured ones, else those calibrated for this judge, else 0.5."""
-        return calibration.thresholds(self.name, self.config.threshold, self.config.thresholds)
+        return calibration.thresholds(self.name, self.config.threshold, self.config.thresholds,
+                                      self.config.calibration)
 
     def threshold_for(self, criterion: Criterion) -> float:
         return calibration.threshold_for(criterion, self.thresholds)
@@ -295,19 +297,20 @@ class Judge:
                           prompt: Prompt, gen: GenerateConfig, read: Callable[[ModelOutput], T | None]
                           ) -> tuple[T | None, str | None, bool, Usage, bool]:
         """:meth:`_ask` the text ``build(shown response)``: the response cut to ``max_response_chars``, and
-        halved while the judge reports that the prompt exceeds its context (``fit_attempts`` times).
+        cut again while the judge reports that the prompt exceeds its context (``fit_attempts`` times), to
+        1/2, then 1/4, 1/16, 1/256 of what was shown: a response many times the context fits in a few calls.
         Returns ``_ask``'s answer and whether the response was cut."""
         full = render_response(response)
         limit = self.config.max_response_chars
         usage = Usage()
-        for _ in range(1 + self.config.fit_attempts):
+        for attempt in range(1 + self.config.fit_attempts):
             shown = cut_response(full, limit)
             text, messages = build(shown)
             value, error, cached, used = await self._ask(prompt, text, gen, read, messages)
             usage += used
             if not (error or "").startswith(CONTEXT_OVERFLOW) or not full:
                 break
-            limit = min(limit or len(full), len(full)) // 2 or 1
+            limit = len(shown) // 2 ** 2 ** attempt or 1
         return value, error, cached, usage, shown != full
 
     def _gen(self, **asked) -> GenerateConfig:
@@ -326,7 +329,7 @@ class Judge:
             return await self._call(None, text, gen, read, messages)
         key = VerdictCache.key(model=self.name, prompt=prompt.version, text=text, mode=gen.response_schema is not None,
                                logprobs=bool(gen.logprobs), temperature=gen.temperature,
-                               **reasoning_settings(gen))
+                               **cache_key_parts(gen, self.model.api))
         hit = self._cache.get(key)
         if hit is not None:
             return hit, None, True, Usage(cached=1)

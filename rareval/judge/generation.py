@@ -71,7 +71,8 @@ def generate_config(config: JudgeConfig, api: Any, role: GenerateConfig | None =
         asked = {k: v for k, v in asked.items() if k not in ("logprobs", "top_logprobs")}
         answer_tokens = asked.get("max_tokens") or RESPONSES_API_MIN_TOKENS
         # the budget covers the thinking and the answer after it (Anthropic: max_tokens > budget_tokens)
-        asked["max_tokens"] = max(answer_tokens, config.reasoning_max_tokens, (config.reasoning_tokens or 0) + answer_tokens)
+        asked["max_tokens"] = max(answer_tokens, config.reasoning_max_tokens,
+                                  (config.reasoning_tokens or 0) + answer_tokens)
         temperature = None
     if asked.get("max_tokens") is not None:
         asked["max_tokens"] = max(asked["max_tokens"], min_output_tokens(config, api))
@@ -79,7 +80,15 @@ def generate_config(config: JudgeConfig, api: Any, role: GenerateConfig | None =
                           reasoning_effort=config.reasoning_effort, reasoning_tokens=config.reasoning_tokens, **asked)
 
 
-def reasoning_settings(gen: GenerateConfig) -> dict[str, Any]:
-    """The reasoning settings of a request that are set, for the verdict cache key (an unset one adds
-    nothing, so the keys of judges that do not reason are unchanged)."""
-    return {k: v for k in ("reasoning_effort", "reasoning_tokens") if (v := getattr(gen, k)) is not None}
+def cache_key_parts(gen: GenerateConfig, api: Any) -> dict[str, Any]:
+    """What the verdict cache key adds to the model, prompt and text: the endpoint (two servers that
+    serve the same model name do not share verdicts) and the reasoning settings with the output budget
+    of a reasoning judge. Only parts that are set are added, so an in-process judge that does not
+    reason keeps the keys it always had."""
+    parts: dict[str, Any] = {k: v for k in ("reasoning_effort", "reasoning_tokens")
+                             if (v := getattr(gen, k)) is not None}
+    if gen.temperature is None:  # a reasoning judge: its budget bounds the reasoning, and so the answer
+        parts["max_tokens"] = gen.max_tokens
+    if getattr(api, "base_url", None):
+        parts["endpoint"] = str(api.base_url)
+    return parts

@@ -4,7 +4,8 @@
 (``base_url``, ``api_key``, ``responses_api``, any provider argument), so a served judge is
 reached without a provider starting one of its own. ``--judge-config KEY=VALUE`` (repeatable)
 is a :class:`~rareval.judge.config.JudgeConfig` field (``max_tokens``, ``temperature``,
-``reasoning_effort``, ``reasoning_max_tokens``, ``parse_retries``, …). Commands with a second
+``reasoning_effort``, ``reasoning_max_tokens``, ``parse_retries``, …); ``--judge-calibration FILE``
+applies a ``rareval judge calibrate`` file. Commands with a second
 judge (``--gold-judge``) get ``--gold-judge-arg`` / ``--gold-judge-config`` beside it.
 """
 
@@ -19,7 +20,8 @@ from rareval.judge.config import judge_config, parse_settings
 
 
 def add_judge_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup, flag: str = "--judge") -> None:
-    """Add ``FLAG-arg`` and ``FLAG-config`` (dests ``<flag>_args`` and ``<flag>_config``)."""
+    """Add ``FLAG-arg``, ``FLAG-config`` and ``FLAG-calibration`` (dests ``<flag>_args``, ``_config``,
+    ``_calibration``)."""
     dest = flag.lstrip("-").replace("-", "_")
     parser.add_argument(f"{flag}-arg", dest=f"{dest}_args", action="append", default=[], metavar="KEY=VALUE",
                         help=f"model argument of the {flag} model for Inspect's get_model, e.g. base_url=URL or "
@@ -27,6 +29,8 @@ def add_judge_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup,
     parser.add_argument(f"{flag}-config", dest=f"{dest}_config", action="append", default=[], metavar="KEY=VALUE",
                         help=f"setting of the {flag} model (a JudgeConfig field), e.g. reasoning_effort=low, "
                         "reasoning_max_tokens=8000, max_tokens=1024, temperature=0 (repeatable)")
+    parser.add_argument(f"{flag}-calibration", dest=f"{dest}_calibration", metavar="FILE",
+                        help=f"thresholds of the {flag} model from `rareval judge calibrate --out FILE`")
 
 
 def judge_options(args: argparse.Namespace, flag: str = "--judge") -> tuple[dict[str, Any], dict[str, Any]]:
@@ -34,6 +38,8 @@ def judge_options(args: argparse.Namespace, flag: str = "--judge") -> tuple[dict
     against :class:`~rareval.judge.config.JudgeConfig` (an unknown key or bad value is an error here)."""
     dest = flag.lstrip("-").replace("-", "_")
     settings = parse_settings(getattr(args, f"{dest}_config"), f"{flag}-config value")
+    if getattr(args, f"{dest}_calibration", None):
+        settings["calibration"] = getattr(args, f"{dest}_calibration")
     judge_config(settings)
     return parse_settings(getattr(args, f"{dest}_args"), f"{flag}-arg value"), settings
 

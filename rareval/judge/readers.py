@@ -180,7 +180,8 @@ def failure(ex: BaseException) -> str:
     return redact(f"{type(ex).__name__}: {getattr(ex, 'provider_message', None) or ex}")[:300]
 
 
-#: How an abstention for a prompt too long for the judge's context starts (see :meth:`rareval.judge.core.Judge._ask_fitted`).
+#: How an abstention for a prompt too long for the judge's context starts
+#: (see :meth:`rareval.judge.core.Judge._ask_fitted`).
 CONTEXT_OVERFLOW = "the prompt exceeds the judge's context"
 
 

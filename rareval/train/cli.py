@@ -66,6 +66,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                     bf16=launched.get("bf16"), use_vllm=args.use_vllm,
                     vllm_mode=args.vllm_mode, max_judge_tokens=args.max_judge_tokens,
                     max_judge_cost=args.max_judge_cost, judge_price=args.judge_price,
+                    max_judge_failure_rate=args.max_judge_failure_rate,
+                    judge_failure_window=args.judge_failure_window,
                     skip_bad_rows=args.skip_bad_rows,
                     monitor=MonitorConfig(gold_judge=args.gold_judge, gold_args=gold_args, gold_config=gold_settings,
                                           every=args.monitor_every,
@@ -102,7 +104,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"{args.out}: {status['ended']} at step {status['step']}; judge {status['judge/calls']:,} calls, "
           f"{status['judge/billed_tokens']:,} billed tokens" + (f"; stopped by {status['stopped_by']}"
                                                                 if status.get("stopped_by") else ""))
-    return 0
+    return 1 if status["ended"] == "judge_failing" else 0
 
 
 def add_train(commands: argparse._SubParsersAction) -> None:
@@ -132,6 +134,11 @@ def add_train(commands: argparse._SubParsersAction) -> None:
                         "billed judge tokens")
     parser.add_argument("--max-judge-cost", type=float, help="stop cleanly past this judge cost in USD")
     parser.add_argument("--judge-price", type=float, default=0.0, help="USD per million billed judge tokens")
+    parser.add_argument("--max-judge-failure-rate", type=float, default=0.5, help="stop, with a checkpoint and "
+                        "the judge's error, once this share of judge questions abstained over the last "
+                        "--judge-failure-window reward calls (default 0.5)")
+    parser.add_argument("--judge-failure-window", type=int, default=3, help="reward calls the failure rate is "
+                        "taken over (default 3)")
     monitor = parser.add_argument_group("reward-hacking monitor (off without --gold-judge)")
     monitor.add_argument("--gold-judge", help="second judge (Inspect model) that scores held-out answers with "
                          "HealthBench's scoring on the physician rubric")

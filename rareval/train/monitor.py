@@ -4,8 +4,9 @@
 line to ``metrics.jsonl`` (TRL's figures, the reward's ``rubric/*`` figures, the
 judge's cumulative calls, billed tokens and estimated cost, and the reward-hacking
 monitor's ``hacking/*`` figures on the steps it checks) and redraws ``curves.png``;
-after every step it runs the monitor when due and checks the judge budget, and once
-either says stop, saves a checkpoint and stops. The curves are redrawn at most every
+after every step it runs the monitor when due and checks the judge budget and the judge's
+health (abstentions over the last reward calls), and once any says stop, saves a checkpoint
+and stops. The curves are redrawn at most every
 ``PLOT_EVERY_S`` seconds, and at the end.
 """
 
@@ -24,6 +25,8 @@ from rareval.data.cache import write_text_atomic
 REWARD_KEY = "reward"
 PASS_RATE_PREFIX = "rubric/pass_rate/"
 PLOT_EVERY_S = 30.0
+#: How ``stopped_by`` starts when the judge failed (``status.json``'s ``ended`` is then ``judge_failing``).
+JUDGE_FAILING = "judge failing"
 
 
 class RunLog(TrainerCallback):
@@ -81,7 +84,7 @@ class RunLog(TrainerCallback):
             self.pending = self.monitor.check(kwargs["model"], kwargs["processing_class"], self.loop)
             if self.monitor.should_stop(self.pending):
                 self.stopped_by = f"reward hacking: gap drift {self.pending['hacking/gap_drift']:+.3f}"
-        self.stopped_by = self.stopped_by or self.over_budget()
+        self.stopped_by = self.stopped_by or self.over_budget() or self.judge_failing()
         if self.stopped_by:
             control.should_save = True
             control.should_training_stop = True
@@ -94,6 +97,12 @@ class RunLog(TrainerCallback):
         if run.max_judge_cost is not None and figures["judge/cost_usd"] >= run.max_judge_cost:
             return f"judge cost ${figures['judge/cost_usd']:.4f} ≥ ${run.max_judge_cost}"
         return None
+
+    def judge_failing(self) -> str | None:
+        """Why the judge is failing (:class:`~rareval.judge.health.JudgeHealth`), or None."""
+        health = getattr(self.reward, "health", None)
+        reason = health.failing() if health is not None else None
+        return f"{JUDGE_FAILING}: {reason}" if reason else None
 
     def summary(self) -> dict[str, Any]:
         return {"stopped_by": self.stopped_by, **self.judge_figures()}

@@ -66,6 +66,10 @@ class RunConfig(BaseModel):
     max_judge_cost: float | None = Field(None, gt=0, description="Stop after the step whose estimated judge cost "
                                          "(USD) crosses this budget; needs judge_price.")
     judge_price: float = Field(0.0, ge=0, description="USD per million billed judge tokens (0: a local judge).")
+    max_judge_failure_rate: float = Field(0.5, gt=0, le=1, description="Stop, with a checkpoint and the judge's "
+                                          "error, once this share of the judge's questions abstained over the "
+                                          "last judge_failure_window reward calls (a broken judge trains nothing).")
+    judge_failure_window: int = Field(3, ge=1, description="Reward calls the judge-failure rate is taken over.")
     skip_bad_rows: bool = Field(False, description="Leave malformed data rows out, counted in split.json, instead "
                                 "of stopping at the first with an error naming its line and field.")
     monitor: MonitorConfig | None = Field(None, description="Reward-hacking monitor (a gold judge on held-out "
@@ -139,6 +143,7 @@ def build_trainer(run: RunConfig, records: list[dict[str, Any]], resume: bool = 
     from rareval.judge.cache import VerdictCache
     from rareval.judge import Judge
     from rareval.judge.config import judge_config
+    from rareval.judge.health import JudgeHealth
     from rareval.reward import RubricReward
     from rareval.train.monitor import RunLog
 
@@ -146,8 +151,9 @@ def build_trainer(run: RunConfig, records: list[dict[str, Any]], resume: bool = 
     judge = Judge(run.judge, model_args=run.judge_args,
                   config=judge_config(run.judge_config, prompt_variant=run.preset.judge_prompts),
                   cache=VerdictCache(out / "verdicts.sqlite"))
+    health = JudgeHealth(window=run.judge_failure_window, max_failure_rate=run.max_judge_failure_rate)
     reward = RubricReward(run.preset.strategy, judge=judge, hacking_defence=run.preset.hacking_defence,
-                          **run.preset.strategy_options)
+                          health=health, **run.preset.strategy_options)
     model, tokenizer = load_policy_model(run.policy)
     columns = ["prompt", "rubric", "reference", "prompt_id"]
     dataset = Dataset.from_list([{k: r[k] for k in columns} for r in records])
@@ -166,6 +172,7 @@ def build_trainer(run: RunConfig, records: list[dict[str, Any]], resume: bool = 
 def train(run: RunConfig, resume: bool = False) -> dict[str, Any]:
     """Run (or resume) training; returns the run's final status (also written to ``status.json``)."""
     from rareval.train.data import split_record, training_rows
+    from rareval.train.monitor import JUDGE_FAILING
 
     out = Path(run.out)
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -190,9 +197,11 @@ def train(run: RunConfig, resume: bool = False) -> dict[str, Any]:
     start = time.time()
     trainer.train(resume_from_checkpoint=True if resume else None)
     trainer.save_model(str(out / "final"))
-    status = {"ended": "budget" if trainer.state.global_step < trainer.args.max_steps else "max_steps",
-              "step": trainer.state.global_step, "seconds": round(time.time() - start, 1),
-              **next((c.summary() for c in trainer.callback_handler.callbacks if hasattr(c, "summary")), {})}
+    summary = next((c.summary() for c in trainer.callback_handler.callbacks if hasattr(c, "summary")), {})
+    ended = "max_steps" if trainer.state.global_step >= trainer.args.max_steps else (
+        "judge_failing" if str(summary.get("stopped_by")).startswith(JUDGE_FAILING) else "budget")
+    status = {"ended": ended, "step": trainer.state.global_step, "seconds": round(time.time() - start, 1),
+              **summary}
     _write_json(out / "status.json", status)
     return status
 

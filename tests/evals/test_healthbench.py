@@ -110,6 +110,21 @@ def test_every_judge_failure_leaves_the_example_unscored(tmp_path, monkeypatch):
     assert metrics["unscored"].value == 2 and metrics["unscored:every_positive_abstained"].value == 2
 
 
+def test_a_judge_that_abstains_on_everything_stops_the_run_naming_its_error(tmp_path, monkeypatch):
+    """The first fail_fast samples all abstained: the evaluation ends with the judge's error, not unscored=N."""
+    monkeypatch.chdir(REPO)
+    rows = write_rows(tmp_path / "rows.jsonl", [[(5, "Mentions 'water'"), (-4, "Recommends 'antibiotics'")]] * 6)
+    log = run_task(tmp_path / "broken", "scripted/error", path=rows, fail_fast=3)
+    assert log.status == "error" and "abstained on 100% of 6 questions over the last 3 samples" in log.error.message
+    assert "scripted judge failure" in log.error.message
+    # a judge that fails now and then is never stopped; fail_fast=0 turns the check off
+    flaky = run_task(tmp_path / "flaky", get_model("scripted/keyword", fail_when="antibiotics"), path=rows,
+                     fail_fast=3)
+    assert flaky.status == "success"
+    off = run_task(tmp_path / "off", "scripted/error", path=rows, fail_fast=0)
+    assert off.status == "success" and off.results.scores[0].metrics["unscored"].value == 6
+
+
 @pytest.mark.parametrize("strategy", sorted(STRATEGIES))
 def test_every_registered_strategy_through_the_task(tmp_path, monkeypatch, strategy):
     monkeypatch.chdir(REPO)

@@ -176,7 +176,8 @@ class FakeAnthropic(_Server):
         if budget is not None:
             blocks.insert(0, {"type": "thinking", "thinking": "Weighing the criterion: yes or no?", "signature": "s"})
         usage = {"input_tokens": len(prompt) // 4, "output_tokens": max(1, len(text) // 4)}
-        message = {"id": f"msg_{len(self.requests)}", "type": "message", "role": "assistant", "model": body.get("model"),
+        message = {"id": f"msg_{len(self.requests)}", "type": "message", "role": "assistant",
+                   "model": body.get("model"),
                    "content": blocks, "stop_reason": "end_turn", "stop_sequence": None, "usage": usage}
         return 200, stream_events(message) if body.get("stream") else message
 

@@ -1,19 +1,32 @@
 """Threshold lookup by the judge's identity, and threshold fitting, on hand-computed cases."""
 
+import json
+
 import pytest
 
 from rareval.judge.calibration import best_threshold, calibrated_thresholds, fit_thresholds, thresholds
 
 
-def test_lookup_is_by_identity_and_configuration_wins():
+def test_lookup_is_by_the_weights_and_configuration_wins(tmp_path):
     stored = calibrated_thresholds("local/qwen-1.5b")
     assert stored["default"] == pytest.approx(0.517) and set(stored) == {"default", "level:cluster", "pitfall",
                                                                          "positive"}
+    # the same GGUF served elsewhere keeps its calibration, whatever the provider or the folder
+    for served in ("openai-api/llamacpp//srv/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+                   "vllm//data/Qwen2.5-Coder-1.5B-Instruct-Q4_K_M.gguf"):
+        assert calibrated_thresholds(served) == stored, served
     assert calibrated_thresholds("openai/gpt-4.1-2025-04-14") == {"default": 0.5}  # no stored calibration
+    assert calibrated_thresholds("vllm/Qwen/Qwen2.5-Coder-1.5B-Instruct") == {"default": 0.5}  # other weights
     assert calibrated_thresholds("local/qwen-0.5b") == {"default": 0.5}
     assert thresholds("local/qwen-1.5b", threshold=0.3) == {"default": 0.3}
     assert thresholds("local/qwen-1.5b", by_kind={"pitfall": 0.7}) == {"default": 0.5, "pitfall": 0.7}
     assert thresholds("local/qwen-1.5b") == stored
+    calib = tmp_path / "calib.json"
+    calib.write_text(json.dumps({"judge": "openai/gpt-4.1", "thresholds": {"default": 0.4, "pitfall": 0.6}}))
+    assert thresholds("local/qwen-1.5b", calibration=calib) == {"default": 0.4, "pitfall": 0.6}
+    calib.write_text(json.dumps({"thresholds": {"pitfall": 1.5}}))
+    with pytest.raises(ValueError, match="calib.json: thresholds need a 'default'"):
+        thresholds("x", calibration=calib)
 
 
 def test_best_threshold_fits_the_data():

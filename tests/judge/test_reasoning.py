@@ -126,3 +126,18 @@ def test_grader_settings_reach_a_served_grader_through_the_task(tmp_path, monkey
     recorded = log.eval.metadata["judge_config"]
     assert (recorded["reasoning_effort"], recorded["reasoning_max_tokens"], recorded["parse_retries"]) == (
         "low", 2048, 0)
+
+
+def test_two_servers_of_one_model_name_do_not_share_verdicts(tmp_path):
+    """The verdict cache key holds the endpoint: a second server is asked, a rerun on the first is not."""
+    from rareval.judge.cache import VerdictCache
+
+    cache = VerdictCache(tmp_path / "verdicts.sqlite")
+    with FakeReasoningOpenAI() as first, FakeReasoningOpenAI() as second:
+        def ask(fake):
+            model = get_model("openai/o4-mini", base_url=fake.base_url, api_key="sk-test", memoize=False)
+            return asyncio.run(Judge(model, cache=cache).criteria(CONVO, ANSWER, RUBRIC))[1]
+
+        assert ask(first).calls == 3 and ask(second).calls == 3
+        again = ask(first)
+    assert (again.calls, again.cached) == (0, 3) and len(first.judged) == len(second.judged) == 3

@@ -60,12 +60,16 @@ def test_a_file_of_the_wrong_size_is_not_installed(monkeypatch):
 
 
 def test_every_calibration_of_an_embedded_judge_names_its_pinned_weights():
-    """The judge's calibration table knows judges by identity only; for ``local/NAME`` the identity and the
-    recorded weights hash must be a catalog model and its pinned sha256, or the thresholds fit other weights."""
-    from rareval.judge.calibration import calibrations
+    """The judge's calibration table knows judges by their weights only. An embedded model's entry must be keyed
+    by its GGUF file's name, alias its ``local/NAME`` and record its pinned sha256, or the thresholds fit other
+    weights."""
+    from rareval.judge.calibration import calibrations, identity
 
-    local = {k: v for k, v in calibrations().items() if k.startswith("local/")}
-    assert "local/qwen-1.5b" in local
-    for identity, entry in local.items():
-        assert entry["weights_sha256"] == catalog.get(identity.split("/", 1)[1]).sha256, identity
+    by_file = {catalog.get(n).file.lower().removesuffix(".gguf"): catalog.get(n) for n in catalog.names()}
+    assert "qwen2.5-coder-1.5b-instruct-q4_k_m" in calibrations()
+    for key, entry in calibrations().items():
+        if key in by_file:
+            model = by_file[key]
+            assert entry["weights_sha256"] == model.sha256 and f"local/{model.name}" in entry["aliases"], key
+            assert identity(f"local/{model.name}") == key == identity(f"openai-api/llamacpp//m/{model.file}")
         assert "default" in entry["thresholds"] and all(0 < t < 1 for t in entry["thresholds"].values())

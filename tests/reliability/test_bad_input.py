@@ -24,7 +24,7 @@ import warnings
 from collections import Counter
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from inspect_ai.model import ChatCompletionChoice, ChatMessageAssistant, Logprob, Logprobs, ModelOutput, TopLogprob
 
@@ -275,6 +275,8 @@ def test_superscript_digits_are_not_ratings():
 @settings(max_examples=15, **SETTINGS)
 @given(st.text(max_size=200) | st.builds(lambda t, n: t * n, st.text(min_size=1, max_size=30),
                                          st.integers(min_value=1, max_value=3000)))
+@example(response="\r0\r0\r00" * 1566)  # found by CI: halving four times left 424 words of 400
+@example(response="\r0" * 45000)  # the longest the strategy draws: 45,000 one-letter words
 def test_the_judge_takes_any_response_and_cuts_what_its_context_cannot_hold(response):
     """Whatever the response — empty, control characters, longer than the judge's context — the judge
     answers every question, and says when it was shown only the start of the response."""

@@ -121,6 +121,19 @@ def test_judge_budget_stops_cleanly_with_a_checkpoint_and_the_monitor_logs(setup
     assert {"hacking/train_reward", "hacking/gold_score", "hacking/gap", "hacking/gap_drift"} <= set(row)
 
 
+def test_a_failing_judge_stops_training_with_a_checkpoint_and_its_error(setup, capsys):
+    """Every judge call fails: the run stops after the failure window, never trains on, exits 1 naming why."""
+    root, data = setup
+    run = root / "judge-failing"
+    assert cli(train_args(root, data, run, "--set", "max_steps=30", "--judge", "scripted/error",
+                          "--judge-failure-window", "2")) == 1
+    status = json.loads((run / "status.json").read_text())
+    assert status["ended"] == "judge_failing" and status["step"] == 2
+    assert "judge failing: the judge abstained on 100%" in status["stopped_by"]
+    assert "scripted judge failure" in status["stopped_by"] and "judge_failing at step 2" in capsys.readouterr().out
+    assert (run / "checkpoints" / "checkpoint-2").is_dir()
+
+
 def test_list_dry_run_estimate_and_errors(setup, capsys):
     root, data = setup
     assert cli(["train", "--list"]) == 0
