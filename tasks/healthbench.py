@@ -26,6 +26,12 @@ resolved settings are recorded in the log's task metadata (``judge_config``);
 ``-T grader_calibration=FILE`` applies a ``rareval judge calibrate`` file. ``-T fail_fast=N`` (default
 5; 0: off) stops the evaluation, naming the judge's error, when its first N samples abstained on
 every criterion.
+
+Leaderboard-comparable numbers: ``-T subset=full -T grader=simple-evals`` with the grader
+``openai/gpt-4.1-2025-04-14`` asks every criterion with simple-evals' grader template, verbatim, and
+its sampler settings (:mod:`rareval.judge.simple_evals`). ``-T on_failure=abstain|not_met|retry:N``
+says what an unreadable grade becomes: rareval abstains (the criterion leaves the score),
+inspect_evals scores it not met, simple-evals asks again until it reads one.
 """
 
 from inspect_ai import Task, task
@@ -47,22 +53,23 @@ def healthbench(subset: str = "sample", path: str | None = None, batched: bool =
                 hacking_defence: bool = False, grader_config: str | dict | None = None,
                 grader_max_tokens: int | None = None, grader_temperature: float | None = None,
                 grader_reasoning_effort: str | None = None,
-                grader_calibration: str | None = None, fail_fast: int = 5) -> Task:
+                grader_calibration: str | None = None, fail_fast: int = 5, grader: str = "rareval",
+                on_failure: str = "abstain") -> Task:
     rows = load_healthbench("full" if subset == "1k" else subset, task_arg_path(path, __file__))
     if subset == "1k":
         rows, _ = split_1k(rows)
     settings = grader_settings(grader_config, grader_max_tokens, grader_temperature, grader_reasoning_effort,
                                task_arg_path(grader_calibration, __file__))
     config = judge_config(settings, verdict_mode=verdict_mode, batch_reading=batch_reading,
-                          positive_form=positive_form, prompt_variant=prompt_variant,
-                          max_response_chars=max_response_chars)
+                          positive_form=positive_form and grader != "simple-evals", prompt_variant=prompt_variant,
+                          max_response_chars=max_response_chars, grader=grader, on_failure=on_failure)
     return Task(dataset=[example_to_sample(r) for r in rows], solver=generate(temperature=0.0),
                 scorer=healthbench_scorer(strategy=strategy, batched=batched, verdict_mode=verdict_mode,
                                           length_penalty=length_penalty, length_center=length_center,
                                           batch_reading=batch_reading, positive_form=positive_form,
                                           prompt_variant=prompt_variant, max_response_chars=max_response_chars,
                                           hacking_defence=hacking_defence, grader_config=settings,
-                                          fail_fast=fail_fast),
+                                          fail_fast=fail_fast, grader=grader, on_failure=on_failure),
                 metadata={"subset": subset, "strategy": strategy, "batched": batched,
                           "batch_reading": batch_reading, "prompt_variant": prompt_variant,
                           "max_response_chars": max_response_chars, "hacking_defence": hacking_defence,

@@ -160,7 +160,7 @@ def healthbench_scorer(strategy: str = "healthbench", batched: bool = False, gra
                        length_center: int = 2000, batch_reading: str = "answers", positive_form: bool = True,
                        prompt_variant: str = "default", max_response_chars: int | None = None,
                        hacking_defence: bool = False, grader_config: dict[str, Any] | str | None = None,
-                       fail_fast: int = 5):
+                       fail_fast: int = 5, grader: str = "rareval", on_failure: str = "abstain"):
     """Judge every criterion (concurrently, or in one batched call read as ``batch_reading``,
     see :class:`~rareval.judge.JudgeConfig`) with the ``grader`` role, or ask the rating a
     rating strategy needs; see the module docstring for which strategies apply.
@@ -170,12 +170,18 @@ def healthbench_scorer(strategy: str = "healthbench", batched: bool = False, gra
     an answer that tries to manipulate its grader (:mod:`rareval.reliability.defence`), reported as
     the ``hacking_veto_rate`` metric. ``grader_config``: further judge settings (:func:`judge_config`), applied
     last. ``fail_fast``: stop the evaluation, naming the judge's error, when its first this many samples
-    abstained on every question (:mod:`rareval.judge.health`; 0: never)."""
+    abstained on every question (:mod:`rareval.judge.health`; 0: never). ``grader="simple-evals"`` asks
+    every criterion with simple-evals' grader, verbatim (:mod:`rareval.judge.simple_evals`); ``on_failure``:
+    abstain | not_met | retry:N (see :class:`~rareval.judge.JudgeConfig`)."""
     check_strategy(strategy)
+    if grader == "simple-evals" and (batched or get_strategy(strategy).question != "verdicts"):
+        raise ValueError("grader=simple-evals asks one criterion per call: use a verdict strategy "
+                         f"(e.g. healthbench) without batched, not {strategy!r}" + (" batched" if batched else ""))
     health = JudgeHealth(window=fail_fast, first_only=True) if fail_fast else None
     judge = Judge(role=grader_role, config=judge_config(
-        grader_config, verdict_mode=verdict_mode, batch_reading=batch_reading, positive_form=positive_form,
-        prompt_variant=prompt_variant, max_response_chars=max_response_chars))
+        grader_config, verdict_mode=verdict_mode, batch_reading=batch_reading,
+        positive_form=positive_form and grader != "simple-evals", prompt_variant=prompt_variant,
+        max_response_chars=max_response_chars, grader=grader, on_failure=on_failure))
     spec = get_strategy(strategy)
     tags_line_up = spec.question == "verdicts" and spec.fixed_rubric is None
 

@@ -19,6 +19,14 @@ from pydantic import BaseModel, Field, ValidationError
 class JudgeConfig(BaseModel):
     """How the judge asks and reads; recorded with every result."""
 
+    grader: Literal["rareval", "simple-evals"] = Field(
+        "rareval", description="Per-criterion question: rareval's prompts (verdict_mode, positive_form), or "
+        "simple-evals' HealthBench grader verbatim (its template, sampler settings and JSON reading; criteria as "
+        "written) for numbers comparable to published HealthBench scores (rareval.judge.simple_evals).")
+    on_failure: str = Field(
+        "abstain", pattern=r"^(abstain|not_met|retry:\d+)$", description="A question with no readable answer "
+        "after parse_retries: 'abstain' (left out of the score), 'not_met' (scored not met, as inspect_evals "
+        "does), or 'retry:N' (asked up to N more times, then abstain; simple-evals asks until it gets one).")
     verdict_mode: Literal["yesno", "json"] = Field(
         "yesno", description="Per-criterion answer format: one word with logprobs, or JSON with an explanation.")
     threshold: float | None = Field(

@@ -50,10 +50,8 @@ from typing import Any, Callable, TypeVar
 
 from inspect_ai.model import ChatMessage, ChatMessageAssistant, ChatMessageUser, GenerateConfig, Model, \
     ModelOutput, ResponseSchema, get_model
-from pydantic import BaseModel, Field
-
 from rareval.errors import redact
-from rareval.judge import calibration
+from rareval.judge import calibration, simple_evals
 from rareval.judge.cache import VerdictCache
 from rareval.judge.config import JudgeConfig
 from rareval.judge.generation import cache_key_parts, generate_config
@@ -62,6 +60,7 @@ from rareval.judge.readers import CONTEXT_OVERFLOW, MET_SCHEMA, RATING_SCHEMA, f
 from rareval.judge.text import SLOT_GAP, Conversation, batch_key, cut_response, positive_form, \
     render_conversation, render_response, render_rubric, response_fence, slot_marker
 from rareval.judge.usage import Usage
+from rareval.judge.verdict import Rating, Verdict
 from rareval.prompts import Prompt, load_prompt
 from rareval.rubric import Criterion, Rubric
 
@@ -69,37 +68,6 @@ T = TypeVar("T")
 
 #: The rating prompt by what the judge is shown beside the response (a strategy's ``rating_context``).
 RATING_PROMPTS = {"none": "rating_direct", "rubric": "rating_implicit", "reference": "rating_reference"}
-
-
-class Verdict(BaseModel):
-    """One criterion's verdict. ``met is None`` means the judge abstained."""
-
-    criterion_id: str
-    met: bool | None
-    p_met: float | None = Field(None, description="P(met) read from logprobs where the provider exposes them, "
-                                "calibrated so that 0.5 is the judge's threshold.")
-    p_raw: float | None = Field(None, description="P(met) as read, before calibration.")
-    explanation: str = ""
-    error: str | None = Field(None, description="Why the judge abstained.")
-    prompt_version: str = ""
-    cached: bool = False
-    response_truncated: bool = Field(False, description="The judge was shown only the start of the response "
-                                     "(JudgeConfig.max_response_chars, or cut to fit the judge's context).")
-
-    @property
-    def abstained(self) -> bool:
-        return self.met is None
-
-
-class Rating(BaseModel):
-    """A 1–10 rating. ``value is None`` means the judge abstained."""
-
-    value: int | None
-    distribution: dict[int, float] | None = Field(None, description="P(rating) where logprobs are exposed.")
-    error: str | None = None
-    prompt_version: str = ""
-    cached: bool = False
-    response_truncated: bool = Field(False, description="The judge was shown only the start of the response.")
 
 
 class Judge:
@@ -157,14 +125,18 @@ class Judge:
     async def criterion(self, conversation: Conversation, response: Any, criterion: Criterion
                         ) -> tuple[Verdict, Usage]:
         """Is ``criterion`` met by ``response``? One call."""
+        if self.config.grader == "simple-evals":
+            return await self._simple_evals(conversation, response, criterion)
         yesno = self.config.verdict_mode == "yesno"
         prompt = self._prompt("criterion_yesno" if yesno else "criterion_json")
         asked = self._asked(criterion)
         shown_conversation = render_conversation(conversation)
+        # a negated criterion asked in its positive form carries the points of what it now describes
+        points = -criterion.weight if asked[0] != criterion.text else criterion.weight
 
         def build(shown: str) -> tuple[str, None]:
             return prompt.render(conversation=shown_conversation, response=shown, fence=response_fence(shown),
-                                 criterion=asked[0], points=f"{criterion.weight:g}"), None
+                                 criterion=asked[0], points=f"{points:g}"), None
         if yesno:
             gen = self._gen(max_tokens=1 if self.config.top_logprobs else 3, logprobs=self.config.top_logprobs > 0,
                             top_logprobs=self.config.top_logprobs or None)
@@ -208,6 +180,18 @@ class Judge:
                       error=error, prompt_version=prompt.version, cached=cached, response_truncated=cut), usage
 
     # -- internals --------------------------------------------------------------------
+
+    async def _simple_evals(self, conversation, response, criterion: Criterion) -> tuple[Verdict, Usage]:
+        """One criterion asked with simple-evals' grader, verbatim (:mod:`rareval.judge.simple_evals`)."""
+        prompt = load_prompt(simple_evals.PROMPT)
+        temperature = self.config.temperature if "temperature" in self.config.model_fields_set else None
+        gen = self._gen(**simple_evals.sampler(temperature))
+
+        def build(shown: str) -> tuple[str, None]:
+            return simple_evals.grader_prompt(prompt, conversation, shown, criterion), None
+        value, error, cached, usage, cut = await self._ask_fitted(response, build, prompt, gen,
+                                                                  simple_evals.read_grade)
+        return self._verdict(criterion, prompt, (criterion.text, False), value, error, cached, cut), usage
 
     async def _batched(self, conversation, response, rubric: Rubric) -> tuple[list[Verdict], Usage]:
         prompt = self._prompt("rubric_batch")
@@ -274,6 +258,10 @@ class Judge:
         text, inverted = asked
         if inverted:
             value = inverted_answer(value)
+        if value is None and self.config.on_failure == "not_met":  # inspect_evals' rule, asked for
+            return Verdict(criterion_id=criterion.id, met=False, explanation=f"scored not met after the judge "
+                           f"failed (on_failure=not_met): {error}", prompt_version=prompt.version,
+                           response_truncated=truncated)
         if value is None:
             return Verdict(criterion_id=criterion.id, met=None, error=error, prompt_version=prompt.version,
                            response_truncated=truncated)
@@ -353,7 +341,10 @@ class Judge:
                     messages: list[ChatMessage] | None) -> tuple[T | None, str | None, bool, Usage]:
         """Call the model until its answer is readable (``parse_retries``); a readable answer is cached."""
         usage, error = Usage(), None
-        for attempt in range(1 + self.config.parse_retries):
+        retries = self.config.parse_retries
+        if self.config.on_failure.startswith("retry:"):
+            retries = int(self.config.on_failure.split(":")[1])
+        for attempt in range(1 + retries):
             retry = attempt and gen.temperature is not None  # a reasoning judge's temperature is the provider's
             config = gen.merge(GenerateConfig(temperature=self.config.retry_temperature)) if retry else gen
             try:

@@ -63,7 +63,7 @@ def generate_config(config: JudgeConfig, api: Any, role: GenerateConfig | None =
     inherited = {k: getattr(role, k) for k in ("reasoning_effort", "reasoning_tokens")
                  if role is not None and getattr(config, k) is None and getattr(role, k) is not None}
     config = config.model_copy(update=inherited) if inherited else config
-    temperature: float | None = config.temperature
+    temperature: float | None = asked.pop("temperature", config.temperature)
     if reasons(config, api):
         if asked.get("prompt_logprobs"):
             raise JudgeSetupError("batch_reading='prompt' reads verdicts from prompt log probabilities, which a "

@@ -16,7 +16,9 @@ Behaviours (the model name):
   each answer slot of a batched prompt (``Answer N:``). Asked to write a rubric, it
   returns seven Essential items ``Mentions 'word'``, one per long word of the
   reference answer (or of the question when there is none). The reward-hacking
-  defence criterion is present when the response mentions a "grader".
+  defence criterion is present when the response mentions a "grader". Asked with simple-evals'
+  HealthBench grader template (``# Rubric item``), it reads the rubric item and the last
+  ``assistant:`` turn and answers a fenced JSON ``criteria_met`` by the same rule.
 * ``malformed`` — answers that cannot be read; ``refuse`` — a content-filter stop;
   ``error`` — raises; ``timeout`` — never answers (the caller's timeout fires); ``empty`` —
   an answer without choices (as a broken server's).
@@ -71,7 +73,7 @@ class ScriptedAPI(ModelAPI):
         return False
 
     def _fails_on(self, prompt: str) -> bool:
-        criterion = _block(prompt, "criterion")
+        criterion = _block(prompt, "criterion") or (_simple_evals_item(prompt) or (None, None))[0]
         return bool(self.fail_when) and criterion is not None and str(self.fail_when) in criterion
 
     async def generate(self, input: list[ChatMessage], tools: list[ToolInfo], tool_choice: ToolChoice,
@@ -153,9 +155,22 @@ def _rubric_items(prompt: str) -> ModelOutput:
     return ModelOutput.from_content("keyword", json.dumps(items))
 
 
+#: simple-evals' grader template: "# Conversation\n<<conversation>>\n\n# Rubric item\n<<rubric_item>>\n\n# Instructions".
+_SIMPLE_EVALS = re.compile(r"# Conversation\n(.*)\n\n# Rubric item\n\[[-\d.]+\] (.*?)\n\n# Instructions", re.DOTALL)
+
+
+def _simple_evals_item(prompt: str) -> tuple[str, str] | None:
+    """``(criterion, last assistant turn)`` of a prompt in simple-evals' grader template, else None."""
+    m = _SIMPLE_EVALS.search(prompt)
+    return (m.group(2), m.group(1).rsplit("assistant: ", 1)[-1]) if m else None
+
+
 def _judge(prompt: str, config: GenerateConfig) -> ModelOutput:
     if "rubric writer" in prompt and _block(prompt, "question") is not None:
         return _rubric_items(prompt)
+    if (item := _simple_evals_item(prompt)) is not None:
+        verdict = {"explanation": "keyword rule", "criteria_met": keyword_met(*item)}
+        return ModelOutput.from_content("keyword", f"```json\n{json.dumps(verdict, indent=2)}\n```")
     response = _block(prompt, "response") or ""
     rubric = _block(prompt, "rubric")
     criterion = _block(prompt, "criterion")

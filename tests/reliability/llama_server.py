@@ -23,10 +23,12 @@ def free_port() -> int:
 
 
 class LlamaServer:
-    """One GGUF served as model ``smollm`` at ``url`` (one llama.cpp thread: the machine is shared)."""
+    """One GGUF served as model ``alias`` (default ``smollm``) at ``url`` (one llama.cpp thread: the machine is
+    shared)."""
 
-    def __init__(self, model: Path, log: Path, *, port: int | None = None, n_ctx: int = 2048, threads: int = 1):
-        self.model, self.log, self.n_ctx, self.threads = model, log, n_ctx, threads
+    def __init__(self, model: Path, log: Path, *, port: int | None = None, n_ctx: int = 2048, threads: int = 1,
+                 alias: str = "smollm"):
+        self.model, self.log, self.n_ctx, self.threads, self.alias = model, log, n_ctx, threads, alias
         self.port = port or free_port()
         self.process: subprocess.Popen | None = None
         self.starts = 0
@@ -38,7 +40,7 @@ class LlamaServer:
     def start(self) -> "LlamaServer":
         command = [sys.executable, "-m", "llama_cpp.server", "--model", str(self.model), "--host", "127.0.0.1",
                    "--port", str(self.port), "--n_ctx", str(self.n_ctx), "--n_threads", str(self.threads),
-                   "--n_threads_batch", str(self.threads), "--model_alias", "smollm"]
+                   "--n_threads_batch", str(self.threads), "--model_alias", self.alias]
         with self.log.open("a") as out:
             self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
         self.starts += 1
