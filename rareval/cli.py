@@ -108,13 +108,20 @@ def cmd_alignment_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_group(commands: argparse._SubParsersAction, name: str, subcommands: str, **texts: str
+                  ) -> argparse._SubParsersAction:
+    """A command of subcommands (``rareval NAME {a,b}``); alone, it prints its help and exits 2."""
+    parser = commands.add_parser(name, **texts)
+    parser.set_defaults(run=lambda args: (parser.print_help(), 2)[1])
+    return parser.add_subparsers(title="subcommands", metavar=f"{{{subcommands}}}")
+
+
 def add_alignment(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
-        "alignment", help="judge-alignment study: build preference pairs, sweep judges (Figure 3)",
+    sub = command_group(
+        commands, "alignment", "build,sweep",
+        help="judge-alignment study: build preference pairs, sweep judges (Figure 3)",
         description="Judges of several sizes score preferred and dispreferred answers independently; "
         "pairwise accuracy per condition (RaR v2 Figure 3). See tasks/judge_alignment.py.")
-    parser.set_defaults(run=lambda args: (parser.print_help(), 2)[1])
-    sub = parser.add_subparsers(title="subcommands", metavar="{build,sweep}")
     build = sub.add_parser(
         "build", help="build pairs (ideal vs degraded or vs reference answers) and save them",
         description="Build preference pairs from HealthBench rows with an ideal completion (HealthBench-1k "
@@ -162,10 +169,8 @@ def cmd_judge_calibrate(args: argparse.Namespace) -> int:
 
 
 def add_judge(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("judge", help="the judge on its own: calibrate its thresholds",
-                                 description="Commands about the judge itself.")
-    parser.set_defaults(run=lambda args: (parser.print_help(), 2)[1])
-    sub = parser.add_subparsers(title="subcommands", metavar="{calibrate}")
+    sub = command_group(commands, "judge", "calibrate", help="the judge on its own: calibrate its thresholds",
+                        description="Commands about the judge itself.")
     cal = sub.add_parser(
         "calibrate", help="fit per-kind P(yes) thresholds on graded rows",
         description="Read the judge's P(yes) on every criterion of graded HealthBench rows (a fixed answer and a "

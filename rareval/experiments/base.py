@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 
 from rareval.data.cache import sha256_file, write_text_atomic
 from rareval.experiments.plan import Plan
+from rareval.judge.options import ModelArgs
 
 Scale = Literal["embedded", "paper"]
 Kind = Literal["figure", "table"]
@@ -52,6 +53,10 @@ class ReproduceOptions(BaseModel):
     classifier: str | None = Field(None, description="Tables 6 / 9 topic classifier (Inspect model string, paper "
                                    "scale).")
     judges: list[str] | None = Field(None, description="Figure 3 judges (Inspect model strings).")
+    judge_args: ModelArgs = Field(default_factory=dict, description="Figure 3: every judge's model arguments "
+                                  "(`--judge-arg`).")
+    judge_config: dict[str, Any] = Field(default_factory=dict, description="Figure 3: every judge's JudgeConfig "
+                                         "settings (`--judge-config`).")
     conditions: list[str] | None = Field(None, description="Figure 3 conditions.")
     pairs: int | None = Field(None, ge=1, description="Figure 3: number of preference pairs.")
     pairs_file: Path | None = Field(None, description="Figure 3: a pairs file from `rareval alignment build`.")

@@ -20,6 +20,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from rareval.judge.options import add_judge_options, judge_options
+
 EPILOG = __doc__.split("\n\n")[1]
 FAILURES = (RuntimeError, ValueError, OSError, KeyError)  # NotRunnable and DataError are among them
 
@@ -43,6 +45,7 @@ def _options(args: argparse.Namespace):
                  price_per_mtok=args.price_per_mtok, judges=split(args.judges), conditions=split(args.conditions),
                  pairs=args.pairs, pairs_file=args.pairs_file, source=args.source, rar_path=args.rar_path,
                  seed=args.seed, classifier=args.classifier, generator=args.generator)
+    given["judge_args"], given["judge_config"] = judge_options(args)
     unknown = sorted(set(given["conditions"] or ()) - set(ALL_CONDITIONS))
     if unknown:
         raise ValueError(f"unknown condition(s) {', '.join(unknown)}; choose from {', '.join(ALL_CONDITIONS)}")
@@ -143,6 +146,7 @@ def add_reproduce(commands: argparse._SubParsersAction) -> None:
     fig3 = parser.add_argument_group("Figure 3 (judge alignment)")
     fig3.add_argument("--judges", help="comma-separated Inspect models (default: the local/ judges; at paper "
                       "scale Qwen2.5-3B..72B-Instruct on vLLM)")
+    add_judge_options(fig3)
     fig3.add_argument("--conditions", help="comma-separated: likert,rubric_ref,rubric_noref,explicit")
     fig3.add_argument("--pairs", type=int, help="number of preference pairs (default 10 at embedded scale; "
                       "paper 3,027)")

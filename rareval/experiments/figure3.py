@@ -98,12 +98,15 @@ class Figure3(Artifact):
         pairs_sha = sha256_file(pairs_path)
         run, skipped = runnable_conditions(conditions, pairs)
         cached = {k: r for k, r in self._cached_rows(options).items()
-                  if r.get("pairs_sha256") == pairs_sha and r.get("n_pairs") == len(pairs)}
+                  if r.get("pairs_sha256") == pairs_sha and r.get("n_pairs") == len(pairs)
+                  and r.get("judge_config", {}) == options.judge_config}
         todo = [(j, c) for c in run for j in judges if (j, c) not in cached]
         rows = []
         for j, c in tqdm(todo, desc="figure3 judge × condition", disable=len(todo) < 2):
-            row = sweep([j], [c], pairs=pairs_path, limit=limit, log_dir=Path(options.results) / "logs")[0]
-            rows.append(row | {"pairs_sha256": pairs_sha, "n_pairs": len(pairs), "size_b": judge_size(j)})
+            row = sweep([j], [c], pairs=pairs_path, limit=limit, log_dir=Path(options.results) / "logs",
+                        judge_args=options.judge_args, grader_config=options.judge_config)[0]
+            rows.append(row | {"pairs_sha256": pairs_sha, "n_pairs": len(pairs), "size_b": judge_size(j),
+                               **({"judge_config": options.judge_config} if options.judge_config else {})})
         stored = load_results(self.results_path(options.results)) or {}
         wanted = {"judges": judges, "conditions": conditions, "run": run, "skipped": skipped, "pairs": len(pairs)}
         if not todo and stored.get("settings") == wanted and stored.get("scale") == options.scale:

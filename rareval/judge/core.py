@@ -25,13 +25,17 @@ can depend on the kind of criterion (pitfall, positive, or a tag such as
   provider exposes logprobs.
 
 What the judge is shown is built in :mod:`rareval.judge.text`; its answers are read by
-:mod:`rareval.judge.readers`.
+:mod:`rareval.judge.readers`; each request is fitted to the model by :mod:`rareval.judge.generation`
+(a provider's token minimum, a reasoning judge's budget, no logprobs asked of a model that gives
+none). ``grader="simple-evals"`` asks each criterion with simple-evals' grader instead
+(:mod:`rareval.judge.simple_evals`).
 
 Failure rules, written down: transport errors, timeouts and rate limits are
 retried by Inspect (``max_retries``, ``timeout``); an unreadable answer (including
 one without choices, or one a reader fails on) is asked again ``parse_retries`` times
 at ``retry_temperature``; a refusal or anything still unreadable becomes an
-**abstention** (``met=None``), never a verdict. A prompt longer than the judge's
+**abstention** (``met=None``), never a verdict (``on_failure="not_met"`` scores it not met instead,
+as inspect_evals does, and says so in the explanation). A prompt longer than the judge's
 context is asked again with the response cut (``fit_attempts``; or cut up front at
 ``max_response_chars``), and the verdict records ``response_truncated``. Every call's
 token usage is counted, abstained or not. Prompts are ordered conversation →
@@ -50,6 +54,7 @@ from typing import Any, Callable, TypeVar
 
 from inspect_ai.model import ChatMessage, ChatMessageAssistant, ChatMessageUser, GenerateConfig, Model, \
     ModelOutput, ResponseSchema, get_model
+
 from rareval.errors import redact
 from rareval.judge import calibration, simple_evals
 from rareval.judge.cache import VerdictCache

@@ -46,6 +46,12 @@ def cmd_regress(args: argparse.Namespace) -> int:
 
     try:
         suite = load_suite(args.suite) if args.suite else Suite()
+        if args.judge_args and suite.judge is not None:
+            from rareval.judge.config import parse_settings
+
+            extra = parse_settings(args.judge_args, "--judge-arg value")
+            suite = suite.model_copy(update={"judge": suite.judge.model_copy(
+                update={"args": {**suite.judge.args, **extra}})})
         log_dir = Path(args.log_dir)
         baseline = _results(args.baseline, "--baseline", suite, log_dir / "baseline")
         candidate = _results(args.candidate, "--candidate", suite, log_dir / "candidate")
@@ -83,6 +89,9 @@ def add_regress(commands: argparse._SubParsersAction) -> None:
                         help="what it is compared with (a previous report JSON: its candidate)")
     parser.add_argument("--suite", metavar="SUITE.yaml",
                         help="pinned tasks, judge, seed, alpha and minimum effect (needed to run a model)")
+    parser.add_argument("--judge-arg", dest="judge_args", action="append", default=[], metavar="KEY=VALUE",
+                        help="model argument of the suite's judge (e.g. base_url=URL of a served judge); its "
+                        "settings are pinned in the suite (judge: {model, config: {...}}) (repeatable)")
     parser.add_argument("--log-dir", default="regress-logs",
                         help="where runs write their logs, in candidate/ and baseline/ (default: regress-logs)")
     parser.add_argument("--markdown", metavar="FILE", help="also write the Markdown report here")

@@ -72,7 +72,8 @@ def _healthbench(task: HealthBenchTask, suite: Suite) -> Any:
     rows = rows[:task.limit] if task.limit else rows
     return Task(dataset=[example_to_sample(r) for r in rows], solver=generate(),
                 scorer=healthbench_scorer(strategy=task.strategy, batched=task.batched,
-                                          verdict_mode=task.verdict_mode),
+                                          verdict_mode=task.verdict_mode,
+                                          grader_config=suite.judge.config if suite.judge else None),
                 config=GenerateConfig(temperature=0.0, max_tokens=task.max_tokens, seed=suite.seed),
                 name=task.name, metadata={"regress_suite": suite.fingerprint(), "subset": task.subset})
 
@@ -117,6 +118,7 @@ def _model(source: Source, suite: Suite) -> Any:
 def run_suite(suite: Suite, source: Source, log_dir: str | Path) -> ResultSet:
     """Evaluate ``source`` (a checkpoint or an Inspect model) on every task of ``suite``."""
     from inspect_ai import eval as inspect_eval
+    from inspect_ai.model import get_model
 
     if not suite.tasks:
         raise RegressUsageError(f"{source.spec} is a model: running it needs a suite with tasks (--suite)",
@@ -132,7 +134,7 @@ def run_suite(suite: Suite, source: Source, log_dir: str | Path) -> ResultSet:
     with _environ(RAREVAL_VERDICT_CACHE=suite.verdict_cache):
         tasks = inspect_tasks(suite)
         if tasks:
-            roles = {"grader": suite.judge.model} if suite.judge else None
+            roles = {"grader": get_model(suite.judge.model, **suite.judge.args)} if suite.judge else None
             logs = inspect_eval(tasks, model=_model(source, suite), model_roles=roles, log_dir=str(log_dir),
                                 display="none", score_display=False)
             for log in logs:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -46,6 +46,19 @@ class JudgePin(_Pinned):
         default_factory=list, description="Judge prompts as 'name@hash' (rareval.prompts versions, e.g. "
         "'criterion_yesno@1a2b3c4d5e'); the gate refuses to run when the installed prompt differs, since "
         "its verdicts would not be comparable with the baseline's.")
+    config: dict[str, Any] = Field(
+        default_factory=dict, description="JudgeConfig settings of the judge (reasoning_effort, max_tokens, "
+        "grader, on_failure, …); part of the suite's fingerprint.")
+    args: dict[str, Any] = Field(
+        default_factory=dict, description="Model arguments of the judge (base_url, …); where the judge is served, "
+        "not what it is: not part of the fingerprint. `rareval regress --judge-arg KEY=VALUE` adds to them.")
+
+    @model_validator(mode="after")
+    def _valid_config(self) -> "JudgePin":
+        from rareval.judge.config import judge_config
+
+        judge_config(self.config)
+        return self
 
 
 class HealthBenchTask(_Pinned):
@@ -130,8 +143,12 @@ class Suite(_Pinned):
     def fingerprint(self) -> str:
         """``name@hash``: the first 10 hex digits of the sha256 of what decides the item scores
         (name, seed, judge, tasks, generation batch), not of the decision rule or the cache."""
-        text = json.dumps(self.model_dump(mode="json", include={"name", "seed", "judge", "tasks", "generation_batch"}),
-                          sort_keys=True)
+        pinned = self.model_dump(mode="json", include={"name", "seed", "judge", "tasks", "generation_batch"})
+        if pinned.get("judge"):  # where the judge is served is not pinned; settings only when there are some
+            pinned["judge"].pop("args", None)
+            if not pinned["judge"]["config"]:
+                del pinned["judge"]["config"]
+        text = json.dumps(pinned, sort_keys=True)
         return f"{self.name}@{hashlib.sha256(text.encode()).hexdigest()[:10]}"
 
     def task(self, name: str) -> SuiteTask | None:

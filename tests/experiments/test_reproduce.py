@@ -105,6 +105,22 @@ def test_figure3_ci_sized_through_the_real_pipeline(dirs, tmp_path, capsys, monk
     assert "scripted judges only (plumbing check)" in capsys.readouterr().out
 
 
+def test_figure3_judge_settings_reach_the_judges_and_are_not_mixed_with_stored_rows(dirs, tmp_path, capsys):
+    """`--judge-config` reaches every judge's task (its log records it); rows stored under other settings are
+    not reused for it."""
+    from inspect_ai.log import read_eval_log
+
+    args = ["reproduce", "--figure", "3", "--judges", "scripted/keyword", "--generator", "none", "--pairs", "2",
+            "--conditions", "likert", *dirs]
+    assert cli(args) == 0
+    assert cli([*args, "--judge-config", "parse_retries=0", "--judge-config", "max_tokens=64"]) == 0
+    assert "every row is stored" not in capsys.readouterr().out  # recomputed under the new settings
+    [row] = stored(tmp_path, "figure3")["rows"]
+    assert row["judge_config"] == {"parse_retries": 0, "max_tokens": 64}
+    recorded = read_eval_log(row["log"]).eval.metadata["judge_config"]
+    assert (recorded["parse_retries"], recorded["max_tokens"]) == (0, 64)
+
+
 def test_figure3_paper_scale_prints_the_plan_only(dirs, tmp_path, capsys):
     assert cli(["reproduce", "--figure", "3", "--scale", "paper", "--price-per-mtok", "0.5", *dirs]) == 0
     out = capsys.readouterr().out

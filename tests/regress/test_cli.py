@@ -75,3 +75,26 @@ def test_json_report_round_trip_through_the_command(tmp_path):
     report = json.loads((tmp_path / "r.json").read_text())
     assert ResultSet.model_validate(report["candidate_results"]).label == "good"
     assert cli(["regress", "--candidate", good, "--baseline", str(tmp_path / "r.json"), "--quiet"]) == 0
+
+
+def test_judge_args_and_pinned_settings_reach_the_judge(tmp_path):
+    """`--judge-arg` reaches the suite's judge model (here: make its 'water' verdicts unreadable) and the pinned
+    `judge.config` its settings (on_failure=not_met: those verdicts count as not met, none abstains)."""
+    from inspect_ai.log import read_eval_log
+
+    from tests.regress.conftest import write_rows, write_suite
+
+    write_rows(tmp_path / "rows.jsonl")
+    suite = write_suite(tmp_path, limit=2)
+    pinned = tmp_path / "pinned.yaml"
+    pinned.write_text(suite.read_text().replace("judge:\n", "judge:\n  config: {on_failure: not_met}\n"))
+
+    def run(suite_file, name):
+        assert cli(["regress", "--candidate", "scripted/policy", "--baseline", "scripted/policy", "--suite",
+                    str(suite_file), "--judge-arg", "fail_when=water", "--log-dir", str(tmp_path / name),
+                    "--quiet"]) == 0
+        [log] = (tmp_path / name / "candidate").glob("*.eval")
+        return {k: v.value for k, v in read_eval_log(log).results.scores[0].metrics.items()}
+
+    assert run(suite, "abstain")["judge_abstention_rate"] == pytest.approx(1 / 3)  # 'water' of 3 criteria
+    assert run(pinned, "not-met")["judge_abstention_rate"] == 0

@@ -76,3 +76,27 @@ def test_the_ci_example_suite_is_valid_and_pins_the_installed_judge_prompt():
     command = gate[gate.index("rareval regress"):].replace("\\\n", " ").split()
     args = build_parser().parse_args([a.strip('"') for a in command[1:]])
     assert args.suite == "examples/ci/suite.yaml" and args.json == "regress.json"
+
+
+def test_judge_settings_are_pinned_and_where_it_is_served_is_not(tmp_path):
+    import hashlib
+    import json
+
+    plain = load_suite(write_suite(tmp_path))
+    # a suite without judge settings keeps the fingerprint it had before the judge took settings
+    before = plain.model_dump(mode="json", include={"name", "seed", "judge", "tasks", "generation_batch"})
+    del before["judge"]["config"], before["judge"]["args"]
+    old = f"{plain.name}@{hashlib.sha256(json.dumps(before, sort_keys=True).encode()).hexdigest()[:10]}"
+    assert plain.fingerprint() == old
+    served = plain.model_copy(update={"judge": plain.judge.model_copy(update={"args": {"base_url": "http://x"}})})
+    assert served.fingerprint() == plain.fingerprint()
+
+    def with_judge_config(name: str, config: str):
+        path = tmp_path / name
+        path.write_text((tmp_path / "tiny-gate.yaml").read_text().replace("judge:\n", f"judge:\n  config: {config}\n"))
+        return path
+
+    set_up = load_suite(with_judge_config("set.yaml", "{on_failure: not_met}"))
+    assert set_up.judge.config == {"on_failure": "not_met"} and set_up.fingerprint() != plain.fingerprint()
+    with pytest.raises(RegressUsageError, match="on_falure"):
+        load_suite(with_judge_config("bad.yaml", "{on_falure: not_met}"))
