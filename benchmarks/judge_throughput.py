@@ -246,6 +246,13 @@ def run_level(c: int, rows, grader, scratch: Path, log_dir: Path, display: str) 
         log=log.location, samples=result["samples"])
 
 
+def same_verdicts(served: list[dict], local: list[dict]) -> float:
+    """Share of criteria (both judged) whose verdict is the same in two runs on the same rows."""
+    by_id = {s["id"]: s["pred"] for s in local}
+    pairs = [(a, b) for s in served for a, b in zip(s["pred"], by_id[s["id"]]) if a is not None and b is not None]
+    return sum(a == b for a, b in pairs) / len(pairs) if pairs else math.nan
+
+
 # -- output ----------------------------------------------------------------------------
 
 fmt = judge_quality.fmt
@@ -296,6 +303,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--no-warm-up", action="store_true", help="do not send one untimed call first")
     parser.add_argument("--log-dir", type=Path, help="where eval logs go (default: the scratch directory)")
     parser.add_argument("--out", type=Path, help="write the figures (and per-criterion verdicts) as JSON")
+    parser.add_argument("--compare-local", metavar="local/NAME", help="also judge the rows in process with this "
+                        "embedded model and report the share of criteria whose verdict equals the server's")
     parser.add_argument("--display", default="none", help="Inspect display: none, plain, rich, full")
     args = parser.parse_args(argv)
     if args.serve == "none" and not args.base_url:
@@ -317,7 +326,9 @@ def main(argv: list[str] | None = None) -> dict:
     try:
         if args.serve != "none":
             model_path = resolve_model(args.serve, args.model)
-            args.served_name = args.served_name or "judge"
+            # a GGUF is served under its file name: the judge's identity, so its calibration applies
+            args.served_name = args.served_name or (model_path.name if str(model_path).endswith(".gguf")
+                                                    else "judge")
             port = args.port or free_port()
             base_url = f"http://127.0.0.1:{port}/v1"
             env = dict(os.environ)
@@ -353,6 +364,15 @@ def main(argv: list[str] | None = None) -> dict:
                                                 "levels": [{k: v for k, v in x.items() if k != "samples"}
                                                            for x in levels]}, indent=1, default=str))
         thresholds = calibrated_thresholds(str(grader))
+        local = None
+        if args.compare_local:  # the same rows judged in process, one at a time: do the verdicts match?
+            from inspect_ai.model import get_model
+
+            local = run_level(1, rows, get_model(args.compare_local, memoize=False), scratch, log_dir, args.display)
+            local["thresholds"] = calibrated_thresholds(args.compare_local)
+            local["same_verdicts"] = same_verdicts(levels[0]["samples"], local["samples"])
+            print(f"in process ({args.compare_local}): {local['wall_s']:.1f} s; same verdict as the server on "
+                  f"{fmt(local['same_verdicts'], '.3f')} of criteria", file=sys.stderr)
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
         if server is not None:
@@ -369,6 +389,11 @@ def main(argv: list[str] | None = None) -> dict:
         + ", ".join(f"c={c} {'yes' if ok else 'no'}" for c, ok in zip(args.concurrency, resets)),
         "agreement: share of criteria whose verdict equals the strong grader's (abstentions left out)",
     ]
+    if local is not None:
+        notes.append(f"in process: {args.compare_local} on the same rows at concurrency 1, thresholds "
+                     f"{json.dumps(local['thresholds'])}: {fmt(local['wall_s'], '.1f')} s, agreement with the "
+                     f"grader {fmt(local['agreement'], '.3f')}, the same verdict as the server's first level on "
+                     f"{fmt(local['same_verdicts'], '.3f')} of criteria")
     print(table(levels))
     print("\n" + "\n".join(f"- {n}" for n in notes))
     report = dict(
@@ -377,6 +402,7 @@ def main(argv: list[str] | None = None) -> dict:
         base_url=base_url, served_name=args.served_name, server_ready_s=ready_s, thresholds=thresholds,
         prefix_cache_reset=dict(zip(map(str, args.concurrency), resets)), notes=notes,
         levels=[{k: v for k, v in r.items() if k != "samples"} for r in levels],
+        in_process=None if local is None else {k: v for k, v in local.items() if k != "samples"},
         samples={str(r["concurrency"]): r["samples"] for r in levels})
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

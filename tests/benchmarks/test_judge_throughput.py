@@ -36,7 +36,7 @@ def test_throughput_against_llama_cpp_server(smollm_gguf, tmp_path, capsys):
     report = judge_throughput.main([
         "--serve", "llama-cpp", "--model", str(smollm_gguf), "--max-model-len", "4096", "--threads", "2",
         "--offset", "8", "--limit", "1", "--concurrency", "1", "2", "--ready-timeout", "60", "--server-log", str(server_log),
-        "--log-dir", str(tmp_path / "logs"), "--out", str(out)])
+        "--log-dir", str(tmp_path / "logs"), "--out", str(out), "--compare-local", "local/smollm-135m"])
     levels = report["levels"]
     assert [r["concurrency"] for r in levels] == [1, 2]
     first, second = levels
@@ -47,7 +47,10 @@ def test_throughput_against_llama_cpp_server(smollm_gguf, tmp_path, capsys):
         assert 0 <= r["abstained"] <= r["criteria"]
         assert 0 <= r["agreement"] <= 1  # agreement with the strong grader was computed
         assert 1 <= r["peak_in_flight"] <= r["concurrency"]
-    assert report["thresholds"] == {"default": 0.5}  # a remote judge: no calibrated thresholds
+    assert report["served_name"] == smollm_gguf.name  # served as its weights: the judge's identity
+    assert report["thresholds"] == {"default": 0.5}  # SmolLM2 has no stored calibration
+    assert report["in_process"]["thresholds"] == report["thresholds"]
+    assert report["in_process"]["same_verdicts"] >= 0.99  # the server judges as the same GGUF in process
     assert report["prefix_cache_reset"] == {"1": False, "2": False}  # llama.cpp has no reset endpoint
     printed = capsys.readouterr().out
     assert "| concurrency | responses |" in printed and "| 2 | 1 |" in printed and "threshold" in printed
