@@ -43,12 +43,20 @@ class JudgeHealth:
         self.answered_any |= abstained < questions
         self.last_error = error or self.last_error
 
-    def failing(self) -> str | None:
-        """Why the run should stop, or None."""
-        if len(self.recent) < self.window or (self.first_only and self.answered_any):
+    def counts(self) -> tuple[int, int]:
+        """``(questions, abstained)`` over the results in the window (both 0 until it is full)."""
+        if len(self.recent) < self.window:
+            return 0, 0
+        return sum(q for q, _ in self.recent), sum(a for _, a in self.recent)
+
+    def failing(self, asked: int | None = None, abstained: int | None = None) -> str | None:
+        """Why the run should stop, or None; ``asked`` / ``abstained``: the window's counts summed over
+        several processes (default: this one's, :meth:`counts`)."""
+        if asked is None or abstained is None:
+            asked, abstained = self.counts()
+        if not asked or (self.first_only and self.answered_any):
             return None
-        asked = sum(q for q, _ in self.recent)
-        share = sum(a for _, a in self.recent) / asked
+        share = abstained / asked
         if share < self.max_failure_rate:
             return None
         return (f"the judge abstained on {share:.0%} of {asked} questions over the last {self.window} "

@@ -101,9 +101,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     from rareval.train.run import train
 
     status = train(run, resume=args.resume)
-    print(f"{args.out}: {status['ended']} at step {status['step']}; judge {status['judge/calls']:,} calls, "
-          f"{status['judge/billed_tokens']:,} billed tokens" + (f"; stopped by {status['stopped_by']}"
-                                                                if status.get("stopped_by") else ""))
+    from rareval.train.ranks import is_main
+
+    if is_main():  # one line for the run, not one per rank
+        print(f"{args.out}: {status['ended']} at step {status['step']}; judge {status['judge/calls']:,} calls, "
+              f"{status['judge/billed_tokens']:,} billed tokens" + (f"; stopped by {status['stopped_by']}"
+                                                                    if status.get("stopped_by") else ""))
     return 1 if status["ended"] == "judge_failing" else 0
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from transformers import TrainerCallback
 
 from rareval.data.cache import write_text_atomic
+from rareval.train.ranks import is_main, on_any_rank, summed
 
 #: The curves drawn, in this order: TRL's mean reward, then each category's pass rate.
 REWARD_KEY = "reward"
@@ -41,6 +42,7 @@ class RunLog(TrainerCallback):
         self.plotted_at = 0.0
         self.offset = {"calls": 0, "billed_tokens": 0, "cached": 0}
         self.resume = resume
+        self.main = is_main()  # only the main process writes; every rank takes part in the sums
 
     def on_train_begin(self, args, state, control, **kwargs):
         """On resume, drop the lines of steps after the checkpoint (they are trained again) and carry
@@ -50,15 +52,17 @@ class RunLog(TrainerCallback):
             return
         rows = read_metrics(self.metrics)
         kept = [r for r in rows if r.get("step", 0) <= state.global_step]
-        if len(kept) < len(rows):
+        if len(kept) < len(rows) and self.main:
             write_text_atomic(self.metrics, "".join(json.dumps(r) + "\n" for r in kept))
         last = kept[-1:] or [{}]
         self.offset = {k: last[0].get(f"judge/{k}", 0) for k in self.offset}
 
     def judge_figures(self) -> dict[str, float]:
+        """Cumulative judge calls, cached answers, billed tokens and cost of the run, over every rank."""
         u = self.reward.usage
-        billed = self.offset["billed_tokens"] + u.billed_tokens
-        return {"judge/calls": self.offset["calls"] + u.calls, "judge/cached": self.offset["cached"] + u.cached,
+        calls, cached, billed = (int(x) for x in summed([u.calls, u.cached, u.billed_tokens]))
+        billed += self.offset["billed_tokens"]
+        return {"judge/calls": self.offset["calls"] + calls, "judge/cached": self.offset["cached"] + cached,
                 "judge/billed_tokens": billed, "judge/cost_usd": billed / 1e6 * self.run.judge_price}
 
     def on_log(self, args, state, control, logs=None, **kwargs):
@@ -67,13 +71,16 @@ class RunLog(TrainerCallback):
         row = {"step": state.global_step, **{k: v for k, v in logs.items() if isinstance(v, (int, float))},
                **self.judge_figures(), **self.pending}
         self.pending = {}
+        if not self.main:
+            return
         with self.metrics.open("a") as f:
             f.write(json.dumps(row) + "\n")
         if time.monotonic() - self.plotted_at > PLOT_EVERY_S:
             self.plot()
 
     def on_train_end(self, args, state, control, **kwargs):
-        self.plot()
+        if self.main:
+            self.plot()
 
     def plot(self) -> None:
         plot_curves(read_metrics(self.metrics), self.out / "curves.png", title=self.run.preset.name)
@@ -85,7 +92,8 @@ class RunLog(TrainerCallback):
             if self.monitor.should_stop(self.pending):
                 self.stopped_by = f"reward hacking: gap drift {self.pending['hacking/gap_drift']:+.3f}"
         self.stopped_by = self.stopped_by or self.over_budget() or self.judge_failing()
-        if self.stopped_by:
+        if on_any_rank(self.stopped_by is not None):  # the main process's monitor decides for every rank
+            self.stopped_by = self.stopped_by or "stopped with the main process (reward hacking monitor)"
             control.should_save = True
             control.should_training_stop = True
 
@@ -101,7 +109,10 @@ class RunLog(TrainerCallback):
     def judge_failing(self) -> str | None:
         """Why the judge is failing (:class:`~rareval.judge.health.JudgeHealth`), or None."""
         health = getattr(self.reward, "health", None)
-        reason = health.failing() if health is not None else None
+        if health is None:
+            return None
+        asked, abstained = summed(health.counts())  # the same window on every rank: one decision
+        reason = health.failing(int(asked), int(abstained))
         return f"{JUDGE_FAILING}: {reason}" if reason else None
 
     def summary(self) -> dict[str, Any]:

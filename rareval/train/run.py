@@ -35,6 +35,7 @@ from rareval.judge.options import ModelArgs
 from rareval.train.hacking import MonitorConfig
 from rareval.train.policy import load_policy_model
 from rareval.train.presets import Preset
+from rareval.train.ranks import is_main
 
 
 class RunConfig(BaseModel):
@@ -160,7 +161,7 @@ def build_trainer(run: RunConfig, records: list[dict[str, Any]], resume: bool = 
     trainer = GRPOTrainer(model=model, reward_funcs=[reward], args=grpo_config(run), train_dataset=dataset,
                           processing_class=tokenizer)
     monitor = None
-    if run.monitor is not None:
+    if run.monitor is not None and is_main():  # the gold judge runs once, on the main process
         from rareval.train.hacking import HackingMonitor
 
         monitor = HackingMonitor(run.monitor, reward, held_out or [], run.preset.hyper.max_completion_length)
@@ -191,9 +192,11 @@ def train(run: RunConfig, resume: bool = False) -> dict[str, Any]:
                          f"too: `rareval rubrics generate --data` on a file that holds them)")
     out.mkdir(parents=True, exist_ok=True)
     trainer = build_trainer(run, records, resume=resume, held_out=held_out_records)
-    _write_json(out / "config.json", {"run": run.model_dump(mode="json"), "grpo_config": trainer.args.to_dict(),
-                                      "rows": len(records)})
-    _write_json(out / "split.json", split_record(run.data, records, held_out, skipped))
+    main = is_main()  # every rank trains; only the main process writes the run directory
+    if main:
+        _write_json(out / "config.json", {"run": run.model_dump(mode="json"), "grpo_config": trainer.args.to_dict(),
+                                          "rows": len(records), "world_size": world})
+        _write_json(out / "split.json", split_record(run.data, records, held_out, skipped))
     start = time.time()
     trainer.train(resume_from_checkpoint=True if resume else None)
     trainer.save_model(str(out / "final"))
@@ -201,8 +204,9 @@ def train(run: RunConfig, resume: bool = False) -> dict[str, Any]:
     ended = "max_steps" if trainer.state.global_step >= trainer.args.max_steps else (
         "judge_failing" if str(summary.get("stopped_by")).startswith(JUDGE_FAILING) else "budget")
     status = {"ended": ended, "step": trainer.state.global_step, "seconds": round(time.time() - start, 1),
-              **summary}
-    _write_json(out / "status.json", status)
+              "world_size": world, **summary}
+    if main:
+        _write_json(out / "status.json", status)
     return status
 
 

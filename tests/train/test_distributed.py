@@ -1,0 +1,70 @@
+"""`rareval train` on two real CPU ranks (torchrun, gloo), the way accelerate's GPU launcher starts them.
+
+`accelerate launch --cpu --num_processes 2` starts one process (its CPU launcher needs mpirun), so
+the ranks are started with `python -m torch.distributed.run`, which is what accelerate runs
+underneath on GPUs. What must hold: the run directory is written once, judge figures are summed
+over the ranks, a budget stops every rank at the same step with one checkpoint, and it still learns.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from rareval.train.monitor import read_metrics
+from tests.conftest import REPO
+from tests.train.test_run import mean_reward, save_tiny_policy, write_train_rows
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ranks")
+    save_tiny_policy(root / "policy")
+    return root, write_train_rows(root / "rows.jsonl", train=8)
+
+
+def train(root, data, out, ranks: int, *extra: str) -> subprocess.CompletedProcess:
+    from tests.reliability.llama_server import free_port
+
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(ranks),
+                "--master_port", str(free_port())] if ranks > 1 else [sys.executable]
+    command = [*launcher, "-m", "rareval.cli", "train", "--preset", "rar-explicit@tiny", "--set",
+               "rubric_source=physician", "--policy", str(root / "policy"), "--judge", "scripted/keyword",
+               "--data", str(data), "--out", str(out), "--num-processes", str(ranks), *extra]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "RAREVAL_CACHE_DIR": str(root / "cache")}
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def test_two_ranks_write_once_sum_the_judge_and_learn(setup):
+    root, data = setup
+    train(root, data, root / "one", 1, "--set", "max_steps=3")
+    two = train(root, data, root / "two", 2, "--set", "max_steps=30")
+    control = train(root, data, root / "control", 2, "--set", "max_steps=30", "--set", "learning_rate=0")
+    status = json.loads((root / "two" / "status.json").read_text())
+    assert status["world_size"] == 2 and json.loads((root / "two" / "config.json").read_text())["world_size"] == 2
+    rows, single = read_metrics(root / "two" / "metrics.jsonl"), read_metrics(root / "one" / "metrics.jsonl")
+    assert [r["step"] for r in rows] == list(range(1, 31))  # one line a step, not one per rank
+    # each step's judge calls are the whole global batch's: as many as one process over the same batch
+    per_step = [b["judge/calls"] - a["judge/calls"] for a, b in zip([{"judge/calls": 0}] + rows, rows)]
+    single_step = single[0]["judge/calls"]
+    assert single_step > 0 and set(per_step) == {single_step}
+    assert sorted(p.name for p in (root / "two").glob("curves*")) == ["curves.png"]
+    assert two.stdout.count(" at step 30;") == 1  # one summary line, from the main process
+    assert mean_reward(rows, last=10) > mean_reward(read_metrics(root / "control" / "metrics.jsonl"), last=10)
+
+
+def test_a_budget_stops_every_rank_at_the_same_step_with_one_checkpoint(setup):
+    """A budget between one rank's share and the step's total: per rank it would never stop (and ranks
+    stopping apart would hang the collective); summed, both stop after step 1."""
+    root, data = setup
+    train(root, data, root / "single-budget", 1, "--set", "max_steps=1")
+    step_tokens = read_metrics(root / "single-budget" / "metrics.jsonl")[0]["judge/billed_tokens"]
+    out = root / "budget"
+    train(root, data, out, 2, "--set", "max_steps=30", "--max-judge-tokens", str(int(step_tokens * 0.75)))
+    status = json.loads((out / "status.json").read_text())
+    assert status["ended"] == "budget" and status["step"] == 1 and status["judge/billed_tokens"] == step_tokens
+    assert [p.name for p in (out / "checkpoints").glob("checkpoint-*")] == ["checkpoint-1"]
