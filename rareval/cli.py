@@ -251,8 +251,8 @@ def add_regress(commands: argparse._SubParsersAction) -> None:
 
 
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
-    add_models, add_alignment, add_judge, add_train, add_heldout, add_train_summary, add_rubrics, add_reproduce, add_regress,
-    add_redact_logs]
+    add_models, add_alignment, add_judge, add_train, add_heldout, add_train_summary, add_rubrics, add_reproduce,
+    add_regress, add_redact_logs]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -155,7 +155,8 @@ def _rubric_items(prompt: str) -> ModelOutput:
     return ModelOutput.from_content("keyword", json.dumps(items))
 
 
-#: simple-evals' grader template: "# Conversation\n<<conversation>>\n\n# Rubric item\n<<rubric_item>>\n\n# Instructions".
+#: simple-evals' grader template:
+#: "# Conversation\n<<conversation>>\n\n# Rubric item\n<<rubric_item>>\n\n# Instructions".
 _SIMPLE_EVALS = re.compile(r"# Conversation\n(.*)\n\n# Rubric item\n\[[-\d.]+\] (.*?)\n\n# Instructions", re.DOTALL)
 
 
