@@ -53,20 +53,18 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared/data/healthbench/github_m42_sample_judge_responses_dev50.jsonl"
 MODES = ("per-criterion", "batched", "batched-slots", "inspect_evals", "per-criterion-as-written")
 DEFAULT_MODES = ("per-criterion", "batched", "batched-slots", "inspect_evals")
-CALIBRATED_KINDS = {"level:cluster": None}  # besides "pitfall" and "positive"
 INSPECT_EVALS_FAILED = ("No explanation provided", "Failed to parse judge response")
 
 
 def load_graded(path: Path, limit: int | None, offset: int = 0):
-    """Rows with a fixed answer and grader verdicts; a clear error naming the file otherwise."""
-    from rareval.data.healthbench import load_healthbench
+    """Rows with a fixed answer and grader verdicts (:func:`rareval.evals.calibrate.graded_rows`); an exit
+    naming the file and line otherwise."""
+    from rareval.evals.calibrate import graded_rows
 
-    rows = load_healthbench(path=path)
-    missing = [i + 1 for i, r in enumerate(rows) if r.prompt_response is None or r.grader_verdicts is None]
-    if missing:
-        raise SystemExit(f"{path}: line {missing[0]} (and {len(missing) - 1} more) lacks 'prompt_response' or "
-                         f"'responses' (the strong grader's verdicts); judge quality needs both")
-    rows = rows[offset:]
+    try:
+        rows = graded_rows(path)[offset:]
+    except ValueError as e:
+        raise SystemExit(str(e)) from None
     return rows[:limit] if limit else rows
 
 
@@ -132,7 +130,7 @@ def run_mode(judge: str, mode: str, rows, log_dir: Path, display: str) -> dict:
 
 def measurements(log, rows, judge: str, mode: str) -> dict:
     """Per-sample verdicts, usage and times from an eval log of :func:`run_mode`."""
-    from rareval.judge.calibration import criterion_kind
+    from rareval.judge.calibration import CALIBRATED_KINDS, criterion_kind
 
     by_id = {r.prompt_id: r for r in rows}
     out = []

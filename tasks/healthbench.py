@@ -40,8 +40,8 @@ from inspect_ai.solver import generate
 from rareval.data.cache import task_arg_path
 from rareval.data.healthbench import load_healthbench
 from rareval.data.healthbench_1k import split_1k
-from rareval.evals.healthbench import example_to_sample, healthbench_scorer
-from rareval.judge.config import grader_settings, judge_config
+from rareval.evals.healthbench import example_to_sample, grader_judge_config, healthbench_scorer
+from rareval.judge.config import grader_settings
 
 
 @task
@@ -60,9 +60,9 @@ def healthbench(subset: str = "sample", path: str | None = None, batched: bool =
         rows, _ = split_1k(rows)
     settings = grader_settings(grader_config, grader_max_tokens, grader_temperature, grader_reasoning_effort,
                                task_arg_path(grader_calibration, __file__))
-    config = judge_config(settings, verdict_mode=verdict_mode, batch_reading=batch_reading,
-                          positive_form=positive_form and grader != "simple-evals", prompt_variant=prompt_variant,
-                          max_response_chars=max_response_chars, grader=grader, on_failure=on_failure)
+    config = grader_judge_config(settings, verdict_mode=verdict_mode, batch_reading=batch_reading,
+                                 positive_form=positive_form, prompt_variant=prompt_variant,
+                                 max_response_chars=max_response_chars, grader=grader, on_failure=on_failure)
     return Task(dataset=[example_to_sample(r) for r in rows], solver=generate(temperature=0.0),
                 scorer=healthbench_scorer(strategy=strategy, batched=batched, verdict_mode=verdict_mode,
                                           length_penalty=length_penalty, length_center=length_center,

@@ -22,10 +22,8 @@ from rareval.data.cache import sha256_file, write_text_atomic
 from rareval.data.healthbench import HealthBenchExample, load_healthbench
 from rareval.evals.alignment import verdict_agreement
 from rareval.judge import Judge
-from rareval.judge.calibration import calibrated, criterion_kind, fit_thresholds, identity, threshold_for
-
-#: Tags that get a threshold of their own when they have enough criteria (besides pitfall / positive).
-CALIBRATED_KINDS = {"level:cluster": None}
+from rareval.judge.calibration import CALIBRATED_KINDS, calibrated, criterion_kind, fit_thresholds, identity, \
+    threshold_for
 
 
 def graded_rows(path: str | Path, limit: int | None = None) -> list[HealthBenchExample]:

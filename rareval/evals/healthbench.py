@@ -13,18 +13,20 @@ What is simple-evals' and what is not:
 
 * the same: the per-example and per-tag formulas, clipping after averaging, the
   bootstrap, the metric names;
-* not the same: the grader. simple-evals asks its grader template (a JSON
+* not the same by default: the grader. simple-evals asks its grader template (a JSON
   ``criteria_met`` with an explanation, one call per criterion, retried until
   readable); rareval's judge asks a short yes/no prompt and reads P(yes) from log
   probabilities (:mod:`rareval.judge`), asks a negated criterion in positive form, and
-  uses calibrated thresholds for local judges. ``-T verdict_mode=json`` asks for
-  simple-evals' JSON answer shape, still with rareval's prompt;
-* not the same: judge failures. simple-evals retries forever; rareval abstains after
+  uses the thresholds calibrated for the judge's weights. ``-T verdict_mode=json`` asks for
+  simple-evals' JSON answer shape, still with rareval's prompt; ``-T grader=simple-evals``
+  asks simple-evals' template itself, verbatim (:mod:`rareval.judge.simple_evals`);
+* not the same by default: judge failures. simple-evals retries forever; rareval abstains after
   bounded retries (:func:`rareval.strategies.signed_ratio`), counts abstentions in
   ``judge_abstention_rate``, and leaves an example that could not be scored (every
   positive criterion or every pitfall abstained) **out of the means**, which are then
   over a selected subset: ``unscored`` counts those examples, split by reason in
   ``unscored:<reason>``, and ``score:n_samples`` says how many were averaged.
+  ``-T on_failure=not_met`` (inspect_evals' rule) or ``retry:N`` (simple-evals', bounded) instead.
 
 Other strategies (``-T strategy=``) score the same examples: every verdict strategy
 (the example's rubric, or RaR-Predefined's fixed rubric) and the rating strategies
@@ -48,7 +50,7 @@ from inspect_ai.scorer import Metric, SampleScore, Score, Target, metric, scorer
 from inspect_ai.solver import TaskState
 
 from rareval.data.healthbench import HealthBenchExample
-from rareval.judge import Judge
+from rareval.judge import Judge, JudgeConfig
 from rareval.judge.config import judge_config
 from rareval.judge.health import JudgeHealth
 from rareval.rubric import Category, Rubric
@@ -66,6 +68,14 @@ def example_to_sample(example: HealthBenchExample) -> Sample:
 def healthbench_strategies() -> list[str]:
     """The strategies that can score a HealthBench example: all but those that match an extracted answer."""
     return sorted(name for name, s in STRATEGIES.items() if s.question != "check")
+
+
+def grader_judge_config(grader_config: dict[str, Any] | str | None = None, *, positive_form: bool = True,
+                        grader: str = "rareval", **fields: Any) -> JudgeConfig:
+    """The grader's :class:`~rareval.judge.JudgeConfig` from the task's arguments, ``grader_config`` applied
+    last; simple-evals' grader asks every criterion as written (no positive form)."""
+    return judge_config(grader_config, positive_form=positive_form and grader != "simple-evals", grader=grader,
+                        **fields)
 
 
 def check_strategy(strategy: str) -> None:
@@ -178,10 +188,9 @@ def healthbench_scorer(strategy: str = "healthbench", batched: bool = False, gra
         raise ValueError("grader=simple-evals asks one criterion per call: use a verdict strategy "
                          f"(e.g. healthbench) without batched, not {strategy!r}" + (" batched" if batched else ""))
     health = JudgeHealth(window=fail_fast, first_only=True) if fail_fast else None
-    judge = Judge(role=grader_role, config=judge_config(
-        grader_config, verdict_mode=verdict_mode, batch_reading=batch_reading,
-        positive_form=positive_form and grader != "simple-evals", prompt_variant=prompt_variant,
-        max_response_chars=max_response_chars, grader=grader, on_failure=on_failure))
+    judge = Judge(role=grader_role, config=grader_judge_config(
+        grader_config, verdict_mode=verdict_mode, batch_reading=batch_reading, positive_form=positive_form,
+        prompt_variant=prompt_variant, max_response_chars=max_response_chars, grader=grader, on_failure=on_failure))
     spec = get_strategy(strategy)
     tags_line_up = spec.question == "verdicts" and spec.fixed_rubric is None
 

@@ -32,10 +32,10 @@ from inspect_ai.model import get_model
 from inspect_ai.scorer import Metric, SampleScore, Score, Target, metric, scorer
 from inspect_ai.solver import TaskState
 
-from rareval.evals.alignment import macro_f1
-from rareval.judge.cache import VerdictCache
 from rareval.data.healthbench_meta import MetaEvalExample
+from rareval.evals.alignment import macro_f1
 from rareval.judge import Judge
+from rareval.judge.cache import VerdictCache
 from rareval.judge.config import judge_config
 from rareval.rubric import Criterion, healthbench_category
 

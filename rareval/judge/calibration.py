@@ -37,6 +37,9 @@ CALIBRATIONS_PATH = Path(__file__).with_name("calibrations.json")
 #: Every criterion's threshold where nothing is configured or calibrated.
 UNCALIBRATED = {"default": 0.5}
 
+#: Tags that get a threshold of their own when fitted with enough criteria (besides pitfall / positive).
+CALIBRATED_KINDS = {"level:cluster": None}
+
 
 @cache
 def calibrations() -> dict[str, dict[str, Any]]:
