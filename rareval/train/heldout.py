@@ -109,6 +109,7 @@ def evaluate_run(run_dir: str | Path, cache: str | Path | None = None, **setting
     import json
 
     from rareval.data.cache import write_text_atomic
+    from rareval.judge.options import REDACTED
     from rareval.train.data import grading_records, training_rows
     from rareval.train.run import RunConfig
 
@@ -118,8 +119,6 @@ def evaluate_run(run_dir: str | Path, cache: str | Path | None = None, **setting
         raise FileNotFoundError(f"{run_dir}: not a finished run (needs config.json and final/)")
     run = RunConfig.model_validate(json.loads(config_file.read_text())["run"])
     given = {k: v for k, v in settings.items() if v not in (None, {}, [])}
-    from rareval.judge.options import REDACTED
-
     inherited = {} if given.get("judge", run.judge) != run.judge else {  # a redacted secret is not inherited
         "judge_args": {k: v for k, v in run.judge_args.items() if v != REDACTED}, "judge_config": run.judge_config}
     config = HeldOutConfig(**{"judge": run.judge, "max_new_tokens": run.preset.hyper.max_completion_length,

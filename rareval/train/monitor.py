@@ -91,7 +91,9 @@ class RunLog(TrainerCallback):
             self.pending = self.monitor.check(kwargs["model"], kwargs["processing_class"], self.loop)
             if self.monitor.should_stop(self.pending):
                 self.stopped_by = f"reward hacking: gap drift {self.pending['hacking/gap_drift']:+.3f}"
-        self.stopped_by = self.stopped_by or self.over_budget() or self.judge_failing()
+        # both checks sum over the ranks: every rank makes them every step, whatever the monitor said
+        budget, failing = self.over_budget(), self.judge_failing()
+        self.stopped_by = self.stopped_by or budget or failing
         if on_any_rank(self.stopped_by is not None):  # the main process's monitor decides for every rank
             self.stopped_by = self.stopped_by or "stopped with the main process (reward hacking monitor)"
             control.should_save = True
