@@ -64,6 +64,15 @@ def command_errors(*errors: type[BaseException], code: int = 2) -> Callable[[F],
 SECRET_NAMES = ("KEY", "TOKEN", "SECRET", "PASSWORD")
 
 
+def secret_name(name: str) -> bool:
+    """Whether a variable or argument called ``name`` holds a secret (``OPENAI_API_KEY``, ``api_key``, ``token``).
+
+    >>> secret_name("OPENAI_API_KEY"), secret_name("api_key"), secret_name("base_url")
+    (True, True, False)
+    """
+    return any(part in name.upper() for part in SECRET_NAMES)
+
+
 def redact(text: str) -> str:
     """``text`` with the value of every secret-looking environment variable (``*_API_KEY``, ``*_TOKEN``,
     ``*_SECRET``, ``*_PASSWORD``; 8 characters or more) replaced by ``[redacted]``. Error messages from a
@@ -77,6 +86,4 @@ def secret_values() -> list[str]:
     """The values of the secret-looking environment variables :func:`redact` replaces, longest first."""
     import os
 
-    return sorted({v for name, v in os.environ.items() if len(v) >= 8 and any(part in name.upper()
-                                                                               for part in SECRET_NAMES)},
-                  key=len, reverse=True)
+    return sorted({v for name, v in os.environ.items() if len(v) >= 8 and secret_name(name)}, key=len, reverse=True)

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import PlainSerializer
 
+from rareval.errors import secret_name
 from rareval.judge.config import judge_config, parse_settings
 
 
@@ -55,8 +56,7 @@ def recorded_args(model_args: dict[str, Any]) -> dict[str, Any]:
     >>> recorded_args({"base_url": "http://127.0.0.1:8000/v1", "api_key": "sk-123"})
     {'base_url': 'http://127.0.0.1:8000/v1', 'api_key': '<redacted>'}
     """
-    secret = ("key", "token", "secret", "password")
-    return {k: REDACTED if any(s in k.lower() for s in secret) else v for k, v in model_args.items()}
+    return {k: REDACTED if secret_name(k) else v for k, v in model_args.items()}
 
 
 #: Model arguments in a recorded config (a run's ``config.json``, ``heldout.json``): secrets redacted on dump.
