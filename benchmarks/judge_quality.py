@@ -13,6 +13,8 @@ each ``--modes``:
   (``prompt_logprobs``: local/ and vLLM judges), so no verdict sees another;
 * ``per-criterion-as-written`` — per-criterion with every criterion asked as written
   (no positive form of negated criteria), to measure what the rewriting does;
+* ``per-criterion-2phrasings`` — per-criterion with P(yes) averaged over two phrasings of
+  the question (``JudgeConfig.phrasings=2``);
 * ``inspect_evals`` — inspect_evals' own ``healthbench_scorer`` (the official
   grader template, one sequential call per criterion), on the same judge.
 
@@ -30,6 +32,11 @@ rareval modes, the per-criterion mode is run again to show what the cache saves.
     python benchmarks/judge_quality.py --limit 20 --judge local/qwen-1.5b
     python benchmarks/judge_quality.py --limit 20 --judge local/smollm-135m --judge local/qwen-1.5b \\
         --modes per-criterion batched --out results.json
+
+The development rows are split in two (``--half``): rows 1–20 (``tune``) are the ones prompts,
+criterion rewriting and the shipped thresholds were chosen on; rows 21–50 (``held``) are
+reported only. ``--judge-calibration FILE`` grades with thresholds fitted elsewhere
+(``rareval judge calibrate``), e.g. on the tuning half.
 
 ``--data`` takes any JSONL file in the same format (``prompt``, ``rubrics``,
 ``prompt_response``, ``responses``). The inspect_evals mode needs
@@ -51,8 +58,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared/data/healthbench/github_m42_sample_judge_responses_dev50.jsonl"
-MODES = ("per-criterion", "batched", "batched-slots", "inspect_evals", "per-criterion-as-written")
+MODES = ("per-criterion", "batched", "batched-slots", "inspect_evals", "per-criterion-as-written",
+         "per-criterion-2phrasings")
 DEFAULT_MODES = ("per-criterion", "batched", "batched-slots", "inspect_evals")
+#: ``--half``: (offset, limit) of the development rows' tuning half and the half reported only.
+HALVES = {"tune": (0, 20), "held": (20, 0)}
 INSPECT_EVALS_FAILED = ("No explanation provided", "Failed to parse judge response")
 
 
@@ -100,7 +110,7 @@ def fixed_response():
     return fixed_response_solver()
 
 
-def scorer_for(mode: str, judge: str):
+def scorer_for(mode: str, judge: str, calibration: Path | None = None):
     from rareval.evals.healthbench import healthbench_scorer
 
     if mode == "inspect_evals":
@@ -109,17 +119,19 @@ def scorer_for(mode: str, judge: str):
         except ImportError:
             raise SystemExit("mode inspect_evals needs the benchmark extra: pip install -e .[bench]") from None
         return official(judge_model=judge, include_subset_scores=False, bootstrap_samples=100)
+    config = {"phrasings": 2 if mode == "per-criterion-2phrasings" else 1,
+              "calibration": str(calibration) if calibration else None}
     return healthbench_scorer(batched=mode.startswith("batched"),
                               batch_reading="prompt" if mode == "batched-slots" else "answers",
-                              positive_form=mode != "per-criterion-as-written")
+                              positive_form=mode != "per-criterion-as-written", grader_config=config)
 
 
-def run_mode(judge: str, mode: str, rows, log_dir: Path, display: str) -> dict:
+def run_mode(judge: str, mode: str, rows, log_dir: Path, display: str, calibration: Path | None = None) -> dict:
     """One judge × mode through the Inspect runner; returns per-sample measurements."""
     from inspect_ai import Task
     from inspect_ai import eval as inspect_eval
 
-    task = Task(dataset=graded_samples(rows), solver=fixed_response(), scorer=scorer_for(mode, judge),
+    task = Task(dataset=graded_samples(rows), solver=fixed_response(), scorer=scorer_for(mode, judge, calibration),
                 name=f"judge_quality_{mode.replace('-', '_')}")
     log = inspect_eval(task, model="mockllm/model", model_roles={"grader": judge}, max_samples=1,
                        log_dir=str(log_dir), display=display, score_display=False)[0]
@@ -260,6 +272,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--limit", type=int, default=20, help="rows to grade (0 = all; default 20)")
     parser.add_argument("--offset", type=int, default=0, help="skip this many rows first (e.g. to calibrate "
                         "on rows that are not reported)")
+    parser.add_argument("--half", choices=sorted(HALVES), help="the development rows' tuning half (rows 1–20) "
+                        "or the half reported only (rows 21–50); sets --offset and --limit")
+    parser.add_argument("--judge-calibration", type=Path, help="thresholds file (rareval judge calibrate --out) "
+                        "to grade with instead of the shipped ones")
     parser.add_argument("--judge", action="append", help="Inspect model string, repeatable (default local/qwen-1.5b)")
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(DEFAULT_MODES))
     parser.add_argument("--no-rerun", action="store_true", help="skip the repeated per-criterion run (cache)")
@@ -277,6 +293,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     os.environ["RAREVAL_VERDICT_CACHE"] = str(args.cache or scratch / "verdicts.sqlite")
     os.environ["INSPECT_CACHE_DIR"] = str(scratch / "inspect")
     log_dir = args.log_dir or scratch / "logs"
+    if args.half:
+        args.offset, args.limit = HALVES[args.half]
     rows = load_graded(args.data, args.limit or None, args.offset)
     judges = args.judge or ["local/qwen-1.5b"]
     print(f"{len(rows)} rows, {sum(len(r.rubric) for r in rows)} criteria from {args.data}; logs in {log_dir}",
@@ -288,17 +306,18 @@ def main(argv: list[str] | None = None) -> list[dict]:
             start = time.perf_counter()
             if args.profile and mode == "per-criterion":
                 profiler = cProfile.Profile()
-                result = profiler.runcall(run_mode, judge, mode, rows, log_dir, args.display)
+                result = profiler.runcall(run_mode, judge, mode, rows, log_dir, args.display,
+                                            args.judge_calibration)
                 profiler.dump_stats(args.profile)
                 pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(12)
             else:
-                result = run_mode(judge, mode, rows, log_dir, args.display)
+                result = run_mode(judge, mode, rows, log_dir, args.display, args.judge_calibration)
             results.append(result)
             summaries.append(summarise(result))
             print(f"{judge} {mode}: {time.perf_counter() - start:.0f} s, agreement "
                   f"{fmt(summaries[-1]['agreement'])}", file=sys.stderr)
         if "per-criterion" in args.modes and not args.no_rerun:
-            result = run_mode(judge, "per-criterion", rows, log_dir, args.display)
+            result = run_mode(judge, "per-criterion", rows, log_dir, args.display, args.judge_calibration)
             result["mode"] = "per-criterion, cached rerun"
             results.append(result)
             summaries.append(summarise(result))

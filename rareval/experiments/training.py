@@ -96,7 +96,7 @@ class TrainingArtifact(Artifact):
                                 + (" --no-reference" if noref else "")))
             if m.preset:
                 h = get_preset(m.preset, size).hyper
-                calls = int(h.max_steps * h.effective_batch * calls_per_completion(m.preset))
+                calls = int(h.max_steps * h.completions_per_step * calls_per_completion(m.preset))
                 per_call = (CONVERSATION_CHARS + h.max_completion_length * 4 + RAR_ITEMS * CRITERION_CHARS
                             + 600) // 4
                 data = "HEALTHBENCH.jsonl" if paper else str(options.source)

@@ -59,6 +59,11 @@ class JudgeConfig(BaseModel):
     positive_form: bool = Field(
         True, description="Ask a negated criterion ('Fails to mention X', 'Does not X') as its positive form "
         "('Mentions X') and invert the answer: small judges misread negation.")
+    phrasings: Literal[1, 2] = Field(
+        1, description="Per-criterion yes/no questions asked in this many phrasings (criterion_yesno and "
+        "criterion_yesno_alt, which share everything but the final question, so a prefix-caching server recomputes "
+        "only that); P(yes) is their mean. Where an answer has no P(yes) (no logprobs), the first phrasing's word "
+        "decides. Thresholds are fitted to one setting: calibrate again when changing it.")
     prompt_variant: Literal["default", "hardened"] = Field(
         "default", description="Judge prompts: 'default' (rareval/prompts/NAME.txt) or 'hardened' "
         "(NAME_hardened.txt: the response fenced by a tag only its own hash can close, treated as data, and "

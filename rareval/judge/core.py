@@ -139,9 +139,10 @@ class Judge:
         # a negated criterion asked in its positive form carries the points of what it now describes
         points = -criterion.weight if asked[0] != criterion.text else criterion.weight
 
-        def build(shown: str) -> tuple[str, None]:
-            return prompt.render(conversation=shown_conversation, response=shown, fence=response_fence(shown),
-                                 criterion=asked[0], points=f"{points:g}"), None
+        def builder(asking: Prompt) -> Callable[[str], tuple[str, None]]:
+            return lambda shown: (asking.render(conversation=shown_conversation, response=shown, criterion=asked[0],
+                                                fence=response_fence(shown), points=f"{points:g}"), None)
+        build = builder(prompt)
         if yesno:
             gen = self._gen(max_tokens=1 if self.config.top_logprobs else 3, logprobs=self.config.top_logprobs > 0,
                             top_logprobs=self.config.top_logprobs or None)
@@ -150,6 +151,13 @@ class Judge:
             gen = self._gen(max_tokens=self.config.max_tokens, response_schema=MET_SCHEMA)
             read = read_json_met
         value, error, cached, usage, cut = await self._ask_fitted(response, build, prompt, gen, read)
+        if yesno and self.config.phrasings == 2 and value is not None and value["p"] is not None:
+            alt = self._prompt("criterion_yesno_alt")
+            second, _, hit, used, _ = await self._ask_fitted(response, builder(alt), alt, gen, read)
+            usage += used
+            if second is not None and second["p"] is not None:  # P(yes) averaged over the two phrasings
+                p = (value["p"] + second["p"]) / 2
+                value, cached = {**value, "met": p >= 0.5, "p": p}, cached and hit
         return self._verdict(criterion, prompt, asked, value, error, cached, cut), usage
 
     async def criteria(self, conversation: Conversation, response: Any, rubric: Rubric,

@@ -52,16 +52,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     if missing:
         raise ValueError(f"rareval train needs {', '.join(missing)} (or --list)")
     from rareval.train.hacking import MonitorConfig
-    from rareval.train.run import RunConfig, grpo_config
+    from rareval.train.run import RunConfig, grpo_config, split_settings
 
     if args.print_launch and not args.accelerate_config:
         raise ValueError(f"--print-launch needs --accelerate-config ({', '.join(CONFIGS)})")
     launched = run_settings(args.accelerate_config) if args.accelerate_config else {}
-    preset = get_preset(args.preset, args.size).with_overrides(parse_settings(args.set, "--set value"))
+    settings, grpo_settings = split_settings(parse_settings(args.set, "--set value"))
+    if args.batch_unit:
+        settings["batch_unit"] = args.batch_unit
+    preset = get_preset(args.preset, args.size).with_overrides(settings)
     judge_args, judge_settings = judge_options(args)
     gold_args, gold_settings = judge_options(args, "--gold-judge")
     run = RunConfig(preset=preset, policy=args.policy, judge=args.judge, judge_args=judge_args,
-                    judge_config=judge_settings, data=args.data, rubrics=args.rubrics,
+                    judge_config=judge_settings, grpo_settings=grpo_settings, data=args.data, rubrics=args.rubrics,
                     out=args.out, num_processes=args.num_processes or launched.get("num_processes", 1),
                     bf16=launched.get("bf16"), use_vllm=args.use_vllm,
                     vllm_mode=args.vllm_mode, max_judge_tokens=args.max_judge_tokens,
@@ -93,7 +96,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         e = estimate(preset, records, args.judge_price)
         print(f"{preset.name} ({preset.size}): {len(records)} training rows, {len(held_out)} held out, "
               f"skipped {skipped or 'none'}")
-        print(f"  {e['steps']} steps × {preset.hyper.effective_batch} completions = {e['completions']:,} "
+        print(f"  {e['steps']} steps × {preset.hyper.completions_per_step} completions = {e['completions']:,} "
               f"completions; {e['judge_calls_per_completion']:.1f} judge calls each")
         print(f"  ≈ {e['judge_calls']:,.0f} judge calls, ≈ {e['billed_tokens']:,.0f} billed tokens "
               f"(upper bound), ≈ ${e['cost_usd']:,.2f} at ${args.judge_price}/M tokens")
@@ -129,7 +132,12 @@ def add_train(commands: argparse._SubParsersAction) -> None:
                         "them (split.json) instead of stopping at the first, named by line and field")
     parser.add_argument("--out", help="run directory")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a setting, e.g. --set learning_rate=1e-5 --set max_steps=50 (repeatable)")
+                        help="override a setting, e.g. --set learning_rate=1e-5 --set max_steps=50 (repeatable): a preset "
+                        "field, a hyper-parameter, or any field of TRL's GRPOConfig (vllm_gpu_memory_utilization=0.3, "
+                        "vllm_tensor_parallel_size=2, vllm_server_host=10.0.0.2, vllm_server_port=8001)")
+    parser.add_argument("--batch-unit", choices=["prompts", "completions"], help="what the preset's effective "
+                        "batch counts (Table 10's 96: prompts by default at the paper size; see `rareval reproduce "
+                        "--table 10`)")
     parser.add_argument("--dry-run", action="store_true", help="print the resolved preset and GRPOConfig; run nothing")
     parser.add_argument("--estimate", action="store_true", help="print projected judge calls, tokens and cost")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")

@@ -1,6 +1,6 @@
 """What a run will cost the judge, before anything runs (``rareval train --estimate``).
 
-Per step the policy writes ``effective_batch`` completions; each costs one judge call
+Per step the policy writes ``completions_per_step`` completions; each costs one judge call
 (rating strategies) or one per criterion (verdict strategies, RaR-Predefined's four).
 A call's billed tokens ≈ the judge prompt (conversation + completion + criterion or
 rubric + the prompt template) + one answer token; tokens are counted as characters / 4
@@ -41,7 +41,7 @@ def estimate(preset: Preset, records: list[dict[str, Any]], judge_price: float =
         criterion_chars = mean(len(c.text if hasattr(c, "text") else c["text"]) for rb in rubrics for c in rb)
         calls_per_completion = mean(sizes)
         chars_per_call = len(template) + prompt_chars + completion_chars + criterion_chars
-    completions = h.max_steps * h.effective_batch
+    completions = h.max_steps * h.completions_per_step
     calls = completions * calls_per_completion
     tokens = calls * (chars_per_call / CHARS_PER_TOKEN + 1)
     return {"steps": h.max_steps, "completions": completions, "judge_calls_per_completion": calls_per_completion,

@@ -7,8 +7,13 @@ SPEC §1.6); :meth:`Preset.scaled` shrinks the same variant to a size a machine 
 (``cpu``: a 2-core CPU in tens of minutes). Choices the paper leaves open, and how
 they are made here:
 
-* *effective batch 96* counts completions (TRL's ``per_device_train_batch_size``
-  counts completions): 6 prompts × 16 rollouts per optimiser step;
+* *effective batch 96* counts **prompts**: 96 prompts × 16 rollouts = 1,536 completions per
+  optimiser step (``batch_unit="prompts"``). The paper's own numbers decide it: 300 steps of
+  96 prompts visit 28,800 prompts, 1.6 epochs of RaR-Medicine's 17,926 training rows (1.57 of
+  RaR-Science's 18,333), while 96 completions (6 prompts a step) would visit 1,800 prompts, a
+  tenth of a dataset built for the run. RL trainers of the paper's kind (verl, OpenRLHF) count
+  their train batch in prompts too. ``batch_unit="completions"`` (``--batch-unit``) is the other
+  reading; TRL counts completions, so :attr:`Hyperparameters.completions_per_step` converts;
 * *max_length 3584* is taken as the completion budget (``max_completion_length``;
   vLLM's context is set to it plus the prompt budget ``max_prompt_tokens``);
 * *KL*: ``beta = 0`` (TRL's default, no reference model); loss ``dapo`` (TRL's default);
@@ -32,8 +37,11 @@ class Hyperparameters(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     num_generations: int = Field(16, ge=2, description="Rollouts per prompt (Table 10: 16).")
-    effective_batch: int = Field(96, ge=2, description="Completions per optimiser step, over all processes "
-                                 "(Table 10: 96, i.e. 6 prompts × 16 rollouts).")
+    effective_batch: int = Field(96, ge=1, description="Batch per optimiser step over all processes, counted in "
+                                 "batch_unit (Table 10: 96).")
+    batch_unit: Literal["prompts", "completions"] = Field(
+        "prompts", description="What effective_batch counts: 'prompts' (each with num_generations rollouts; "
+        "Table 10 read this way, see the module docstring) or 'completions' (TRL's unit).")
     per_device_batch: int = Field(16, ge=1, description="Completions per device per forward pass; gradient "
                                   "accumulation makes up the rest of the effective batch.")
     temperature: float = Field(1.0, gt=0, description="Sampling temperature of the rollouts (Table 10: 1.0).")
@@ -51,14 +59,24 @@ class Hyperparameters(BaseModel):
     save_steps: int = Field(50, ge=1, description="Checkpoint every this many steps (and at the end).")
     logging_steps: int = Field(1, ge=1, description="Metrics every this many steps.")
 
+    @property
+    def completions_per_step(self) -> int:
+        """Rollouts per optimiser step, over all processes (what TRL's batch sizes count)."""
+        return self.effective_batch * (self.num_generations if self.batch_unit == "prompts" else 1)
+
+    @property
+    def prompts_per_step(self) -> float:
+        """Prompts per optimiser step, over all processes."""
+        return self.completions_per_step / self.num_generations
+
 
 #: How :meth:`Preset.scaled` shrinks a variant. ``cpu``: SmolLM2-135M on 2 cores, ~1 min a step with
 #: a local judge; ``tiny``: a randomly initialised test model and a scripted judge, seconds a step.
 SIZES: dict[str, dict[str, Any]] = {
     "paper": {},
-    "cpu": dict(num_generations=4, effective_batch=8, per_device_batch=8, max_steps=30, max_completion_length=96,
+    "cpu": dict(num_generations=4, effective_batch=8, batch_unit="completions", per_device_batch=8, max_steps=30, max_completion_length=96,
                 max_prompt_tokens=512, learning_rate=2e-5, warmup_ratio=0.1, save_steps=10),
-    "tiny": dict(num_generations=4, effective_batch=8, per_device_batch=8, max_steps=6, max_completion_length=16,
+    "tiny": dict(num_generations=4, effective_batch=8, batch_unit="completions", per_device_batch=8, max_steps=6, max_completion_length=16,
                  max_prompt_tokens=64, learning_rate=1e-3, lr_scheduler_type="constant", warmup_ratio=0.0,
                  save_steps=10),
 }

@@ -60,6 +60,8 @@ class RunConfig(BaseModel):
                                "launches (an accelerate config sets it).")
     bf16: bool | None = Field(None, description="bf16 mixed precision; None: on a GPU that supports it (an "
                               "accelerate config sets it).")
+    grpo_settings: dict[str, Any] = Field(default_factory=dict, description="TRL GRPOConfig fields set as given, "
+                                          "over what the preset resolves to (`--set vllm_gpu_memory_utilization=0.3`).")
     use_vllm: bool = Field(False, description="Generate rollouts with TRL's vLLM integration (needs a GPU and [gpu]).")
     vllm_mode: str = Field("colocate", description="'colocate' (in-process) or 'server' (`trl vllm-serve`).")
     max_judge_tokens: int | None = Field(None, ge=1, description="Stop after the step whose judge billed tokens "
@@ -108,30 +110,53 @@ def grpo_config(run: RunConfig) -> Any:
     from trl import GRPOConfig
 
     h = run.preset.hyper
-    if h.effective_batch % run.num_processes:
-        raise ValueError(f"effective batch {h.effective_batch} is not a multiple of {run.num_processes} process(es); "
-                         "set effective_batch or the number of processes")
-    share = h.effective_batch // run.num_processes  # completions per process per optimiser step
+    completions = h.completions_per_step
+    if completions % run.num_processes:
+        raise ValueError(f"{completions} completions a step ({h.effective_batch} {h.batch_unit}) is not a multiple "
+                         f"of {run.num_processes} process(es); set effective_batch or the number of processes")
+    share = completions // run.num_processes  # completions per process per optimiser step
     per_device = max(d for d in range(1, min(h.per_device_batch, share) + 1) if share % d == 0)
-    if h.effective_batch % h.num_generations:
-        raise ValueError(f"effective batch {h.effective_batch} must be a multiple of num_generations "
+    if completions % h.num_generations:
+        raise ValueError(f"effective batch {h.effective_batch} completions must be a multiple of num_generations "
                          f"{h.num_generations} (whole groups of rollouts per step)")
     gpu = torch.cuda.is_available()
     extra: dict[str, Any] = {}
     if run.use_vllm:
         extra = dict(use_vllm=True, vllm_mode=run.vllm_mode,
                      vllm_max_model_length=h.max_completion_length + h.max_prompt_tokens)
-    return GRPOConfig(
+    settings = dict(
         output_dir=str(Path(run.out) / "checkpoints"), num_generations=h.num_generations,
         per_device_train_batch_size=per_device,
-        gradient_accumulation_steps=h.effective_batch // (per_device * run.num_processes),
-        generation_batch_size=h.effective_batch,  # one generation batch per optimiser step, on any world size
+        gradient_accumulation_steps=completions // (per_device * run.num_processes),
+        generation_batch_size=completions,  # one generation batch per optimiser step, on any world size
         temperature=h.temperature, learning_rate=h.learning_rate, lr_scheduler_type=h.lr_scheduler_type,
         warmup_steps=h.warmup_ratio, max_steps=h.max_steps, max_completion_length=h.max_completion_length,
         beta=h.beta, loss_type=h.loss_type, seed=h.seed, save_strategy="steps", save_steps=h.save_steps,
         logging_steps=h.logging_steps, report_to="none", use_cpu=not gpu,
         bf16=run.bf16 if run.bf16 is not None else gpu and torch.cuda.is_bf16_supported(),
         activation_checkpointing=gpu, disable_tqdm=False, **extra)
+    return GRPOConfig(**{**settings, **run.grpo_settings})
+
+
+def grpo_fields() -> set[str]:
+    """The settings of TRL's ``GRPOConfig`` (what ``--set`` reaches past the preset's)."""
+    import dataclasses
+
+    from trl import GRPOConfig
+
+    return {f.name for f in dataclasses.fields(GRPOConfig)}
+
+
+def split_settings(settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``--set`` settings as ``(preset's, GRPOConfig's)``: a key the preset does not know goes to TRL's
+    ``GRPOConfig`` when it is one of its fields (``vllm_gpu_memory_utilization``, ``vllm_tensor_parallel_size``,
+    ``vllm_server_host``, ``vllm_server_port``, …); anything else is left to the preset, which names it."""
+    from rareval.train.presets import Hyperparameters
+
+    ours = set(Hyperparameters.model_fields) | set(Preset.model_fields)
+    unknown = {k: v for k, v in settings.items() if k not in ours}
+    trl = {k: v for k, v in unknown.items() if k in grpo_fields()} if unknown else {}
+    return {k: v for k, v in settings.items() if k not in trl}, trl
 
 
 def build_trainer(run: RunConfig, records: list[dict[str, Any]], resume: bool = False,

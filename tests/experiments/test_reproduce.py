@@ -43,7 +43,14 @@ def test_table10_at_embedded_scale(dirs, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "| learning_rate (`learning_rate`) | 5e-06 | 5e-06 | +0 | 2e-05 |" in out
     results = stored(tmp_path, "table10")
-    assert results["scale"] == "embedded" and all(r["diff"] in (0, "same") for r in results["comparison"])
+    assert results["scale"] == "embedded"
+    batch = next(r for r in results["comparison"] if r["item"].startswith("batch_size"))
+    assert batch["ours"] == "96 prompts" and batch["diff"] == "read as prompts"  # never a bare "96 vs 96" match
+    assert all(r["diff"] in (0, "same") for r in results["comparison"]
+               if r is not batch and not r["item"].startswith("reading"))
+    readings = results["batch_readings"]
+    assert readings["prompts"]["completions_per_step"] == 1536 and readings["completions"]["prompts_per_run"] == 1800
+    assert "1,536 / 96; 28,800; 1.61" in out and "96 / 6; 1,800; 0.10" in out
     assert {"commit", "date", "seed"} <= set(results["provenance"])
     assert (tmp_path / "figs" / "table10.md").read_text().count("|") > 40
 

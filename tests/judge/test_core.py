@@ -319,3 +319,22 @@ def test_slot_reading_abstains_without_prompt_logprobs():
         Logprob(token=t, logprob=-1.0, top_logprobs=[TopLogprob(token="yes", logprob=-0.1)])
         for t in ["1. A\n", "Answer 1", ": \n", "2. B\n", "Answer 2", ":", " \n"]])
     assert set(_read_slots(out, 2)) == {"1"}
+
+
+def test_two_phrasings_average_p_yes_and_ask_the_second_question(monkeypatch):
+    from rareval.judge.usage import Usage
+
+    asked = []
+
+    async def call(self, key, text, gen, read, messages=None):  # P(yes) 0.8 to the first phrasing, 0.3 to the other
+        asked.append(text)
+        return read(_batched_output("x", [0.3 if "careful expert grader" in text else 0.8])), None, False, Usage(calls=1)
+    monkeypatch.setattr(Judge, "_call", call)
+    config = dict(thresholds={"default": 0.5}, cache=False)
+    verdict, usage = run(Judge("scripted/keyword", config=JudgeConfig(phrasings=2, **config)
+                               ).criterion(CONVO, ANSWER, RUBRIC[0]))
+    assert usage.calls == 2 and verdict.p_raw == pytest.approx(0.55) and verdict.met is True
+    first, second = asked
+    assert first.rsplit("</criterion>", 1)[0] == second.rsplit("</criterion>", 1)[0] and first != second
+    single, used = run(Judge("scripted/keyword", config=JudgeConfig(**config)).criterion(CONVO, ANSWER, RUBRIC[0]))
+    assert used.calls == 1 and single.p_raw == pytest.approx(0.8)

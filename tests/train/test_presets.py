@@ -30,14 +30,16 @@ def test_every_preset_resolves_to_a_grpo_config(name, size):
     h = preset.hyper
     assert config.num_generations == h.num_generations and config.max_steps == h.max_steps
     # TRL counts completions: one optimiser step sees the effective batch, in whole groups of rollouts
-    assert config.per_device_train_batch_size * config.gradient_accumulation_steps == h.effective_batch
+    assert config.per_device_train_batch_size * config.gradient_accumulation_steps == h.completions_per_step
     assert config.generation_batch_size % config.num_generations == 0
     assert config.learning_rate == h.learning_rate and config.temperature == h.temperature
 
 
 def test_paper_size_on_eight_processes_and_with_vllm():
     config = grpo_config(run_config(get_preset("rar-implicit"), num_processes=8, use_vllm=True, vllm_mode="server"))
-    assert config.per_device_train_batch_size == 12 and config.gradient_accumulation_steps == 1
+    # Table 10's 96 read as prompts: 1,536 completions a step, 192 per process in 12 passes of 16
+    assert config.per_device_train_batch_size == 16 and config.gradient_accumulation_steps == 12
+    assert config.generation_batch_size == 96 * 16
     assert config.use_vllm and config.vllm_mode == "server" and config.vllm_max_model_length == 3584 + 1024
 
 
@@ -52,3 +54,26 @@ def test_overrides_and_errors():
         get_preset("rar-explict")
     with pytest.raises(ValueError, match="multiple of num_generations"):
         grpo_config(run_config(preset.with_overrides({"effective_batch": 10, "per_device_batch": 10})))
+
+
+def test_batch_unit_reads_table_10_both_ways():
+    paper = get_preset("rar-implicit").hyper
+    assert paper.batch_unit == "prompts" and paper.completions_per_step == 1536 and paper.prompts_per_step == 96
+    other = get_preset("rar-implicit").with_overrides({"batch_unit": "completions"}).hyper
+    assert other.completions_per_step == 96 and other.prompts_per_step == 6
+    config = grpo_config(run_config(get_preset("rar-implicit").with_overrides({"batch_unit": "completions"}),
+                                    num_processes=8))
+    assert config.per_device_train_batch_size * config.gradient_accumulation_steps * 8 == 96
+    assert get_preset("rar-implicit@cpu").hyper.completions_per_step == 8  # small sizes count completions
+
+
+def test_set_reaches_trl_settings_the_preset_does_not_have():
+    from rareval.train.run import split_settings
+
+    ours, trl = split_settings({"learning_rate": 1e-5, "vllm_gpu_memory_utilization": 0.3,
+                                "vllm_tensor_parallel_size": 2, "vllm_server_host": "10.0.0.2",
+                                "vllm_server_port": 8001, "lerning_rate": 1})
+    assert ours == {"learning_rate": 1e-5, "lerning_rate": 1}  # the preset names the typo
+    config = grpo_config(run_config(get_preset("rar-implicit@tiny"), grpo_settings=trl))
+    assert (config.vllm_gpu_memory_utilization, config.vllm_tensor_parallel_size, config.vllm_server_host,
+            config.vllm_server_port) == (0.3, 2, "10.0.0.2", 8001)
