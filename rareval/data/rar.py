@@ -6,9 +6,9 @@ Hugging Face datasets ``ScaleAI/RaR-Medicine`` and ``ScaleAI/RaR-Science``, spli
 description starts with a category prefix such as ``"Essential Criteria:"``),
 ``rubric_list`` and ``rubric_count``.
 
-:func:`load_rar` reads, in order: an explicit ``path`` (a parquet or JSONL file, or a
+:func:`load_rar` reads, in order: an explicit ``path`` (a parquet or JSONL file, a
 directory holding ``{split}-*.parquet`` / ``{split}.jsonl``, such as a downloaded
-snapshot of the dataset repository), the cache directory
+snapshot of the dataset repository, or a folder written by ``datasets``' ``save_to_disk``), the cache directory
 ``<data_dir>/rar-{domain}/``, then the Hub through ``datasets.load_dataset``. The
 Hub is probed with a short connection timeout first so that an offline machine
 fails in seconds with a message naming the ``path`` option; with
@@ -56,6 +56,9 @@ from rareval.rubric import Rubric, RubricError
 
 Domain = Literal["medicine", "science"]
 RaRSplit = Literal["train", "val", "test"]
+
+#: A RaR-Science-shaped folder (train/val JSONL) of questions written for tests and CPU demos.
+RAR_SCIENCE_FIXTURE = Path(__file__).with_name("rar_science_fixture")
 
 RAR_DATASETS: dict[str, str] = {"medicine": "ScaleAI/RaR-Medicine", "science": "ScaleAI/RaR-Science"}
 HUB_PROBE_TIMEOUT_S = 3.0
@@ -154,21 +157,55 @@ def _from_hub(repo: str, split: str, cache_dest: Path, timeout: float):
         raise DataUnavailable(*hint, reason=str(e).splitlines()[0][:300]) from None
 
 
-def load_rar(domain: Domain = "medicine", split: RaRSplit = "train", path: str | Path | None = None, *,
+def is_saved_dataset(path: Path) -> bool:
+    """Whether ``path`` is a folder written by ``datasets``' ``save_to_disk`` (a Dataset or a DatasetDict)."""
+    return path.is_dir() and any((path / name).is_file() for name in ("dataset_dict.json", "state.json"))
+
+
+def has_split(path: str | Path, split: str) -> bool:
+    """Whether the folder ``path`` holds ``split`` (split files, or a saved DatasetDict with that split)."""
+    p = Path(path).expanduser()
+    if (p / "dataset_dict.json").is_file():
+        import json
+
+        return split in json.loads((p / "dataset_dict.json").read_text()).get("splits", [])
+    return p.is_dir() and bool(_split_files(p, split))
+
+
+def _from_saved_dataset(path: Path, split: str, domain: Domain | None, skip_bad_rows: bool) -> Rows[RaRExample]:
+    import datasets
+
+    saved = datasets.load_from_disk(str(path))
+    if isinstance(saved, datasets.DatasetDict):
+        if split not in saved:
+            raise DataUnavailable(f"RaR split '{split}'", path, reason=f"the saved dataset has splits "
+                                  f"{', '.join(saved)}, not '{split}'")
+        saved = saved[split]
+    source = f"{path}[{split}]"
+    parse = partial(parse_rar_row, file=source, domain=domain, unit="row")
+    return parse_records(enumerate(saved, 1), parse, source=source, skip_bad_rows=skip_bad_rows)
+
+
+def load_rar(domain: Domain | None = "medicine", split: RaRSplit = "train", path: str | Path | None = None, *,
              skip_bad_rows: bool = False, timeout: float = HUB_PROBE_TIMEOUT_S) -> Rows[RaRExample]:
     """Load one split of RaR-Medicine or RaR-Science as validated :class:`RaRExample` rows.
+
+    ``path`` may also be a folder saved by ``datasets``' ``save_to_disk``. ``domain`` may be None only with a
+    ``path`` (rows of unknown domain, e.g. a file in the RaR format for training).
 
     With ``skip_bad_rows`` invalid rows are left out, listed in ``.skipped`` and
     counted in one warning. See the module docstring for where data is looked for.
     """
-    if domain not in RAR_DATASETS:
+    if domain not in RAR_DATASETS and (path is None or domain is not None):
         raise ValueError(f"unknown RaR domain {domain!r}; choose from {sorted(RAR_DATASETS)}")
     cache_dest = data_dir() / f"rar-{domain}"
     if path is not None:
         p = Path(path).expanduser()
+        if is_saved_dataset(p):
+            return _from_saved_dataset(p, split, domain, skip_bad_rows)
         files = _split_files(p, split) if p.is_dir() else [p] if p.is_file() else []
         if not files:
-            raise DataUnavailable(f"RaR-{domain} split '{split}'", p, reason=f"nothing to read at {p}")
+            raise DataUnavailable(f"RaR-{domain or 'data'} split '{split}'", p, reason=f"nothing to read at {p}")
     else:
         files = _split_files(cache_dest, split) if cache_dest.is_dir() else []
     if not files:

@@ -46,6 +46,14 @@ def policy_dir(name: str) -> Path:
     return models_dir() / "policies" / name
 
 
+def converted(name: str) -> Path:
+    """:func:`policy_dir` of local model ``name``, converting its GGUF first if that was never done."""
+    target = policy_dir(name)
+    if not (target / _MARKER).is_file():
+        convert(name)
+    return target
+
+
 def load_policy(name: str, dtype: Any = None) -> tuple[Any, Any]:
     """``(model, tokenizer)`` for local model ``name``, converting the GGUF once.
 
@@ -56,9 +64,7 @@ def load_policy(name: str, dtype: Any = None) -> tuple[Any, Any]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    target = policy_dir(name)
-    if not (target / _MARKER).is_file():
-        convert(name)
+    target = converted(name)
     model = AutoModelForCausalLM.from_pretrained(target, dtype=dtype or torch.float32)
     tokenizer = AutoTokenizer.from_pretrained(target)
     return model, tokenizer

@@ -88,7 +88,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 0
     from rareval.train.data import training_rows
 
-    records, held_out, skipped, _ = training_rows(preset, args.data, args.rubrics,
+    records, held_out, skipped, *_ = training_rows(preset, args.data, args.rubrics,
                                                   skip_bad_rows=args.skip_bad_rows)
     if args.estimate:
         from rareval.train.estimate import estimate
@@ -126,7 +126,9 @@ def add_train(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--policy", help="Hugging Face id, checkpoint directory, or local/NAME (embedded model)")
     parser.add_argument("--judge", help="Inspect model of the judge, e.g. openai/gpt-4o-mini or local/qwen-1.5b")
     add_judge_options(parser)
-    parser.add_argument("--data", help="HealthBench JSONL in the official format (training rows)")
+    parser.add_argument("--data", help="training rows: HealthBench JSONL (official format), or RaR-Medicine / "
+                        "RaR-Science rows as JSONL, Parquet, a folder of split files or a `datasets` save_to_disk "
+                        "folder (rareval/data/rar_science_fixture is a small one)")
     parser.add_argument("--rubrics", help="generated rubrics, JSONL of {prompt_id, rubric} (synthetic presets)")
     parser.add_argument("--skip-bad-rows", action="store_true", help="leave malformed --data rows out and count "
                         "them (split.json) instead of stopping at the first, named by line and field")

@@ -1,29 +1,37 @@
-"""Training rows for a preset: HealthBench prompts with the rubric and reference its reward reads.
+"""Training rows for a preset: prompts with the rubric and reference its reward reads.
 
-Offline, HealthBench rows with physician rubrics and ideal completions (the union
-file in ``../shared/data/healthbench/``, or any file in the official format) are the
-training set. The split is by prompt id: rows of HealthBench-1k
-(:func:`rareval.data.healthbench_1k.in_healthbench_1k`) are held out for evaluation and
-never trained on, as in the paper (SPEC §1.7). :func:`training_rows` returns the
-rows of both sides, and :func:`split_record` what the run directory records.
+``--data`` is HealthBench JSONL (physician rubrics and ideal completions; offline, the union
+file in ``../shared/data/healthbench/``) or the paper's own RaR-Medicine / RaR-Science rows
+(generated rubrics and reference answers): :mod:`rareval.train.sources` reads either and
+splits it. For HealthBench, rows of HealthBench-1k are held out for evaluation and never
+trained on, as in the paper (SPEC §1.7). :func:`training_rows` returns the rows of both
+sides, and :func:`split_record` what the run directory records.
 
-Rubrics by the preset's ``rubric_source``: ``physician`` — the row's own rubric;
-``synthetic`` / ``synthetic_noref`` — a generated rubric per prompt id from a rubrics
-file (JSONL ``{"prompt_id", "rubric"}``, rareval JSON or RaR items); ``none`` — no
+Rubrics by the preset's ``rubric_source``: ``physician`` — the row's own rubric (a RaR row's
+generated rubric); ``synthetic`` / ``synthetic_noref`` — a generated rubric per prompt id from a
+rubrics file (JSONL ``{"prompt_id", "rubric"}``, rareval JSON or RaR items); ``none`` — no
 instance rubric. ``rubric_view`` applies Table 2's ablations (:func:`rubric_view`).
+
+Prompts over the preset's ``max_prompt_tokens`` are skipped and counted, measured as the
+policy sees them (:func:`prompt_counter`: its tokenizer and chat template) when the run
+passes one, else at :data:`~rareval.train.estimate.CHARS_PER_TOKEN` characters a token.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from rareval.data.healthbench import HealthBenchExample, load_healthbench
-from rareval.data.healthbench_1k import SALT, in_healthbench_1k
+from rareval.data.healthbench import HealthBenchExample
 from rareval.rubric import Category, Criterion, Rubric, RubricError
 from rareval.train.estimate import CHARS_PER_TOKEN
 from rareval.train.presets import Preset
+from rareval.train.sources import load_source
+
+#: Prompt tokens of a conversation (a list of ``{role, content}``) as the policy sees it.
+TokenCounter = Callable[[list[dict[str, str]]], int]
 
 
 class TrainDataError(ValueError):
@@ -94,10 +102,22 @@ class TrainingRows(NamedTuple):
     held_out: list[HealthBenchExample]
     skipped: dict[str, int]
     held_out_records: list[dict[str, Any]]  # the held-out rows the reward can score (the monitor's)
+    rule: str = ""  # how the held-out rows were chosen (rareval.train.sources)
+
+
+def prompt_counter(tokenizer: Any) -> TokenCounter:
+    """Prompt tokens as the policy reads them: its chat template applied with the generation prompt (the
+    plain text of the turns where the tokenizer has no template)."""
+    def count(messages: list[dict[str, str]]) -> int:
+        if getattr(tokenizer, "chat_template", None):
+            ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+            return len(ids["input_ids"] if hasattr(ids, "keys") else ids)
+        return len(tokenizer("\n".join(m["content"] for m in messages))["input_ids"])
+    return count
 
 
 def training_rows(preset: Preset, data: str | Path, rubrics: str | Path | None = None, *,
-                  skip_bad_rows: bool = False) -> TrainingRows:
+                  skip_bad_rows: bool = False, count_tokens: TokenCounter | None = None) -> TrainingRows:
     """``(train_records, held_out_rows, skipped, held_out_records)`` for ``preset``.
 
     A train record has the columns TRL passes to the reward: ``prompt`` (the
@@ -107,10 +127,8 @@ def training_rows(preset: Preset, data: str | Path, rubrics: str | Path | None =
     left out and counted by reason in ``skipped``, never silently. A malformed row stops with an
     error naming its line and field, unless ``skip_bad_rows``: then it is left out and counted too.
     """
-    loaded = load_healthbench(path=data, skip_bad_rows=skip_bad_rows)
-    rows = list(loaded)
-    held_out = [r for r in rows if in_healthbench_1k(r.prompt_id)]
-    pool = [r for r in rows if not in_healthbench_1k(r.prompt_id)]
+    source = load_source(data, skip_bad_rows)
+    pool, held_out = source.pool, source.held_out
     generated = None
     if preset.rubric_source in ("synthetic", "synthetic_noref"):
         if rubrics is None:
@@ -118,9 +136,9 @@ def training_rows(preset: Preset, data: str | Path, rubrics: str | Path | None =
                 f"preset {preset.name!r} trains on generated rubrics ({preset.rubric_source}): pass --rubrics FILE "
                 f"(JSONL of {{prompt_id, rubric}}), or use a physician-rubric preset such as rar-implicit-human")
         generated = load_generated_rubrics(rubrics)
-    records, skipped = [], {BAD_ROW: len(loaded.skipped)} if loaded.skipped else {}
+    records, skipped = [], {BAD_ROW: source.bad_rows} if source.bad_rows else {}
     for row in pool:
-        record, reason = to_record(preset, row, generated)
+        record, reason = to_record(preset, row, generated, count_tokens)
         if record is None:
             skipped[reason] = skipped.get(reason, 0) + 1
         else:
@@ -128,21 +146,24 @@ def training_rows(preset: Preset, data: str | Path, rubrics: str | Path | None =
     if not records:
         raise TrainDataError(f"{data}: no training rows for preset {preset.name!r} "
                              f"({len(pool)} in the training pool; skipped: {skipped or 'none'})")
-    held_out_records = [r for r in (to_record(preset, row, generated)[0] for row in held_out) if r is not None]
-    return TrainingRows(records, held_out, skipped, held_out_records)
+    held_out_records = [r for r in (to_record(preset, row, generated, count_tokens)[0] for row in held_out)
+                        if r is not None]
+    return TrainingRows(records, held_out, skipped, held_out_records, source.rule)
 
 
-def to_record(preset: Preset, row: HealthBenchExample, generated: dict[str, Rubric] | None
-              ) -> tuple[dict[str, Any] | None, str]:
+def to_record(preset: Preset, row: HealthBenchExample, generated: dict[str, Rubric] | None,
+              count_tokens: TokenCounter | None = None) -> tuple[dict[str, Any] | None, str]:
     """A row as the reward's columns, or ``(None, why it cannot be used)``.
 
     Besides ``prompt``, ``rubric``, ``reference`` and ``prompt_id``, a record keeps the
     row's ``physician_rubric`` (rareval JSON), which the reward-hacking monitor's gold judge reads.
-    A conversation longer than the preset's prompt budget (``max_prompt_tokens``, at
-    :data:`~rareval.train.estimate.CHARS_PER_TOKEN` characters a token) is skipped and counted.
+    A conversation longer than the preset's prompt budget (``max_prompt_tokens``, counted by
+    ``count_tokens``, else at :data:`~rareval.train.estimate.CHARS_PER_TOKEN` characters a token) is
+    skipped and counted.
     """
-    chars = sum(len(m.content) for m in row.prompt)
-    if chars > preset.hyper.max_prompt_tokens * CHARS_PER_TOKEN:
+    messages = [m.model_dump() for m in row.prompt]
+    tokens = count_tokens(messages) if count_tokens else sum(len(m.content) for m in row.prompt) / CHARS_PER_TOKEN
+    if tokens > preset.hyper.max_prompt_tokens:
         return None, f"prompt over max_prompt_tokens ({preset.hyper.max_prompt_tokens})"
     rubric = None
     if preset.rubric_source == "physician":
@@ -157,7 +178,7 @@ def to_record(preset: Preset, row: HealthBenchExample, generated: dict[str, Rubr
             return None, f"no criterion left in view {preset.rubric_view}"
     if preset.strategy == "reference_likert" and not row.ideal_completion:
         return None, "no reference answer"
-    return {"prompt": [m.model_dump() for m in row.prompt], "prompt_id": row.prompt_id,
+    return {"prompt": messages, "prompt_id": row.prompt_id,
             "rubric": rubric.model_dump_json() if rubric is not None else None,
             "reference": row.ideal_completion or "", "physician_rubric": row.rubric.model_dump_json()}, ""
 
@@ -173,8 +194,7 @@ def grading_records(preset: Preset, rows: list[HealthBenchExample]) -> list[dict
 
 
 def split_record(data: str | Path, records: list[dict[str, Any]], held_out: list[HealthBenchExample],
-                 skipped: dict[str, int]) -> dict[str, Any]:
+                 skipped: dict[str, int], rule: str = "") -> dict[str, Any]:
     """What a run directory records about its data: source, rule, ids on each side."""
-    return {"data": str(data), "rule": f"held out: HealthBench-1k by salted hash of prompt_id (salt {SALT!r})",
-            "train_ids": [r["prompt_id"] for r in records], "held_out_ids": [r.prompt_id for r in held_out],
-            "skipped": skipped}
+    return {"data": str(data), "rule": rule, "train_ids": [r["prompt_id"] for r in records],
+            "held_out_ids": [r.prompt_id for r in held_out], "skipped": skipped}

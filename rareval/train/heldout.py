@@ -9,6 +9,11 @@ default RaR-Implicit on the physician rubric, so runs of different presets
 summary is the mean score with a 95 % bootstrap CI; :func:`paired_difference` compares
 two evaluations of the same prompts (after − before) with a paired bootstrap CI.
 
+A run on RaR-Science-style data is judged where the paper judges it: on GPQA-Diamond
+(:func:`evaluate_gpqa`, ``rareval heldout --benchmark gpqa``), through the GPQA task of
+:mod:`rareval.evals.gpqa` with the policy served by Inspect's ``hf`` provider; each sample
+scores 1 when its answer letter is right, and the same paired comparison applies.
+
 Scores go through the run's verdict cache, so the base policy's answers, graded once,
 are free for every later run that evaluates the same base.
 """
@@ -98,13 +103,48 @@ def evaluate_policy(policy: str, records: list[dict[str, Any]], config: HeldOutC
                       for r, s, a in zip(rows, scores, answers)]}
 
 
-def evaluate_run(run_dir: str | Path, cache: str | Path | None = None, **settings: Any) -> dict[str, Any]:
+def policy_model(policy: str) -> tuple[str, dict[str, Any]]:
+    """The Inspect model (and model args) that serves ``policy`` greedily with transformers: ``hf/local`` on a
+    checkpoint folder (an embedded ``local/NAME`` model's converted one), else ``hf/<Hub id>``. Inspect's ``hf``
+    provider samples unless told ``do_sample=False``, and transformers rejects temperature 0 when sampling."""
+    if policy.startswith("local/"):
+        from rareval.models.policy import converted
+
+        policy = str(converted(policy.split("/", 1)[1]))
+    greedy = {"do_sample": False}
+    return ("hf/local", {"model_path": policy, **greedy}) if Path(policy).is_dir() else (f"hf/{policy}", greedy)
+
+
+def evaluate_gpqa(policy: str, rows: int, max_new_tokens: int, log_dir: str | Path, runs: int = 1,
+                  path: str | Path | None = None) -> dict[str, Any]:
+    """``policy``'s GPQA-Diamond accuracy on the first ``rows`` samples of ``runs`` permuted runs (greedy),
+    through the Inspect task; the summary, per-sample scores and the eval log's location."""
+    from inspect_ai import eval as inspect_eval
+    from inspect_ai.scorer import CORRECT
+
+    from rareval.evals.gpqa import gpqa_task
+
+    model, args = policy_model(policy)
+    log = inspect_eval(gpqa_task(runs=runs, path=path), model=model, model_args=args, limit=rows,
+                       max_tokens=max_new_tokens, log_dir=str(log_dir), display="none", score_display=False)[0]
+    if log.status != "success":
+        raise RuntimeError(f"GPQA-Diamond on {policy}: eval {log.status}: {log.error.message if log.error else ''}")
+    items = [{"id": s.id, "score": float(s.scores["gpqa_choice"].value == CORRECT), "answer": s.output.completion}
+             for s in log.samples or []]
+    return {"policy": policy, "benchmark": "gpqa_diamond", **summarise([i["score"] for i in items]),
+            "log": log.location, "items": items}
+
+
+def evaluate_run(run_dir: str | Path, cache: str | Path | None = None, benchmark: str = "rubric",
+                 **settings: Any) -> dict[str, Any]:
     """Before vs after for a finished run: its base policy and ``final/`` on the run's held-out prompts.
 
     The grade defaults to RaR-Implicit on the physician rubric by the run's own judge,
     with the run's completion length; ``settings`` (``judge``, ``strategy``, ``rows``, … of
     :class:`HeldOutConfig`; ``None`` values ignored) change any of it; ``cache`` defaults to the run's verdict cache
     (share one file across runs of the same base so its answers are graded once).
+    ``benchmark="gpqa"`` answers GPQA-Diamond instead (:func:`evaluate_gpqa`: ``rows`` samples, default 24, the
+    run's completion length), the held-out evaluation of a RaR-Science run.
     Writes ``heldout.json`` in the run directory and returns it."""
     import json
 
@@ -123,13 +163,20 @@ def evaluate_run(run_dir: str | Path, cache: str | Path | None = None, **setting
         "judge_args": {k: v for k, v in run.judge_args.items() if v != REDACTED}, "judge_config": run.judge_config}
     config = HeldOutConfig(**{"judge": run.judge, "max_new_tokens": run.preset.hyper.max_completion_length,
                               **inherited, **given})
-    held_out = training_rows(run.preset, run.data, run.rubrics, skip_bad_rows=run.skip_bad_rows).held_out
-    records = grading_records(run.preset, held_out)
-    cache = cache or run_dir / "verdicts.sqlite"
-    before = evaluate_policy(run.policy, records, config, cache)
-    after = evaluate_policy(str(final), records, config, cache)
-    result = {"run": str(run_dir), "preset": run.preset.name, "size": run.preset.size, "judge": config.judge,
-              "strategy": config.strategy, "before": before, "after": after,
+    if benchmark == "gpqa":
+        before, after = (evaluate_gpqa(policy, config.rows, config.max_new_tokens, run_dir / "heldout-logs")
+                         for policy in (run.policy, str(final)))
+    elif benchmark == "rubric":
+        held_out = training_rows(run.preset, run.data, run.rubrics, skip_bad_rows=run.skip_bad_rows).held_out
+        records = grading_records(run.preset, held_out)
+        cache = cache or run_dir / "verdicts.sqlite"
+        before = evaluate_policy(run.policy, records, config, cache)
+        after = evaluate_policy(str(final), records, config, cache)
+    else:
+        raise ValueError(f"unknown held-out benchmark {benchmark!r}; choose rubric or gpqa")
+    result = {"run": str(run_dir), "preset": run.preset.name, "size": run.preset.size, "benchmark": benchmark,
+              "judge": None if benchmark == "gpqa" else config.judge,
+              "strategy": None if benchmark == "gpqa" else config.strategy, "before": before, "after": after,
               "difference": paired_difference([i["score"] for i in before["items"]],
                                               [i["score"] for i in after["items"]])}
     write_text_atomic(run_dir / "heldout.json", json.dumps(result, indent=1, default=str))

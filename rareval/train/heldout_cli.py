@@ -26,9 +26,12 @@ def cmd_heldout(args: argparse.Namespace) -> int:
 
     judge_args, judge_settings = judge_options(args)
     result = evaluate_run(args.run_dir, cache=args.cache, judge=args.judge, judge_args=judge_args,
-                          judge_config=judge_settings, strategy=args.strategy, rows=args.rows)
+                          judge_config=judge_settings, strategy=args.strategy, rows=args.rows,
+                          benchmark=args.benchmark)
     d = result["difference"]
-    print(f"{args.run_dir} ({result['preset']}, graded by {result['judge']} · {result['strategy']})")
+    graded = ("GPQA-Diamond accuracy" if args.benchmark == "gpqa"
+              else f"graded by {result['judge']} · {result['strategy']}")
+    print(f"{args.run_dir} ({result['preset']}, {graded})")
     print(f"  before: {_fmt(result['before'])}")
     print(f"  after:  {_fmt(result['after'])}")
     if d["mean"] is not None:
@@ -41,16 +44,20 @@ def cmd_heldout(args: argparse.Namespace) -> int:
 def add_heldout(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "heldout", help="a finished run's held-out rubric score, before vs after training",
-        description="Answer the run's held-out prompts (HealthBench-1k rows, never trained on) greedily with the "
-        "base policy and with final/, grade both with one rubric reward (default RaR-Implicit on the physician "
-        "rubric by the run's judge) and print the means, 95 %% CIs and the paired difference. Writes "
-        "heldout.json in the run directory.")
+        description="Answer the run's held-out prompts (HealthBench-1k rows, or a RaR source's val split; never "
+        "trained on) greedily with the base policy and with final/, grade both with one rubric reward (default "
+        "RaR-Implicit on the physician rubric by the run's judge), or answer GPQA-Diamond (--benchmark gpqa), and "
+        "print the means, 95 %% CIs and the paired difference. Writes heldout.json in the run directory.")
     parser.add_argument("--run", dest="run_dir", required=True, metavar="DIR", help="a finished run directory (config.json, final/)")
     parser.add_argument("--judge", help="grading judge (default: the run's judge)")
     add_judge_options(parser)
     parser.add_argument("--strategy", default="implicit", choices=["implicit", "healthbench", "explicit"],
                         help="grading strategy (default implicit: one judge call per answer)")
-    parser.add_argument("--rows", type=int, help="held-out prompts (default 24)")
+    parser.add_argument("--benchmark", choices=["rubric", "gpqa"], default="rubric",
+                        help="rubric (default): the run's held-out prompts graded by a rubric reward; gpqa: "
+                        "GPQA-Diamond through its Inspect task (a RaR-Science run; the data from ../shared/data/gpqa "
+                        "or $RAREVAL_GPQA_PATH), answer letters scored, no judge")
+    parser.add_argument("--rows", type=int, help="held-out prompts, or GPQA samples (default 24)")
     parser.add_argument("--cache", help="verdict cache file (default: the run's); share one across runs of "
                         "the same base so the base's answers are graded once")
     parser.set_defaults(run=cmd_heldout)

@@ -52,7 +52,8 @@ class RunConfig(BaseModel):
                                        "get_model (base_url, api_key, …): `--judge-arg KEY=VALUE`.")
     judge_config: dict[str, Any] = Field(default_factory=dict, description="JudgeConfig settings of the judge "
                                          "(reasoning_effort, max_tokens, …): `--judge-config KEY=VALUE`.")
-    data: str = Field(description="HealthBench JSONL (official format) the training rows come from.")
+    data: str = Field(description="Training rows: HealthBench JSONL (official format) or RaR rows "
+                      "(rareval.train.sources).")
     rubrics: str | None = Field(None, description="Generated rubrics (JSONL of {prompt_id, rubric}) for "
                                 "synthetic presets.")
     out: str = Field(description="Run directory.")
@@ -160,9 +161,10 @@ def split_settings(settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
 
 
 def build_trainer(run: RunConfig, records: list[dict[str, Any]], resume: bool = False,
-                  held_out: list[dict[str, Any]] | None = None) -> Any:
+                  held_out: list[dict[str, Any]] | None = None, policy: tuple[Any, Any] | None = None) -> Any:
     """TRL's ``GRPOTrainer`` for ``run``, with the rubric reward and the run-directory callback
-    (and the reward-hacking monitor on ``held_out`` records when ``run.monitor`` is set)."""
+    (and the reward-hacking monitor on ``held_out`` records when ``run.monitor`` is set). ``policy``: the
+    ``(model, tokenizer)`` already loaded (:func:`policy_with_tokenizer`); default: loaded here."""
     from datasets import Dataset
     from trl import GRPOTrainer
 
@@ -180,7 +182,7 @@ def build_trainer(run: RunConfig, records: list[dict[str, Any]], resume: bool = 
     health = JudgeHealth(window=run.judge_failure_window, max_failure_rate=run.max_judge_failure_rate)
     reward = RubricReward(run.preset.strategy, judge=judge, hacking_defence=run.preset.hacking_defence,
                           health=health, **run.preset.strategy_options)
-    model, tokenizer = load_policy_model(run.policy)
+    model, tokenizer = policy or load_policy_model(run.policy)
     columns = ["prompt", "rubric", "reference", "prompt_id"]
     dataset = Dataset.from_list([{k: r[k] for k in columns} for r in records])
     trainer = GRPOTrainer(model=model, reward_funcs=[reward], args=grpo_config(run), train_dataset=dataset,
@@ -197,7 +199,7 @@ def build_trainer(run: RunConfig, records: list[dict[str, Any]], resume: bool = 
 
 def train(run: RunConfig, resume: bool = False) -> dict[str, Any]:
     """Run (or resume) training; returns the run's final status (also written to ``status.json``)."""
-    from rareval.train.data import split_record, training_rows
+    from rareval.train.data import prompt_counter, split_record, training_rows
     from rareval.train.monitor import JUDGE_FAILING
 
     out = Path(run.out)
@@ -209,19 +211,20 @@ def train(run: RunConfig, resume: bool = False) -> dict[str, Any]:
         raise FileNotFoundError(f"{out}: no checkpoint to resume from (checkpoints/checkpoint-N)")
     if not resume and (out / "metrics.jsonl").exists():
         raise FileExistsError(f"{out} already holds a run; pass --resume to continue it or choose another --out")
-    records, held_out, skipped, held_out_records = training_rows(run.preset, run.data, run.rubrics,
-                                                                 skip_bad_rows=run.skip_bad_rows)
+    policy = policy_with_tokenizer(run.policy)
+    records, held_out, skipped, held_out_records, rule = training_rows(
+        run.preset, run.data, run.rubrics, skip_bad_rows=run.skip_bad_rows, count_tokens=prompt_counter(policy[1]))
     if run.monitor is not None and not held_out_records:
         raise ValueError(f"--gold-judge: none of the {len(held_out)} held-out prompts can be scored by the training "
                          f"reward of {run.preset.name!r} (a generated-rubric preset needs rubrics for held-out prompts "
                          f"too: `rareval rubrics generate --data` on a file that holds them)")
     out.mkdir(parents=True, exist_ok=True)
-    trainer = build_trainer(run, records, resume=resume, held_out=held_out_records)
+    trainer = build_trainer(run, records, resume=resume, held_out=held_out_records, policy=policy)
     main = is_main()  # every rank trains; only the main process writes the run directory
     if main:
         _write_json(out / "config.json", {"run": run.model_dump(mode="json"), "grpo_config": trainer.args.to_dict(),
                                           "rows": len(records), "world_size": world})
-        _write_json(out / "split.json", split_record(run.data, records, held_out, skipped))
+        _write_json(out / "split.json", split_record(run.data, records, held_out, skipped, rule))
     start = time.time()
     trainer.train(resume_from_checkpoint=True if resume else None)
     trainer.save_model(str(out / "final"))
@@ -233,6 +236,17 @@ def train(run: RunConfig, resume: bool = False) -> dict[str, Any]:
     if main:
         _write_json(out / "status.json", status)
     return status
+
+
+def policy_with_tokenizer(policy: str) -> tuple[Any, Any]:
+    """``(model_or_id, tokenizer)``: :func:`~rareval.train.policy.load_policy_model` with the tokenizer of a Hub
+    id loaded too, so prompt budgets are counted as the policy reads them."""
+    model, tokenizer = load_policy_model(policy)
+    if tokenizer is None:
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(policy, padding_side="left")
+    return model, tokenizer
 
 
 def _write_json(path: Path, value: Any) -> None:

@@ -47,16 +47,17 @@ def test_config_sizes_a_valid_paper_grpo_config(name, vllm_mode):
     config = grpo_config(run_config(get_preset("rar-implicit"), **settings, **vllm))
     n = load_config(name)["num_processes"]
     assert settings == {"num_processes": n, "bf16": True}
-    assert config.per_device_train_batch_size * n * config.gradient_accumulation_steps == 96
-    assert config.generation_batch_size == 96 and config.num_generations == 16
+    # Table 10's batch: 96 prompts × 16 rollouts = 1,536 completions a step
+    assert config.per_device_train_batch_size * n * config.gradient_accumulation_steps == 96 * 16
+    assert config.generation_batch_size == 96 * 16 and config.num_generations == 16
     assert config.bf16 and not config.fp16
     assert config.use_vllm is bool(vllm_mode)
     if vllm_mode:
         assert config.vllm_mode == vllm_mode
 
 
-@pytest.mark.parametrize("processes, per_device, accumulation", [(1, 16, 6), (2, 16, 3), (4, 12, 2), (6, 16, 1),
-                                                                  (8, 12, 1), (12, 8, 1)])
+@pytest.mark.parametrize("processes, per_device, accumulation", [(1, 16, 96), (2, 16, 48), (4, 16, 24), (6, 16, 16),
+                                                                  (8, 16, 12), (12, 16, 8)])
 def test_paper_batch_on_any_process_count_that_divides_it(processes, per_device, accumulation):
     config = grpo_config(run_config(get_preset("rar-implicit"), num_processes=processes))
     assert (config.per_device_train_batch_size, config.gradient_accumulation_steps) == (per_device, accumulation)
