@@ -16,6 +16,8 @@ EPILOG = """examples:
   rareval train --preset rar-implicit-human --size cpu --policy local/smollm-135m --judge local/qwen-1.5b \\
       --data ../shared/data/healthbench/healthbench_offline_union.jsonl --out runs/implicit-human --dry-run
   rareval train --preset rar-explicit --rubrics rubrics.jsonl ... --estimate --judge-price 0.15
+  rareval train --preset rar-explicit --policy Qwen/Qwen2.5-7B --judge openai/gpt-4o-mini \
+      --data rar-medicine --out runs/x --estimate --judge-price 0.15   # paper scale, published statistics
   rareval train ... --out runs/implicit-human --resume          # continue from the last checkpoint
   rareval train ... --accelerate-config zero3 --print-launch     # the multi-GPU command line (8 GPUs)
 """
@@ -36,6 +38,26 @@ def launch_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> li
         else:
             out += [flag, str(value)]
     return out
+
+
+def data_shape(preset, args: argparse.Namespace):
+    """The sizes ``--estimate`` projects from: measured on ``--data``'s training rows, or, for ``rar-medicine`` /
+    ``rar-science`` when their rows are not on this machine, the published statistics."""
+    import sys
+
+    from rareval.train.data import training_rows
+    from rareval.train.estimate import PAPER_DATA, shape_of
+
+    try:
+        records, held_out, skipped, *_ = training_rows(preset, args.data, args.rubrics,
+                                                       skip_bad_rows=args.skip_bad_rows)
+    except DataUnavailable as e:
+        if args.data not in PAPER_DATA:
+            raise
+        print(f"{args.data} is not on this machine ({str(e).splitlines()[0]}); projecting from its published "
+              "statistics", file=sys.stderr)
+        return PAPER_DATA[args.data]
+    return shape_of(records, f"{args.data} ({len(held_out)} held out, skipped {skipped or 'none'})")
 
 
 @command_errors(KeyError, ValueError, FileNotFoundError, FileExistsError, DataUnavailable)
@@ -86,20 +108,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(json.dumps({"preset": preset.model_dump(mode="json"),
                           "grpo_config": grpo_config(run).to_dict()}, indent=1, default=str))
         return 0
-    from rareval.train.data import training_rows
-
-    records, held_out, skipped, *_ = training_rows(preset, args.data, args.rubrics,
-                                                  skip_bad_rows=args.skip_bad_rows)
     if args.estimate:
-        from rareval.train.estimate import estimate
+        from rareval.train.estimate import estimate, report
 
-        e = estimate(preset, records, args.judge_price)
-        print(f"{preset.name} ({preset.size}): {len(records)} training rows, {len(held_out)} held out, "
-              f"skipped {skipped or 'none'}")
-        print(f"  {e['steps']} steps × {preset.hyper.completions_per_step} completions = {e['completions']:,} "
-              f"completions; {e['judge_calls_per_completion']:.1f} judge calls each")
-        print(f"  ≈ {e['judge_calls']:,.0f} judge calls, ≈ {e['billed_tokens']:,.0f} billed tokens "
-              f"(upper bound), ≈ ${e['cost_usd']:,.2f} at ${args.judge_price}/M tokens")
+        shape = data_shape(preset, args)
+        print(report(preset, estimate(preset, shape, args.judge_price), args.judge_price))
         return 0
     from rareval.train.run import train
 

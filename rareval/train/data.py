@@ -130,6 +130,8 @@ def training_rows(preset: Preset, data: str | Path, rubrics: str | Path | None =
     source = load_source(data, skip_bad_rows)
     pool, held_out = source.pool, source.held_out
     generated = None
+    if source.format == "rar" and preset.rubric_source == "synthetic" and rubrics is None:
+        preset = preset.model_copy(update={"rubric_source": "physician"})  # the row's own generated rubric
     if preset.rubric_source in ("synthetic", "synthetic_noref"):
         if rubrics is None:
             raise TrainDataError(

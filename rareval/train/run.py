@@ -211,15 +211,21 @@ def train(run: RunConfig, resume: bool = False) -> dict[str, Any]:
         raise FileNotFoundError(f"{out}: no checkpoint to resume from (checkpoints/checkpoint-N)")
     if not resume and (out / "metrics.jsonl").exists():
         raise FileExistsError(f"{out} already holds a run; pass --resume to continue it or choose another --out")
-    policy = policy_with_tokenizer(run.policy)
+    loaded: list[tuple[Any, Any]] = []  # the policy, loaded when the first prompt is counted (bad data fails first)
+
+    def count_tokens(messages: list[dict[str, str]]) -> int:
+        if not loaded:
+            loaded.append(policy_with_tokenizer(run.policy))
+        return prompt_counter(loaded[0][1])(messages)
     records, held_out, skipped, held_out_records, rule = training_rows(
-        run.preset, run.data, run.rubrics, skip_bad_rows=run.skip_bad_rows, count_tokens=prompt_counter(policy[1]))
+        run.preset, run.data, run.rubrics, skip_bad_rows=run.skip_bad_rows, count_tokens=count_tokens)
     if run.monitor is not None and not held_out_records:
         raise ValueError(f"--gold-judge: none of the {len(held_out)} held-out prompts can be scored by the training "
                          f"reward of {run.preset.name!r} (a generated-rubric preset needs rubrics for held-out prompts "
                          f"too: `rareval rubrics generate --data` on a file that holds them)")
     out.mkdir(parents=True, exist_ok=True)
-    trainer = build_trainer(run, records, resume=resume, held_out=held_out_records, policy=policy)
+    trainer = build_trainer(run, records, resume=resume, held_out=held_out_records,
+                            policy=loaded[0] if loaded else None)
     main = is_main()  # every rank trains; only the main process writes the run directory
     if main:
         _write_json(out / "config.json", {"run": run.model_dump(mode="json"), "grpo_config": trainer.args.to_dict(),
@@ -245,7 +251,11 @@ def policy_with_tokenizer(policy: str) -> tuple[Any, Any]:
     if tokenizer is None:
         from transformers import AutoTokenizer
 
-        tokenizer = AutoTokenizer.from_pretrained(policy, padding_side="left")
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(policy, padding_side="left")
+        except OSError as e:  # not on the Hub, or the Hub unreachable
+            raise ValueError(f"policy {policy!r}: its tokenizer cannot be loaded ({str(e).splitlines()[0][:200]}); "
+                             "pass a checkpoint folder, local/NAME, or a Hub id this machine can reach") from None
     return model, tokenizer
 
 

@@ -10,7 +10,10 @@
   ``{split}.jsonl`` / ``{split}-*.parquet`` files (a snapshot of the dataset repository), or a
   folder written by ``datasets``' ``save_to_disk``. A folder's ``train`` split is trained on and its
   ``val`` split held out; a single file (or a folder without ``val``) holds out the questions whose
-  salted hash falls in :data:`RAR_HELD_OUT` of the range. The ``test`` split is never read.
+  salted hash falls in :data:`RAR_HELD_OUT` of the range. The ``test`` split is never read. The
+  names ``rar-medicine`` / ``rar-science`` read the dataset from the rareval data cache or the Hub.
+  A RaR row's rubric was generated with the reference answer, so presets on ``synthetic`` rubrics
+  train on it without a ``--rubrics`` file.
 
 RaR rows become the same rows HealthBench gives (:class:`~rareval.data.healthbench.HealthBenchExample`):
 the question as the one user turn, the generated rubric as the rubric, the reference answer as the ideal
@@ -28,7 +31,7 @@ from typing import Literal, NamedTuple
 
 from rareval.data.healthbench import HealthBenchExample, Message, load_healthbench
 from rareval.data.healthbench_1k import SALT, in_healthbench_1k
-from rareval.data.rar import RaRExample, has_split, is_saved_dataset, load_rar, normalize_question
+from rareval.data.rar import RaRExample, has_split, load_rar, normalize_question
 
 Format = Literal["healthbench", "rar"]
 
@@ -37,18 +40,27 @@ RAR_HELD_OUT = Fraction(1, 10)
 RAR_SALT = "rareval/rar-held-out/v1"
 
 
+#: ``--data`` names of the paper's datasets, read from the rareval data cache or the Hub (:func:`load_rar`).
+RAR_NAMES = {"rar-medicine": "medicine", "rar-science": "science"}
+
+
 class Source(NamedTuple):
-    """A data source's rows: the training pool, the held-out rows, the split rule, malformed rows left out."""
+    """A data source's rows: the training pool, the held-out rows, the split rule, malformed rows left out,
+    and the format (a RaR row's rubric is a generated one, with the reference answer: ``synthetic``)."""
 
     pool: list[HealthBenchExample]
     held_out: list[HealthBenchExample]
     rule: str
     bad_rows: int
+    format: Format = "healthbench"
 
 
 def data_format(data: str | Path) -> Format:
-    """``'rar'`` for a Parquet file, a folder, or JSONL whose first row has ``question``; else ``'healthbench'``."""
+    """``'rar'`` for a Parquet file, a folder, JSONL whose first row has ``question``, or a name of
+    :data:`RAR_NAMES`; else ``'healthbench'``."""
     p = Path(data).expanduser()
+    if str(data) in RAR_NAMES and not p.exists():
+        return "rar"
     if p.is_dir() or p.suffix == ".parquet":
         return "rar"
     if p.is_file():
@@ -92,17 +104,20 @@ def load_source(data: str | Path, skip_bad_rows: bool = False) -> Source:
                       [r for r in rows if in_healthbench_1k(r.prompt_id)],
                       f"held out: HealthBench-1k by salted hash of prompt_id (salt {SALT!r})", len(loaded.skipped))
     p = Path(data).expanduser()
-    folder = p.is_dir() or is_saved_dataset(p)
-    train = load_rar(None, "train", path=p, skip_bad_rows=skip_bad_rows)
+    named = RAR_NAMES.get(str(data)) if not p.exists() else None
+    folder = named is not None or p.is_dir()
+    read = (lambda split: load_rar(named, split, skip_bad_rows=skip_bad_rows)) if named else (  # noqa: E731
+        lambda split: load_rar(None, split, path=p, skip_bad_rows=skip_bad_rows))
+    train = read("train")
     bad = len(train.skipped)
     pool = [rar_as_row(r) for r in train]
-    if folder and has_split(p, "val"):
-        val = load_rar(None, "val", path=p, skip_bad_rows=skip_bad_rows)
+    if named or folder and has_split(p, "val"):
+        val = read("val")
         held = [rar_as_row(r) for r in val]
         seen = {r.prompt_id for r in held}
         return Source([r for r in pool if r.prompt_id not in seen], held,
                       "held out: the 'val' split (train questions repeated in it are not trained on)",
-                      bad + len(val.skipped))
+                      bad + len(val.skipped), "rar")
     return Source([r for r in pool if not rar_held_out(r.prompt_id)], [r for r in pool if rar_held_out(r.prompt_id)],
                   f"held out: 1 in {RAR_HELD_OUT.denominator} RaR questions by salted hash of prompt_id "
-                  f"(salt {RAR_SALT!r})", bad)
+                  f"(salt {RAR_SALT!r})", bad, "rar")

@@ -143,7 +143,8 @@ def test_list_dry_run_estimate_and_errors(setup, capsys):
     assert resolved["grpo_config"]["num_generations"] == 4 and resolved["preset"]["strategy"] == "explicit"
     assert cli(train_args(root, data, root / "est", "--estimate", "--judge-price", "0.15")) == 0
     out = capsys.readouterr().out
-    assert "4 training rows, 1 held out" in out and "judge calls" in out and "$" in out
+    assert "(1 held out, skipped none), 4 training rows" in out and "per step: 2 prompts, 8 completions" in out
+    assert "per run (6 steps, 3.00 epochs)" in out and "$" in out
     assert not (root / "est").exists()  # an estimate runs nothing
     assert cli(["train", "--preset", "nope", "--policy", "p", "--judge", "j", "--data", str(data),
                 "--out", str(root / "x")]) == 2

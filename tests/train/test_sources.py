@@ -119,3 +119,32 @@ def test_science_path_trains_on_rar_rows_and_evaluates_on_gpqa_diamond(tmp_path,
         assert result[side]["log"].endswith(".eval")
     assert result["before"]["policy"] == str(policy) and result["after"]["policy"] == str(run / "final")
     assert result["difference"]["n"] == 3
+
+
+@pytest.mark.parametrize("data, rows, question_words", [("rar-medicine", 17_926, 45.0), ("rar-science", 18_333, 52.6)])
+def test_paper_scale_estimate_offline_projects_from_published_statistics(data, rows, question_words, monkeypatch,
+                                                                         capsys, tmp_path):
+    from rareval.cli import main as cli
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("RAREVAL_DATA_DIR", str(tmp_path))  # nothing cached
+    args = ["train", "--preset", "rar-explicit", "--policy", "Qwen/Qwen2.5-7B", "--judge", "openai/gpt-4o-mini",
+            "--data", data, "--out", str(tmp_path / "run"), "--judge-price", "0.15"]
+    assert cli([*args, "--estimate"]) == 0
+    captured = capsys.readouterr()
+    assert "is not on this machine" in captured.err and "published statistics" in captured.out
+    # Table 10 read as 96 prompts × 16 rollouts; RaR-Explicit asks each of the 7.5 criteria
+    assert f"{rows:,} training rows" in captured.out and "per step: 96 prompts, 1,536 completions" in captured.out
+    assert "= 11,520 calls" in captured.out and "3,456,000 calls" in captured.out
+    assert f"{96 * 300 / rows:.2f} epochs" in captured.out and "assumed (not published)" in captured.out
+    assert cli([*args, "--estimate", "--batch-unit", "completions"]) == 0
+    assert "per step: 6 prompts, 96 completions" in capsys.readouterr().out
+    assert cli([*args, "--dry-run"]) == 0  # paper scale resolves without the data
+    resolved = json.loads(capsys.readouterr().out)
+    assert resolved["grpo_config"]["generation_batch_size"] == 1536 and not (tmp_path / "run").exists()
+
+
+def test_rar_rows_train_a_synthetic_rubric_preset_on_their_own_rubrics():
+    rows = training_rows(get_preset("rar-explicit@tiny").with_overrides({"max_prompt_tokens": 512}),
+                         RAR_SCIENCE_FIXTURE)
+    assert len(rows.records) == 16 and all(r["rubric"] for r in rows.records)
