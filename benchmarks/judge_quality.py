@@ -15,6 +15,8 @@ each ``--modes``:
   (no positive form of negated criteria), to measure what the rewriting does;
 * ``per-criterion-2phrasings`` — per-criterion with P(yes) averaged over two phrasings of
   the question (``JudgeConfig.phrasings=2``);
+* ``per-criterion-rubric-context`` — per-criterion with the whole rubric shown as context
+  before the criterion (``JudgeConfig.rubric_context``);
 * ``inspect_evals`` — inspect_evals' own ``healthbench_scorer`` (the official
   grader template, one sequential call per criterion), on the same judge.
 
@@ -59,7 +61,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared/data/healthbench/github_m42_sample_judge_responses_dev50.jsonl"
 MODES = ("per-criterion", "batched", "batched-slots", "inspect_evals", "per-criterion-as-written",
-         "per-criterion-2phrasings")
+         "per-criterion-2phrasings", "per-criterion-rubric-context")
 DEFAULT_MODES = ("per-criterion", "batched", "batched-slots", "inspect_evals")
 #: ``--half``: (offset, limit) of the development rows' tuning half and the half reported only.
 HALVES = {"tune": (0, 20), "held": (20, 0)}
@@ -120,6 +122,7 @@ def scorer_for(mode: str, judge: str, calibration: Path | None = None):
             raise SystemExit("mode inspect_evals needs the benchmark extra: pip install -e .[bench]") from None
         return official(judge_model=judge, include_subset_scores=False, bootstrap_samples=100)
     config = {"phrasings": 2 if mode == "per-criterion-2phrasings" else 1,
+              "rubric_context": mode == "per-criterion-rubric-context",
               "calibration": str(calibration) if calibration else None}
     return healthbench_scorer(batched=mode.startswith("batched"),
                               batch_reading="prompt" if mode == "batched-slots" else "answers",

@@ -42,6 +42,9 @@ class JudgeConfig(BaseModel):
     temperature: float = Field(0.0, description="Sampling temperature of the first attempt.")
     parse_retries: int = Field(1, ge=0, le=5, description="Extra attempts when an answer cannot be read.")
     retry_temperature: float = Field(0.7, description="Temperature of those extra attempts.")
+    max_connections: int | None = Field(
+        None, ge=1, description="Concurrent calls to the judge from this process (Inspect's max_connections); in a "
+        "multi-rank run it is per rank, so N ranks make up to N × this many. None: the provider's default.")
     max_retries: int = Field(3, ge=0, description="Inspect's transport retries per call (errors, rate limits).")
     timeout: int | None = Field(120, ge=1, description="Seconds Inspect allows one attempt before abandoning and "
                                 "retrying it (whole seconds: Inspect's attempt_timeout is an integer).")
@@ -64,6 +67,10 @@ class JudgeConfig(BaseModel):
         "criterion_yesno_alt, which share everything but the final question, so a prefix-caching server recomputes "
         "only that); P(yes) is their mean. Where an answer has no P(yes) (no logprobs), the first phrasing's word "
         "decides. Thresholds are fitted to one setting: calibrate again when changing it.")
+    rubric_context: bool = Field(
+        False, description="Show each per-criterion yes/no question the whole rubric it comes from, for context "
+        "(criterion_yesno_context): it comes after the response and is the same for every criterion, so a "
+        "prefix-caching server computes it once per response. Not combined with phrasings=2.")
     prompt_variant: Literal["default", "hardened"] = Field(
         "default", description="Judge prompts: 'default' (rareval/prompts/NAME.txt) or 'hardened' "
         "(NAME_hardened.txt: the response fenced by a tag only its own hash can close, treated as data, and "

@@ -127,13 +127,17 @@ class Judge:
 
     # -- questions --------------------------------------------------------------------
 
-    async def criterion(self, conversation: Conversation, response: Any, criterion: Criterion
-                        ) -> tuple[Verdict, Usage]:
-        """Is ``criterion`` met by ``response``? One call."""
+    async def criterion(self, conversation: Conversation, response: Any, criterion: Criterion,
+                        rubric: Rubric | None = None) -> tuple[Verdict, Usage]:
+        """Is ``criterion`` met by ``response``? One call (two with ``phrasings=2``); ``rubric``: the rubric it
+        comes from, shown as context with ``rubric_context``."""
         if self.config.grader == "simple-evals":
             return await self._simple_evals(conversation, response, criterion)
         yesno = self.config.verdict_mode == "yesno"
-        prompt = self._prompt("criterion_yesno" if yesno else "criterion_json")
+        context = yesno and self.config.rubric_context and rubric is not None
+        prompt = self._prompt("criterion_yesno_context" if context else
+                              "criterion_yesno" if yesno else "criterion_json")
+        listed = "\n".join(f"- {c.text}" for c in rubric) if context else ""
         asked = self._asked(criterion)
         shown_conversation = render_conversation(conversation)
         # a negated criterion asked in its positive form carries the points of what it now describes
@@ -141,7 +145,7 @@ class Judge:
 
         def builder(asking: Prompt) -> Callable[[str], tuple[str, None]]:
             return lambda shown: (asking.render(conversation=shown_conversation, response=shown, criterion=asked[0],
-                                                fence=response_fence(shown), points=f"{points:g}"), None)
+                                                fence=response_fence(shown), points=f"{points:g}", rubric=listed), None)
         build = builder(prompt)
         if yesno:
             gen = self._gen(max_tokens=1 if self.config.top_logprobs else 3, logprobs=self.config.top_logprobs > 0,
@@ -151,7 +155,7 @@ class Judge:
             gen = self._gen(max_tokens=self.config.max_tokens, response_schema=MET_SCHEMA)
             read = read_json_met
         value, error, cached, usage, cut = await self._ask_fitted(response, build, prompt, gen, read)
-        if yesno and self.config.phrasings == 2 and value is not None and value["p"] is not None:
+        if yesno and self.config.phrasings == 2 and not context and value is not None and value["p"] is not None:
             alt = self._prompt("criterion_yesno_alt")
             second, _, hit, used, _ = await self._ask_fitted(response, builder(alt), alt, gen, read)
             usage += used
@@ -167,7 +171,7 @@ class Judge:
             if self.config.batch_reading == "prompt":
                 return await self._batched_slots(conversation, response, rubric)
             return await self._batched(conversation, response, rubric)
-        results = await asyncio.gather(*(self.criterion(conversation, response, c) for c in rubric))
+        results = await asyncio.gather(*(self.criterion(conversation, response, c, rubric) for c in rubric))
         return [v for v, _ in results], sum((u for _, u in results), Usage())
 
     async def rating(self, conversation: Conversation, response: Any, *, rubric: Rubric | None = None,

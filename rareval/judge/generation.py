@@ -77,6 +77,7 @@ def generate_config(config: JudgeConfig, api: Any, role: GenerateConfig | None =
     if asked.get("max_tokens") is not None:
         asked["max_tokens"] = max(asked["max_tokens"], min_output_tokens(config, api))
     return GenerateConfig(temperature=temperature, max_retries=config.max_retries, attempt_timeout=config.timeout,
+                          max_connections=config.max_connections,
                           reasoning_effort=config.reasoning_effort, reasoning_tokens=config.reasoning_tokens, **asked)
 
 

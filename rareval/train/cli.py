@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from rareval.data.cache import DataUnavailable
 from rareval.errors import command_errors
 from rareval.judge.config import parse_settings
 from rareval.judge.options import add_judge_options, judge_options
-from rareval.train.launch import CONFIGS, launch_command, run_settings
+from rareval.train.launch import CONFIGS, launch_command, run_settings, torchrun_command
 
 EPILOG = """examples:
   rareval train --list
@@ -20,6 +21,7 @@ EPILOG = """examples:
       --data rar-medicine --out runs/x --estimate --judge-price 0.15   # paper scale, published statistics
   rareval train ... --out runs/implicit-human --resume          # continue from the last checkpoint
   rareval train ... --accelerate-config zero3 --print-launch     # the multi-GPU command line (8 GPUs)
+  rareval train ... --num-processes 2 --print-launch             # 2 ranks on this machine (torchrun; CPU too)
 """
 
 
@@ -28,7 +30,8 @@ def launch_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> li
     out: list[str] = []
     for action in parser._actions:
         value = getattr(args, action.dest, None)
-        if not action.option_strings or action.dest in ("help", "print_launch") or value == action.default:
+        skipped = ("help", "print_launch", "launcher")
+        if not action.option_strings or action.dest in skipped or value == action.default:
             continue
         flag = action.option_strings[-1]
         if action.nargs == 0:
@@ -43,8 +46,6 @@ def launch_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> li
 def data_shape(preset, args: argparse.Namespace):
     """The sizes ``--estimate`` projects from: measured on ``--data``'s training rows, or, for ``rar-medicine`` /
     ``rar-science`` when their rows are not on this machine, the published statistics."""
-    import sys
-
     from rareval.train.data import training_rows
     from rareval.train.estimate import PAPER_DATA, shape_of
 
@@ -76,8 +77,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     from rareval.train.hacking import MonitorConfig
     from rareval.train.run import RunConfig, grpo_config, split_settings
 
-    if args.print_launch and not args.accelerate_config:
-        raise ValueError(f"--print-launch needs --accelerate-config ({', '.join(CONFIGS)})")
+    launcher = args.launcher or ("accelerate" if args.accelerate_config else "torchrun")
+    if args.print_launch and launcher == "accelerate" and not args.accelerate_config:
+        raise ValueError(f"--print-launch --launcher accelerate needs --accelerate-config ({', '.join(CONFIGS)})")
+    if args.print_launch and launcher == "torchrun" and not (args.num_processes or args.accelerate_config):
+        raise ValueError("--print-launch --launcher torchrun needs --num-processes N (the ranks to start)")
     launched = run_settings(args.accelerate_config) if args.accelerate_config else {}
     settings, grpo_settings = split_settings(parse_settings(args.set, "--set value"))
     if args.batch_unit:
@@ -102,7 +106,18 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise ValueError("--max-judge-cost needs --judge-price (USD per million billed judge tokens)")
     if args.print_launch:
         grpo_config(run)  # fails here, not on every GPU, when the batch does not divide
-        print(launch_command(args.accelerate_config, launch_args(args.train_parser, args), args.num_processes))
+        again = launch_args(args.train_parser, args)
+        if launcher == "torchrun":
+            if not args.num_processes:
+                again += ["--num-processes", str(run.num_processes)]
+            print(torchrun_command(again, run.num_processes))
+            return 0
+        import torch
+
+        if not torch.cuda.is_available():
+            print("note: without GPUs, accelerate launch starts one process; --launcher torchrun starts them all",
+                  file=sys.stderr)
+        print(launch_command(args.accelerate_config, again, args.num_processes))
         return 0
     if args.dry_run:
         print(json.dumps({"preset": preset.model_dump(mode="json"),
@@ -147,9 +162,10 @@ def add_train(commands: argparse._SubParsersAction) -> None:
                         "them (split.json) instead of stopping at the first, named by line and field")
     parser.add_argument("--out", help="run directory")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a setting, e.g. --set learning_rate=1e-5 --set max_steps=50 (repeatable): a preset "
-                        "field, a hyper-parameter, or any field of TRL's GRPOConfig (vllm_gpu_memory_utilization=0.3, "
-                        "vllm_tensor_parallel_size=2, vllm_server_host=10.0.0.2, vllm_server_port=8001)")
+                        help="override a setting, e.g. --set learning_rate=1e-5 --set max_steps=50 (repeatable): "
+                        "a preset field, a hyper-parameter, or any field of TRL's GRPOConfig "
+                        "(vllm_gpu_memory_utilization=0.3, vllm_tensor_parallel_size=2, vllm_server_host=10.0.0.2, "
+                        "vllm_server_port=8001)")
     parser.add_argument("--batch-unit", choices=["prompts", "completions"], help="what the preset's effective "
                         "batch counts (Table 10's 96: prompts by default at the paper size; see `rareval reproduce "
                         "--table 10`)")
@@ -178,8 +194,12 @@ def add_train(commands: argparse._SubParsersAction) -> None:
     scale.add_argument("--accelerate-config", choices=CONFIGS,
                        help="size the run for a shipped accelerate config (rareval/train/accelerate/NAME.yaml): "
                        "its process count and bf16")
-    scale.add_argument("--print-launch", action="store_true", help="print the `accelerate launch` command for "
-                       "these arguments and exit")
+    scale.add_argument("--print-launch", action="store_true", help="print the command that starts these "
+                       "arguments' ranks and exit (see --launcher)")
+    scale.add_argument("--launcher", choices=["accelerate", "torchrun"], help="what --print-launch prints: "
+                       "`accelerate launch --config_file` (the default with --accelerate-config; GPUs), or "
+                       "`python -m torch.distributed.run --nproc_per_node N` (the default otherwise; starts N ranks "
+                       "on any machine, CPU included)")
     scale.add_argument("--num-processes", type=int, help="training processes (default: the accelerate config's, "
                        "else 1); pass the same number to accelerate launch")
     scale.add_argument("--use-vllm", action="store_true", help="generate rollouts with vLLM (GPU, [gpu] extra)")

@@ -11,11 +11,17 @@ with 8 GPUs, bf16:
 mixed precision), so the effective batch and ``bf16`` of the resolved ``GRPOConfig`` match what
 accelerate launches; ``--print-launch`` prints the ``accelerate launch`` command line for the
 same arguments. DeepSpeed and vLLM come with the ``[gpu]`` extra.
+
+Without GPUs, ``accelerate launch --cpu --num_processes N`` starts **one** process (its CPU launcher
+needs mpirun for more). ``--print-launch --launcher torchrun`` (the default without
+``--accelerate-config``) prints ``python -m torch.distributed.run --nproc_per_node N``, which starts
+N ranks on any machine (gloo on CPU, NCCL on GPUs) and is what accelerate runs underneath on GPUs.
 """
 
 from __future__ import annotations
 
 import shlex
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -48,4 +54,11 @@ def launch_command(name: str, train_args: list[str], num_processes: int | None =
     ``name``; ``num_processes`` overrides the config's process count (pass the same to ``--num-processes``)."""
     override = ["--num_processes", str(num_processes)] if num_processes else []
     return shlex.join(["accelerate", "launch", "--config_file", str(config_path(name)), *override,
+                       "-m", "rareval.cli", "train", *train_args])
+
+
+def torchrun_command(train_args: list[str], num_processes: int) -> str:
+    """The shell command that starts ``num_processes`` ranks of ``rareval train TRAIN_ARGS`` on this machine
+    with ``torch.distributed.run`` (``TRAIN_ARGS`` must carry ``--num-processes`` of the same number)."""
+    return shlex.join([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(num_processes),
                        "-m", "rareval.cli", "train", *train_args])

@@ -74,10 +74,10 @@ class Hyperparameters(BaseModel):
 #: a local judge; ``tiny``: a randomly initialised test model and a scripted judge, seconds a step.
 SIZES: dict[str, dict[str, Any]] = {
     "paper": {},
-    "cpu": dict(num_generations=4, effective_batch=8, batch_unit="completions", per_device_batch=8, max_steps=30, max_completion_length=96,
-                max_prompt_tokens=512, learning_rate=2e-5, warmup_ratio=0.1, save_steps=10),
-    "tiny": dict(num_generations=4, effective_batch=8, batch_unit="completions", per_device_batch=8, max_steps=6, max_completion_length=16,
-                 max_prompt_tokens=64, learning_rate=1e-3, lr_scheduler_type="constant", warmup_ratio=0.0,
+    "cpu": dict(num_generations=4, effective_batch=8, batch_unit="completions", per_device_batch=8, max_steps=30,
+                max_completion_length=96, max_prompt_tokens=512, learning_rate=2e-5, warmup_ratio=0.1, save_steps=10),
+    "tiny": dict(num_generations=4, effective_batch=8, batch_unit="completions", per_device_batch=8, max_steps=6,
+                 max_completion_length=16, max_prompt_tokens=64, learning_rate=1e-3, lr_scheduler_type="constant", warmup_ratio=0.0,
                  save_steps=10),
 }
 

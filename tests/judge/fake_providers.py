@@ -10,6 +10,10 @@ reasoning item before the message.
 :class:`FakeAnthropic` plays Claude on the Messages API (``POST /v1/messages``): no
 logprobs, temperature accepted and ignored.
 
+:class:`FakeServedJudge` plays a judge served apart from training (vLLM's or llama.cpp's
+OpenAI-compatible ``POST /v1/chat/completions``, ``GET /v1/models``): the answer token with its
+top logprobs, and a count of the requests in flight at once.
+
 Each answers like a judge: ``yes``/``no`` (or the JSON the request's schema asks for),
 deciding "met" when the criterion's last long word appears in the response. Both record every
 request body and stop when their ``with`` block ends.
@@ -52,6 +56,7 @@ class _Server:
     """A threaded HTTP server on an ephemeral loopback port; subclasses answer ``path``."""
 
     path = ""
+    model = "served-judge"
 
     def __init__(self):
         self.requests: list[dict[str, Any]] = []
@@ -61,6 +66,11 @@ class _Server:
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args):  # quiet
                 pass
+
+            def do_GET(self):
+                if self.path.rstrip("/").endswith("/models"):
+                    return self._send(200, {"object": "list", "data": [{"id": owner.model, "object": "model"}]})
+                self._send(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
 
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
@@ -202,3 +212,47 @@ def stream_events(message: dict[str, Any]) -> list[dict[str, Any]]:
         events.append({"type": "content_block_stop", "index": i})
     return events + [{"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
                       "usage": {"output_tokens": message["usage"]["output_tokens"]}}, {"type": "message_stop"}]
+
+
+class FakeServedJudge(_Server):
+    """A judge served on its own (vLLM / llama.cpp OpenAI-compatible chat completions); see the module docstring.
+    Each answer takes ``delay`` seconds, so concurrent requests overlap; ``max_in_flight`` is the most at once."""
+
+    path = "/chat/completions"
+
+    def __init__(self, delay: float = 0.05):
+        super().__init__()
+        self.delay, self.in_flight, self.max_in_flight = delay, 0, 0
+        self._lock = threading.Lock()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def answer(self, body):
+        import math
+        import time
+
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            time.sleep(self.delay)
+            prompt = "\n".join(_text_of(m.get("content", "")) for m in body.get("messages", []))
+            schema = (body.get("response_format") or {}).get("json_schema", {}).get("schema")
+            text = judge_answer(prompt, schema)
+            logprobs = None
+            if body.get("logprobs") and schema is None:
+                yes = text == "Yes"
+                alts = [{"token": "Yes", "logprob": math.log(0.9 if yes else 0.1), "bytes": None},
+                        {"token": "No", "logprob": math.log(0.1 if yes else 0.9), "bytes": None}]
+                alts.sort(key=lambda a: -a["logprob"])
+                logprobs = {"content": [{**alts[0], "top_logprobs": alts}]}
+            return 200, {"id": "chatcmpl-fake", "object": "chat.completion", "created": 0, "model": body.get("model"),
+                         "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                                      "finish_reason": "stop", "logprobs": logprobs}],
+                         "usage": {"prompt_tokens": len(prompt) // 4, "completion_tokens": 1,
+                                   "total_tokens": len(prompt) // 4 + 1}}
+        finally:
+            with self._lock:
+                self.in_flight -= 1

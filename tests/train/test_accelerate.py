@@ -83,6 +83,24 @@ def test_print_launch_repeats_the_arguments(capsys):
     parse = lambda argv: {k: v for k, v in vars(build_parser().parse_args(argv)).items()  # noqa: E731
                           if k not in ("run", "train_parser")}
     assert parse(launched) == parse(args)
-    assert main(["train", "--preset", "rar-implicit", "--policy", "p", "--judge", "j", "--data", "d", "--out", "o",
-                 "--print-launch"]) == 2
+    base = ["train", "--preset", "rar-implicit", "--policy", "p", "--judge", "j", "--data", "d", "--out", "o"]
+    assert main([*base, "--print-launch", "--launcher", "accelerate"]) == 2
     assert "needs --accelerate-config" in capsys.readouterr().err
+    assert main([*base, "--print-launch"]) == 2  # torchrun, the default without a config, needs the rank count
+    assert "needs --num-processes" in capsys.readouterr().err
+
+
+def test_print_launch_torchrun_starts_the_ranks_it_claims(capsys):
+    """Without an accelerate config (or with --launcher torchrun) the printed command is torch.distributed.run
+    with as many ranks as --num-processes; tests/train/test_distributed.py runs it as printed."""
+    import sys
+
+    args = ["train", "--preset", "rar-implicit@tiny", "--policy", "p", "--judge", "scripted/keyword", "--data", "d",
+            "--out", "o", "--num-processes", "2"]
+    assert main([*args, "--print-launch"]) == 0
+    words = shlex.split(capsys.readouterr().out)
+    assert words[:5] == [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
+    assert words[5:9] == ["-m", "rareval.cli", "train", "--preset"] and words[words.index("--num-processes") + 1] == "2"
+    assert main([*args[:-2], "--accelerate-config", "ddp", "--launcher", "torchrun", "--print-launch"]) == 0
+    words = shlex.split(capsys.readouterr().out)  # the config's 8 processes, passed on to the ranks
+    assert words[4] == "8" and words[words.index("--num-processes") + 1] == "8"

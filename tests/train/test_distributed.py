@@ -2,12 +2,13 @@
 
 `accelerate launch --cpu --num_processes 2` starts one process (its CPU launcher needs mpirun), so
 the ranks are started with `python -m torch.distributed.run`, which is what accelerate runs
-underneath on GPUs. What must hold: the run directory is written once, judge figures are summed
+underneath on GPUs: the command `rareval train ... --print-launch` prints, run as printed. What must hold: the run directory is written once, judge figures are summed
 over the ranks, a budget stops every rank at the same step with one checkpoint, and it still learns.
 """
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 
@@ -26,14 +27,21 @@ def setup(tmp_path_factory):
 
 
 def train(root, data, out, ranks: int, *extra: str) -> subprocess.CompletedProcess:
+    """``rareval train`` on ``ranks`` processes, started by the command ``--print-launch`` prints for them."""
     from tests.reliability.llama_server import free_port
 
-    launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(ranks),
-                "--master_port", str(free_port())] if ranks > 1 else [sys.executable]
-    command = [*launcher, "-m", "rareval.cli", "train", "--preset", "rar-explicit@tiny", "--set",
-               "rubric_source=physician", "--policy", str(root / "policy"), "--judge", "scripted/keyword",
-               "--data", str(data), "--out", str(out), "--num-processes", str(ranks), *extra]
+    args = ["train", "--preset", "rar-explicit@tiny", "--set", "rubric_source=physician", "--policy",
+            str(root / "policy"), "--judge", "scripted/keyword", "--data", str(data), "--out", str(out),
+            "--num-processes", str(ranks), *extra]
+    command = [sys.executable, "-m", "rareval.cli", *args]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "RAREVAL_CACHE_DIR": str(root / "cache")}
+    if ranks > 1:
+        printed = subprocess.run([*command, "--print-launch"], cwd=REPO, env=env, capture_output=True, text=True,
+                                 timeout=120)
+        assert printed.returncode == 0, printed.stderr[-2000:]
+        command = shlex.split(printed.stdout)
+        assert command[:5] == [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(ranks)]
+        command[5:5] = ["--master_port", str(free_port())]  # tests run side by side; a user keeps the default
     done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     return done
@@ -55,6 +63,23 @@ def test_two_ranks_write_once_sum_the_judge_and_learn(setup):
     assert sorted(p.name for p in (root / "two").glob("curves*")) == ["curves.png"]
     assert two.stdout.count(" at step 30;") == 1  # one summary line, from the main process
     assert mean_reward(rows, last=10) > mean_reward(read_metrics(root / "control" / "metrics.jsonl"), last=10)
+    # --resume continues both ranks from checkpoint-30
+    train(root, data, root / "two", 2, "--set", "max_steps=33", "--resume")
+    assert [r["step"] for r in read_metrics(root / "two" / "metrics.jsonl")] == list(range(1, 34))
+    assert json.loads((root / "two" / "status.json").read_text())["step"] == 33
+
+
+def test_the_gold_monitor_runs_once_over_two_ranks(setup):
+    """The gold-judge monitor checks on the main process only: its figures appear once a checked step, and the
+    judge calls of a checked step are those of one process with the same monitor (not one check per rank)."""
+    root, data = setup
+    monitor = ["--set", "max_steps=4", "--gold-judge", "scripted/keyword", "--monitor-every", "2"]
+    train(root, data, root / "gold-one", 1, *monitor)
+    train(root, data, root / "gold-two", 2, *monitor)
+    one, two = (read_metrics(root / name / "metrics.jsonl") for name in ("gold-one", "gold-two"))
+    assert [r["step"] for r in two] == [1, 2, 3, 4]
+    assert [r["step"] for r in two if "hacking/gold_score" in r] == [2, 4]
+    assert [r["judge/calls"] for r in two] == [r["judge/calls"] for r in one]
 
 
 def test_a_budget_stops_every_rank_at_the_same_step_with_one_checkpoint(setup):
