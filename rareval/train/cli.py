@@ -97,7 +97,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                     max_judge_cost=args.max_judge_cost, judge_price=args.judge_price,
                     max_judge_failure_rate=args.max_judge_failure_rate,
                     judge_failure_window=args.judge_failure_window,
-                    skip_bad_rows=args.skip_bad_rows,
+                    skip_bad_rows=args.skip_bad_rows, screen_zero_advantage=args.screen_zero_advantage,
                     monitor=MonitorConfig(gold_judge=args.gold_judge, gold_args=gold_args, gold_config=gold_settings,
                                           every=args.monitor_every,
                                           rows=args.monitor_rows, warn_drift=args.monitor_warn,
@@ -160,6 +160,9 @@ def add_train(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--rubrics", help="generated rubrics, JSONL of {prompt_id, rubric} (synthetic presets)")
     parser.add_argument("--skip-bad-rows", action="store_true", help="leave malformed --data rows out and count "
                         "them (split.json) instead of stopping at the first, named by line and field")
+    parser.add_argument("--screen-zero-advantage", action="store_true", help="leave out, on later visits, each "
+                        "prompt whose rollouts all scored alike (they teach nothing); the share is logged either "
+                        "way as groups/zero_advantage_share")
     parser.add_argument("--out", help="run directory")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a setting, e.g. --set learning_rate=1e-5 --set max_steps=50 (repeatable): "

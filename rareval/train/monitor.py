@@ -3,7 +3,8 @@
 :class:`RunLog` is a ``transformers`` callback. On every TRL log it appends one JSON
 line to ``metrics.jsonl`` (TRL's figures, the reward's ``rubric/*`` figures, the
 judge's cumulative calls, billed tokens and estimated cost, and the reward-hacking
-monitor's ``hacking/*`` figures on the steps it checks) and redraws ``curves.png``;
+monitor's ``hacking/*`` figures on the steps it checks, and the share of groups whose rollouts
+all scored alike, ``groups/zero_advantage_share``) and redraws ``curves.png``;
 after every step it runs the monitor when due and checks the judge budget and the judge's
 health (abstentions over the last reward calls), and once any says stop, saves a checkpoint
 and stops. The curves are redrawn at most every
@@ -21,6 +22,7 @@ from transformers import TrainerCallback
 
 from rareval.data.cache import write_text_atomic
 from rareval.train.ranks import is_main, on_any_rank, summed
+from rareval.train.screening import SCREENED_KEY, SHARE_KEY, TRL_KEY
 
 #: The curves drawn, in this order: TRL's mean reward, then each category's pass rate.
 REWARD_KEY = "reward"
@@ -43,6 +45,8 @@ class RunLog(TrainerCallback):
         self.offset = {"calls": 0, "billed_tokens": 0, "cached": 0}
         self.resume = resume
         self.main = is_main()  # only the main process writes; every rank takes part in the sums
+        self.screen: Any = None  # the zero-advantage screen, when the run screens (rareval.train.screening)
+        self.shares: list[float] = []  # each logged step's share of zero-advantage groups
 
     def on_train_begin(self, args, state, control, **kwargs):
         """On resume, drop the lines of steps after the checkpoint (they are trained again) and carry
@@ -70,6 +74,11 @@ class RunLog(TrainerCallback):
             return
         row = {"step": state.global_step, **{k: v for k, v in logs.items() if isinstance(v, (int, float))},
                **self.judge_figures(), **self.pending}
+        if TRL_KEY in logs:  # groups whose rollouts all scored alike (rareval.train.screening)
+            row[SHARE_KEY] = logs[TRL_KEY]
+            self.shares.append(logs[TRL_KEY])
+        if self.screen is not None:
+            row[SCREENED_KEY] = len(self.screen.screened)
         self.pending = {}
         if not self.main:
             return
@@ -118,7 +127,9 @@ class RunLog(TrainerCallback):
         return f"{JUDGE_FAILING}: {reason}" if reason else None
 
     def summary(self) -> dict[str, Any]:
-        return {"stopped_by": self.stopped_by, **self.judge_figures()}
+        share = sum(self.shares) / len(self.shares) if self.shares else None
+        screened = {SCREENED_KEY: len(self.screen.screened)} if self.screen is not None else {}
+        return {"stopped_by": self.stopped_by, **self.judge_figures(), SHARE_KEY: share, **screened}
 
 
 def read_metrics(path: Path) -> list[dict[str, Any]]:

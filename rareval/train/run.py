@@ -8,7 +8,8 @@ rareval does not write a trainer: :func:`grpo_config` maps a :class:`Preset` to 
 * ``split.json`` — the prompt ids trained on and held out (:mod:`rareval.train.data`);
 * ``metrics.jsonl`` — one line per logged step: TRL's reward mean/std, completion
   length and step time, the reward's per-category pass rates and judge failure rate,
-  and the judge's calls, billed tokens and estimated cost, cumulative;
+  the judge's calls, billed tokens and estimated cost, cumulative, and the share of
+  prompts whose rollouts all scored alike (``groups/zero_advantage_share``);
 * ``curves.png`` — reward and pass rates against steps, redrawn as the run goes;
 * ``checkpoints/checkpoint-N`` — TRL checkpoints (``--resume`` continues from the last);
 * ``verdicts.sqlite`` — the run's verdict cache: a resumed or repeated run pays no
@@ -74,6 +75,8 @@ class RunConfig(BaseModel):
                                           "error, once this share of the judge's questions abstained over the "
                                           "last judge_failure_window reward calls (a broken judge trains nothing).")
     judge_failure_window: int = Field(3, ge=1, description="Reward calls the judge-failure rate is taken over.")
+    screen_zero_advantage: bool = Field(False, description="Leave out, on later visits, each prompt whose "
+                                        "rollouts all scored alike (zero advantage; rareval.train.screening).")
     skip_bad_rows: bool = Field(False, description="Leave malformed data rows out, counted in split.json, instead "
                                 "of stopping at the first with an error naming its line and field.")
     monitor: MonitorConfig | None = Field(None, description="Reward-hacking monitor (a gold judge on held-out "
@@ -192,8 +195,12 @@ def build_trainer(run: RunConfig, records: list[dict[str, Any]], resume: bool = 
         from rareval.train.hacking import HackingMonitor
 
         monitor = HackingMonitor(run.monitor, reward, held_out or [], run.preset.hyper.max_completion_length)
-    trainer.add_callback(RunLog(out, reward, run, resume=resume, monitor=monitor,
-                                loop=getattr(trainer, "async_loop", None)))
+    log = RunLog(out, reward, run, resume=resume, monitor=monitor, loop=getattr(trainer, "async_loop", None))
+    if run.screen_zero_advantage:
+        from rareval.train.screening import attach
+
+        log.screen = attach(trainer, dataset["prompt"])
+    trainer.add_callback(log)
     return trainer
 
 
