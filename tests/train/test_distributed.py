@@ -73,13 +73,18 @@ def test_the_gold_monitor_runs_once_over_two_ranks(setup):
     """The gold-judge monitor checks on the main process only: its figures appear once a checked step, and the
     judge calls of a checked step are those of one process with the same monitor (not one check per rank)."""
     root, data = setup
-    monitor = ["--set", "max_steps=4", "--gold-judge", "scripted/keyword", "--monitor-every", "2"]
+    # the verdict cache off: every question is asked, so a step's calls are fixed by its batch and the checks
+    monitor = ["--set", "max_steps=4", "--gold-judge", "scripted/keyword", "--monitor-every", "2",
+               "--judge-config", "cache=false"]
     train(root, data, root / "gold-one", 1, *monitor)
     train(root, data, root / "gold-two", 2, *monitor)
     one, two = (read_metrics(root / name / "metrics.jsonl") for name in ("gold-one", "gold-two"))
     assert [r["step"] for r in two] == [1, 2, 3, 4]
-    assert [r["step"] for r in two if "hacking/gold_score" in r] == [2, 4]
-    assert [r["judge/calls"] for r in two] == [r["judge/calls"] for r in one]
+    assert [r["step"] for r in two if "hacking/gold_score" in r] == [1, 2, 4]  # the first step, then every 2nd
+    calls = [r["judge/calls"] for r in two]
+    assert calls == [r["judge/calls"] for r in one]
+    # 8 completions × 3 criteria a step, and the training reward's 3 questions on the held-out prompt per check
+    assert calls == [24 + 3, 48 + 6, 72 + 6, 96 + 9]
 
 
 def test_a_budget_stops_every_rank_at_the_same_step_with_one_checkpoint(setup):
