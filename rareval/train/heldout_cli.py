@@ -74,6 +74,8 @@ def cmd_train_summary(args: argparse.Namespace) -> int:
         line = f"{r['run']}: {r['preset']}, {r['steps_logged']} steps logged ({ended})"
         if r["mean_step_seconds"]:
             line += f", {r['mean_step_seconds']:.0f} s/step"
+        if r["zero_advantage_share"] is not None:
+            line += f", {r['zero_advantage_share']:.0%} of groups all alike"
         if h and h["difference"]["mean"] is not None:
             d = h["difference"]
             line += f"; held-out {_fmt(h['before'])} → {_fmt(h['after'])}, after − before {_fmt_difference(d)}"

@@ -20,22 +20,26 @@ from typing import Any
 
 from rareval.data.cache import write_text_atomic
 from rareval.train.monitor import REWARD_KEY, plot_curves, read_metrics
+from rareval.train.screening import TRL_KEY
 
 #: The small files of a run directory that a summary keeps beside its figures.
 KEPT = ("config.json", "metrics.jsonl", "status.json", "heldout.json")
 
 
 def run_summary(run_dir: Path) -> dict[str, Any]:
-    """One run's figures: preset, steps, wall time, judge cost, first/last rewards, held-out result."""
+    """One run's figures: preset, steps, wall time, judge cost, the mean share of zero-advantage groups,
+    first/last rewards, held-out result."""
     config = json.loads((run_dir / "config.json").read_text())["run"]
     status = json.loads((run_dir / "status.json").read_text()) if (run_dir / "status.json").exists() else {}
     rows = [r for r in read_metrics(run_dir / "metrics.jsonl") if REWARD_KEY in r]
     heldout = json.loads((run_dir / "heldout.json").read_text()) if (run_dir / "heldout.json").exists() else None
     steps = [r["step_time"] for r in rows if "step_time" in r]
+    shares = [r[TRL_KEY] for r in rows if TRL_KEY in r]  # groups whose rollouts all scored alike, per step
     return {"run": run_dir.name, "preset": config["preset"]["name"], "size": config["preset"]["size"],
             "policy": config["policy"], "judge": config["judge"], "status": status,
             "steps_logged": rows[-1]["step"] if rows else 0,
             "mean_step_seconds": sum(steps) / len(steps) if steps else None,
+            "zero_advantage_share": sum(shares) / len(shares) if shares else None,
             "rewards": [(r["step"], r[REWARD_KEY]) for r in rows],
             "heldout": None if heldout is None else {
                 k: heldout[k] for k in ("judge", "strategy", "difference")} | {

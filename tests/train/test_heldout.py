@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from rareval.cli import main as cli
+from rareval.train.monitor import read_metrics
 from rareval.train.heldout import paired_difference, summarise
 from tests.train.test_run import save_tiny_policy, write_train_rows
 
@@ -65,10 +66,11 @@ def test_train_summary_puts_finished_runs_side_by_side(finished_run, tmp_path, c
     (run,) = summary["runs"]
     assert run["preset"] == "rar-implicit-human" and run["status"]["step"] == 2 and len(run["rewards"]) == 2
     assert run["heldout"]["before"]["n"] + run["heldout"]["before"]["unscored"] == 3
+    shares = [r["frac_reward_zero_std"] for r in read_metrics(finished_run / "metrics.jsonl")]
+    assert run["zero_advantage_share"] == sum(shares) / 2 and "of groups all alike" in capsys.readouterr().out
     assert {p.name for p in (out / finished_run.name).iterdir()} == {"curves.png", "config.json", "metrics.jsonl", "status.json", "heldout.json"}
     for png in (out / "summary.png", out / finished_run.name / "curves.png"):
         assert png.read_bytes()[:4] == b"\x89PNG"
-    assert "held-out" in capsys.readouterr().out
     assert cli(["train-summary", str(tmp_path / "nothing"), "--out", str(out)]) == 2
 
 
