@@ -338,3 +338,22 @@ def test_two_phrasings_average_p_yes_and_ask_the_second_question(monkeypatch):
     assert first.rsplit("</criterion>", 1)[0] == second.rsplit("</criterion>", 1)[0] and first != second
     single, used = run(Judge("scripted/keyword", config=JudgeConfig(**config)).criterion(CONVO, ANSWER, RUBRIC[0]))
     assert used.calls == 1 and single.p_raw == pytest.approx(0.8)
+
+
+def test_rubric_context_shows_every_criterion_the_same_way_before_the_one_asked(monkeypatch):
+    from rareval.judge.usage import Usage
+
+    asked = []
+
+    async def call(self, key, text, gen, read, messages=None):
+        asked.append(text)
+        return read(_batched_output("x", [0.8])), None, False, Usage(calls=1)
+    monkeypatch.setattr(Judge, "_call", call)
+    verdicts, usage = run(Judge("scripted/keyword", config=JudgeConfig(rubric_context=True, cache=False)
+                                ).criteria(CONVO, ANSWER, RUBRIC))
+    assert usage.calls == len(RUBRIC) and all(v.met for v in verdicts)
+    shared = {t.split("<criterion>")[0] for t in asked}
+    assert len(shared) == 1  # one prefix for every criterion of the response: a prefix cache computes it once
+    prefix = shared.pop()
+    assert "<rubric>" in prefix and all(f"- {c.text}" in prefix for c in RUBRIC)
+    assert all(v.prompt_version.startswith("criterion_yesno_context@") for v in verdicts)
