@@ -66,11 +66,13 @@ class JudgeConfig(BaseModel):
         1, description="Per-criterion yes/no questions asked in this many phrasings (criterion_yesno and "
         "criterion_yesno_alt, which share everything but the final question, so a prefix-caching server recomputes "
         "only that); P(yes) is their mean. Where an answer has no P(yes) (no logprobs), the first phrasing's word "
-        "decides. Thresholds are fitted to one setting: calibrate again when changing it.")
+        "decides. Thresholds are fitted to one setting: calibrate again when changing it. With the embedded "
+        "Qwen-1.5B it did not lift AUC on the development rows (benchmarks/README.md).")
     rubric_context: bool = Field(
         False, description="Show each per-criterion yes/no question the whole rubric it comes from, for context "
         "(criterion_yesno_context): it comes after the response and is the same for every criterion, so a "
-        "prefix-caching server computes it once per response. Not combined with phrasings=2.")
+        "prefix-caching server computes it once per response. Not combined with phrasings=2. With the "
+        "embedded Qwen-1.5B it cost 13 points of AUC on the development rows (benchmarks/README.md).")
     prompt_variant: Literal["default", "hardened"] = Field(
         "default", description="Judge prompts: 'default' (rareval/prompts/NAME.txt) or 'hardened' "
         "(NAME_hardened.txt: the response fenced by a tag only its own hash can close, treated as data, and "
