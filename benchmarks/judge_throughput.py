@@ -186,6 +186,18 @@ def reset_prefix_cache(base_url: str) -> bool:
 
 # -- one concurrency level -------------------------------------------------------------
 
+def served_identity(model_path: Path) -> str:
+    """The name a model is served under: a GGUF's file name, or, for a checkpoint converted from a GGUF
+    (``rareval.models.policy.convert``: the same weights, dequantised), that GGUF's file name, so the
+    judge keeps its calibration (``rareval/judge/calibrations.json``); anything else ``judge``."""
+    if str(model_path).endswith(".gguf"):
+        return model_path.name
+    marker = model_path / "rareval-policy.json"
+    if marker.is_file():
+        return Path(json.loads(marker.read_text())["gguf"]).name
+    return "judge"
+
+
 def grader_model(service: str, served: str, base_url: str, api_key: str, connections: int):
     from inspect_ai.model import GenerateConfig, get_model
 
@@ -327,8 +339,7 @@ def main(argv: list[str] | None = None) -> dict:
         if args.serve != "none":
             model_path = resolve_model(args.serve, args.model)
             # a GGUF is served under its file name: the judge's identity, so its calibration applies
-            args.served_name = args.served_name or (model_path.name if str(model_path).endswith(".gguf")
-                                                    else "judge")
+            args.served_name = args.served_name or served_identity(model_path)
             port = args.port or free_port()
             base_url = f"http://127.0.0.1:{port}/v1"
             env = dict(os.environ)
