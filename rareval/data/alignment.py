@@ -74,11 +74,17 @@ def eligible(rows: list[HealthBenchExample], *, exclude_1k: bool = True) -> list
 
 def reference_pairs(rows: list[HealthBenchExample], source: str | Path, *, per_prompt: int = 4,
                     exclude_1k: bool = True, source_sha256: str | None = None) -> list[PreferencePair]:
-    """Ideal completion ≻ each model reference completion (no model needed)."""
+    """Ideal completion ≻ each model reference completion (no model needed), for Group 2 rows only.
+
+    HealthBench's physicians wrote the ideal completion of a Group 2 row by improving its reference
+    completions, so the ideal is better by their judgement. Group 3 references are the ones they could
+    not improve on (the label is near a coin flip) and Group 1 rows have none: both are left out."""
     prov = Provenance(source=str(source), source_sha256=source_sha256 or sha256_file(source),
-                      notes="implicit preference: the physician rewrote the reference completions")
+                      notes="implicit preference: the physician improved the reference completions (Group 2)")
     pairs = []
     for r in eligible(rows, exclude_1k=exclude_1k):
+        if r.ideal_completions_group != "Group 2":
+            continue
         for i, ref in enumerate(r.ref_completions[:per_prompt]):
             if ref.strip() and ref.strip() != r.ideal_completion.strip():
                 pairs.append(PreferencePair(pair_id=f"{r.prompt_id}:reference:{i}", prompt_id=r.prompt_id,

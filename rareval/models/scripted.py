@@ -27,7 +27,9 @@ Behaviours (the model name):
 ``-M fail_first=N`` makes the first N calls malformed (to exercise retries);
 ``-M fail_when=TEXT`` makes every call about a criterion containing TEXT malformed (to
 make chosen criteria abstain); ``-M context=N`` answers a prompt of more than N words as
-a model whose context it exceeds does (stop reason ``model_length``, nothing generated).
+a model whose context it exceeds does (stop reason ``model_length``, nothing generated);
+``-M cut_at_max_tokens=true`` cuts a ``policy`` reply longer than ``max_tokens`` words there, with stop
+reason ``max_tokens``, as a model that runs out of budget does.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class ScriptedAPI(ModelAPI):
             raise ValueError(f"scripted/{model_name}: unknown behaviour; choose one of {', '.join(BEHAVIOURS)}")
         self.reply = str(model_args.get("reply", DEFAULT_REPLY))
         self.fail_first = int(model_args.get("fail_first", 0))
+        self.cut_at_max_tokens = bool(model_args.get("cut_at_max_tokens", False))
         self.fail_when = model_args.get("fail_when")
         self.context = int(model_args["context"]) if model_args.get("context") else None
         self.calls = 0
@@ -95,6 +98,10 @@ class ScriptedAPI(ModelAPI):
             out = ModelOutput.from_content(self.model_name, "I can't help with that.", stop_reason="content_filter")
         elif behaviour == "malformed":
             out = ModelOutput.from_content(self.model_name, "Well, it depends {not json")
+        elif behaviour == "policy" and self.cut_at_max_tokens and config.max_tokens is not None \
+                and len(self.reply.split()) > config.max_tokens:  # a word a token: cut where a model would stop
+            out = ModelOutput.from_content(self.model_name, " ".join(self.reply.split()[:config.max_tokens]),
+                                           stop_reason="max_tokens")
         elif behaviour == "policy":
             out = ModelOutput.from_content(self.model_name, self.reply)
         else:

@@ -126,7 +126,9 @@ def parse_degraded(text: str) -> dict[str, str]:
 
 async def degrade(model: str | Model, conversation: Conversation, ideal: str, *, max_tokens: int = 2048,
                   retries: int = 1) -> Degraded:
-    """A strictly worse but plausible rewrite of ``ideal`` (the rejected answer of a pair)."""
+    """A strictly worse but plausible rewrite of ``ideal`` (the rejected answer of a pair). A rewrite cut off at
+    ``max_tokens``, unreadable, or equal to ``ideal`` is rejected and asked again (``retries`` times), then raises
+    :class:`GenerationError` naming why: it is never accepted."""
     prompt = load_prompt("degrade")
     text = prompt.render(conversation=render_conversation(conversation), ideal=ideal)
     model = get_model(model) if isinstance(model, str) else model
@@ -135,6 +137,9 @@ async def degrade(model: str | Model, conversation: Conversation, ideal: str, *,
         out = await model.generate(text, config=GenerateConfig(temperature=0.7 if attempt else 0.0,
                                                               max_tokens=max_tokens))
         usage += Usage.of(out)
+        if out.stop_reason == "max_tokens":  # a rewrite cut off is not a worse answer, only a shorter one
+            last = GenerationError(f"the rewrite was cut off at max_tokens={max_tokens}")
+            continue
         try:
             fields = parse_degraded(out.completion)
         except GenerationError as e:

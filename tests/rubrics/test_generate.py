@@ -53,5 +53,11 @@ def test_generate_and_degrade_through_inspect_models():
     assert worse.text == "Maybe rest." and worse.model == "scripted/policy"
     with pytest.raises(GenerationError):  # the rewrite must differ from the ideal answer
         asyncio.run(degrade(writer, "user: chest pain?", "Maybe rest."))
+    # a rewrite cut off at max_tokens is rejected, asked again, and never accepted
+    cut = get_model("scripted/policy", reply=writer.api.reply + " and more words " * 20, cut_at_max_tokens=True)
+    with pytest.raises(GenerationError, match="cut off at max_tokens=12"):
+        asyncio.run(degrade(cut, "user: chest pain?", "Go to urgent care now.", max_tokens=12))
+    assert cut.api.calls == 2  # the first asking and one retry
+    assert asyncio.run(degrade(cut, "user: chest pain?", "Go to urgent care now.", max_tokens=400)).text
     with pytest.raises(GenerationError):
         asyncio.run(generate_rubric(get_model("scripted/malformed"), "user: hi"))
