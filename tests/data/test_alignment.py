@@ -62,3 +62,10 @@ def test_bad_pairs_file_names_line_and_field(tmp_path):
     path.write_text('{"pair_id": "x"}\n')
     with pytest.raises(DataError, match=r"pairs.jsonl.*line 1.*field"):
         load_pairs(path)
+
+
+def test_reference_pairs_come_from_group_2_rows_only(rows):
+    groups = {r.prompt_id: r.ideal_completions_group for r in rows}
+    assert {"Group 2", "Group 3"} <= set(groups.values())  # the rows hold both
+    pairs = reference_pairs(rows, UNION, per_prompt=4)
+    assert pairs and {groups[p.prompt_id] for p in pairs} == {"Group 2"}
