@@ -13,6 +13,8 @@ sequences of numbers or labels.
 * :func:`cohen_kappa` — chance-corrected agreement of two raters.
 * :func:`roc_auc` — area under the ROC curve from ranks (Mann–Whitney U).
 * :func:`spearman` — rank correlation, undefined (None) without variation.
+* :func:`paired_difference` — mean of ``after − before`` over the items both have, with a paired
+  bootstrap interval (items resampled together).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ __all__ = [
     "bootstrap_std",
     "cohen_kappa",
     "mean_ci_across_runs",
+    "paired_difference",
     "roc_auc",
     "spearman",
 ]
@@ -174,3 +177,25 @@ def spearman(xs: Sequence[float], ys: Sequence[float]) -> float | None:
     if len(xs) < 3 or len(set(xs)) < 2 or len(set(ys)) < 2:
         return None
     return float(_sp.spearmanr(xs, ys).statistic)
+
+
+def paired_difference(before: Sequence[float | None], after: Sequence[float | None], n: int = 2000,
+                      seed: int = 0, level: float = 0.95) -> dict:
+    """``after − before`` on the items both scored (``None`` on either side leaves the item out): the mean
+    difference, a paired percentile bootstrap interval (the same items drawn for both sides), and how many
+    items were better / worse / tied.
+
+    >>> d = paired_difference([0, 1, 0, 1], [1, 1, 1, 1])
+    >>> d["mean"], d["better"], d["worse"], d["tied"], d["n"]
+    (0.5, 2, 0, 2, 4)
+    """
+    pairs = [(b, a) for b, a in zip(before, after, strict=True) if b is not None and a is not None]
+    if not pairs:
+        return {"mean": None, "ci95": None, "n": 0}
+    diff = np.array([a - b for b, a in pairs], dtype=float)
+    rng = np.random.default_rng(seed)
+    means = diff[rng.integers(0, len(diff), size=(n, len(diff)))].mean(axis=1)
+    tail = (1 - level) / 2
+    return {"mean": float(diff.mean()), "ci95": [float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail))],
+            "n": len(diff), "better": int((diff > 0).sum()), "worse": int((diff < 0).sum()),
+            "tied": int((diff == 0).sum())}

@@ -70,7 +70,9 @@ def ranking_value(result: RubricScore) -> float | None:
 @metric
 def alignment_metrics(seed: int = 0) -> Metric:
     """Pairwise accuracy with a bootstrap CI (ties wrong, the paper's likely rule, SPEC §1.8), the same
-    with ties counted half (``accuracy_half``: what a coin flip on ties would score), tie share, AUC and
+    with ties counted half (``accuracy_half``: what a coin flip on ties would score), the tie-free paired
+    reading (``accuracy_expected``: the chosen answer's expected rating under the judge's rating distribution
+    above the rejected one's, where logprobs exist; ties then almost never happen), tie share, AUC and
     unscored pairs."""
 
     def compute(scores: list[SampleScore]) -> dict[str, float]:
@@ -84,6 +86,10 @@ def alignment_metrics(seed: int = 0) -> Metric:
             [preference_outcome(m["chosen"], m["rejected"], ties="half") for m in scored], seed=seed)
         out |= {"accuracy_half": half, "half_ci_low": half_low, "half_ci_high": half_high}
         ranked = [m for m in scored if m.get("chosen_rank") is not None and m.get("rejected_rank") is not None]
+        expected, (exp_low, exp_high) = pairwise_accuracy(
+            [preference_outcome(m["chosen_rank"], m["rejected_rank"]) for m in ranked], seed=seed)
+        out |= {"accuracy_expected": expected, "expected_ci_low": exp_low, "expected_ci_high": exp_high,
+                "n_expected": float(len(ranked))}
         labels = [1] * len(ranked) + [0] * len(ranked)
         values = [m["chosen_rank"] for m in ranked] + [m["rejected_rank"] for m in ranked]
         out["auc"] = roc_auc(labels, values) if ranked else float("nan")
@@ -162,6 +168,18 @@ def alignment_task(pairs: str | Path | None = None, source: str | Path | None = 
                           "judge_config": config.model_dump()})
 
 
+def pair_outcomes(log: Any) -> dict[str, dict[str, float | None]]:
+    """Per pair id of an eval log: the strict outcome (integer ratings, ties wrong) and the expected-rating
+    one (None where the judge gave no rating distribution), for paired comparisons across conditions."""
+    out = {}
+    for sample in log.samples or []:
+        meta = next(iter(sample.scores.values())).metadata or {} if sample.scores else {}
+        ranks = meta.get("chosen_rank"), meta.get("rejected_rank")
+        out[str(sample.id)] = {"strict": meta.get("outcome"),
+                               "expected": preference_outcome(*ranks) if None not in ranks else None}
+    return out
+
+
 def judge_size(model: str) -> float | None:
     """Parameters in billions from a model name ("qwen-1.5b" → 1.5, "smollm-135m" → 0.135)."""
     m = re.search(r"(\d+(?:\.\d+)?)\s*([mb])\b", model.lower())
@@ -191,7 +209,7 @@ def sweep(judges: list[str], conditions: list[str], *, pairs: str | Path | None 
                 raise RuntimeError(f"{judge} {condition}: eval {log.status}")
             m = {k: v.value for k, v in log.results.scores[0].metrics.items()}
             rows.append({"judge": judge, "size_b": judge_size(judge), "condition": condition, **m,
-                         "log": log.location})
+                         "outcomes": pair_outcomes(log), "log": log.location})
             print(f"{judge:24s} {condition:12s} accuracy {m['accuracy']:.3f} "
                   f"[{m['ci_low']:.3f}, {m['ci_high']:.3f}] auc {m['auc']:.3f} n {m['n_scored']:.0f} "
                   f"ties {m['ties']:.2f}")

@@ -34,6 +34,25 @@ from rareval.experiments.plan import Plan, Step, tokens
 from rareval.experiments.render import IMAGE_ONLY, PAPER, pyplot, save_figure, write_markdown
 from rareval.experiments.training import CONVERSATION_CHARS, RESPONSE_CHARS
 
+def finding_differences(rows: list[dict], judges: list[str], better: str, worse: str,
+                        seed: int = 0) -> dict[str, dict]:
+    """Per judge: accuracy(``better``) − accuracy(``worse``) on the pairs both conditions read, from each
+    pair's expected-rating outcome (tie-free; :func:`rareval.evals.judge_alignment.pair_outcomes`), with a
+    paired bootstrap 95 % interval. ``{"mean": None}``: the judge gave no reading on any shared pair. Judges
+    whose rows lack either condition, or predate per-pair outcomes, are left out."""
+    from rareval.stats import paired_difference
+
+    by = {(r["judge"], r["condition"]): r.get("outcomes") for r in rows}
+    out = {}
+    for judge in judges:
+        b, w = by.get((judge, better)), by.get((judge, worse))
+        if not b or not w:
+            continue
+        ids = sorted(set(b) & set(w))
+        out[judge] = paired_difference([w[i]["expected"] for i in ids], [b[i]["expected"] for i in ids], seed=seed)
+    return out
+
+
 @register
 class Figure3(Artifact):
     key, title, kind = "figure3", "Figure 3 — judge alignment across judge sizes", "figure"
@@ -145,12 +164,23 @@ class Figure3(Artifact):
 
     @staticmethod
     def comparison(rows: list[dict], judges: list[str]) -> list[dict]:
-        """Per judge × condition accuracy (no paper number), then the paper's qualitative findings."""
+        """Per judge × condition accuracy (no paper number), then the paper's qualitative findings, each
+        tested per judge by a paired bootstrap of the tie-free accuracy difference (:func:`finding_differences`):
+        "yes" when every judge with a reading has its interval above 0, "no" when one has it below, else
+        "undecided". A judge with no reading is named and kept off the finding, never read as "no"."""
         out = [compare(f"{r['judge']} · {r['condition']} accuracy", None, round(r["accuracy"], 3)) for r in rows]
-        acc = {(r["judge"], r["condition"]): r["accuracy"] for r in rows}
         for better, worse in FINDINGS:
-            have = all((j, better) in acc and (j, worse) in acc for j in judges)
-            ours = ("yes" if all(acc[(j, better)] > acc[(j, worse)] for j in judges) else "no") if have else None
+            diffs = finding_differences(rows, judges, better, worse)
+            if not diffs:
+                continue
+            for judge, d in diffs.items():
+                shown = "no reading" if d["mean"] is None else (
+                    f"{d['mean']:+.3f} [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}] (n={d['n']})")
+                out.append(compare(f"{judge}: accuracy({better}) − accuracy({worse}), tie-free, paired 95 % CI",
+                                   None, shown))
+            read = [d for d in diffs.values() if d["mean"] is not None]
+            ours = None if not read else "no" if any(d["ci95"][1] < 0 for d in read) else \
+                "yes" if all(d["ci95"][0] > 0 for d in read) else "undecided (an interval spans 0)"
             out.append(compare(f"finding: {better} > {worse} at every judge size", "yes", ours))
         return out
 
@@ -166,6 +196,29 @@ class Figure3(Artifact):
                          f"{r['ci_high']:.3f}] | {half} | {r['auc']:.3f} | {r['n_scored']:.0f} | {r['unscored']:.0f} | "
                          f"{r['ties']:.2f} |")
         return lines
+
+    @staticmethod
+    def draw_differences(ax: Any, diffs: dict, judges: list[str]) -> None:
+        """The finding's own panel: per judge, accuracy(better) − accuracy(worse) with its paired 95 % CI."""
+        for k, ((better, worse), by_judge) in enumerate(diffs.items()):
+            shift = 0.08 * (k - (len(diffs) - 1) / 2)
+            read = [(judges.index(j), d) for j, d in by_judge.items() if d["mean"] is not None]
+            if read:
+                means = [d["mean"] for _, d in read]
+                err = [[m - d["ci95"][0] for m, (_, d) in zip(means, read)],
+                       [d["ci95"][1] - m for m, (_, d) in zip(means, read)]]
+                ax.errorbar([x + shift for x, _ in read], means, yerr=err, capsize=3, marker="o", ls="none",
+                            label=f"{SHOWN.get(better, better)} − {SHOWN.get(worse, worse)}")
+            for j, d in by_judge.items():
+                if d["mean"] is None:
+                    ax.text(judges.index(j), 0, "no reading", ha="center", fontsize=7, color="grey")
+        ax.axhline(0, color="grey", lw=0.8, ls="--")
+        ax.set_xticks(range(len(judges)), [j.split("/")[-1] for j in judges], fontsize=7)
+        ax.set_xlim(-0.5, max(len(judges) - 0.5, 0.5))
+        ax.set_ylabel("accuracy difference (paired)")
+        ax.set_title("the finding: rubric − Likert, tie-free, paired 95 % CI", fontsize=9)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
 
     def status(self, results_dir: str | Path) -> str:
         stored = load_results(self.results_path(results_dir))
@@ -187,11 +240,18 @@ class Figure3(Artifact):
         panels = [("accuracy", "ci_low", "ci_high", "ties count as wrong (the paper's likely rule)")]
         if rows and all("accuracy_half" in r for r in rows):
             panels.append(("accuracy_half", "half_ci_low", "half_ci_high", "ties count half"))
-        fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels), 4.5), squeeze=False)
+        if rows and all("accuracy_expected" in r for r in rows):
+            panels.append(("accuracy_expected", "expected_ci_low", "expected_ci_high",
+                           "expected ratings (tie-free, paired reading)"))
+        diffs = {(b, w): d for b, w in FINDINGS if (d := finding_differences(rows, judges, b, w))}
+        fig, axes = plt.subplots(1, len(panels) + bool(diffs), figsize=(6 * (len(panels) + bool(diffs)), 4.5),
+                                 squeeze=False)
+        if diffs:
+            self.draw_differences(axes[0][-1], diffs, judges)
         conditions = list(dict.fromkeys(r["condition"] for r in rows))
         names = [f"{j.split('/')[-1]}\n({judge_size(j):g}B)" if judge_size(j) else f"{j}\n(size unknown)"
                  for j in judges]
-        for ax, (key, low, high, subtitle) in zip(axes[0], panels):
+        for ax, (key, low, high, subtitle) in zip(axes[0][:len(panels)], panels):
             for k, condition in enumerate(conditions):
                 rs = sorted((r for r in rows if r["condition"] == condition), key=lambda r: judges.index(r["judge"]))
                 shift = 0.06 * (k - (len(conditions) - 1) / 2)  # conditions side by side, not on top of each other

@@ -6,7 +6,7 @@ preset's split (HealthBench-1k rows, :mod:`rareval.train.data`) greedily, with t
 run's completion length, and scores every answer with one rubric reward — by
 default RaR-Implicit on the physician rubric, so runs of different presets
 (``direct-likert`` beside ``rar-implicit-human``) are graded on one yardstick. The
-summary is the mean score with a 95 % bootstrap CI; :func:`paired_difference` compares
+summary is the mean score with a 95 % bootstrap CI; :func:`~rareval.stats.paired_difference` compares
 two evaluations of the same prompts (after − before) with a paired bootstrap CI.
 
 A run on RaR-Science-style data is judged where the paper judges it: on GPQA-Diamond
@@ -28,7 +28,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from rareval.judge.options import ModelArgs
-from rareval.stats import bootstrap_ci
+from rareval.stats import bootstrap_ci, paired_difference
 from rareval.train.policy import generation_ready, greedy_answers
 
 
@@ -58,21 +58,6 @@ def summarise(scores: Sequence[float | None], seed: int = 0) -> dict[str, Any]:
     low, high = bootstrap_ci(kept, seed=seed) if len(kept) > 1 else (kept[0], kept[0])
     return {"mean": float(np.mean(kept)), "ci95": [float(low), float(high)], "n": len(kept),
             "unscored": len(scores) - len(kept)}
-
-
-def paired_difference(before: Sequence[float | None], after: Sequence[float | None], n: int = 2000,
-                      seed: int = 0) -> dict[str, Any]:
-    """``after − before`` on the prompts both scored: mean difference, paired bootstrap 95 % CI, prompts
-    better / worse / tied."""
-    pairs = [(b, a) for b, a in zip(before, after, strict=True) if b is not None and a is not None]
-    if not pairs:
-        return {"mean": None, "ci95": None, "n": 0}
-    diff = np.array([a - b for b, a in pairs], dtype=float)
-    rng = np.random.default_rng(seed)
-    means = diff[rng.integers(0, len(diff), size=(n, len(diff)))].mean(axis=1)
-    return {"mean": float(diff.mean()), "ci95": [float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))],
-            "n": len(diff), "better": int((diff > 0).sum()), "worse": int((diff < 0).sum()),
-            "tied": int((diff == 0).sum())}
 
 
 def evaluate_policy(policy: str, records: list[dict[str, Any]], config: HeldOutConfig,

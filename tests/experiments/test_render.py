@@ -16,8 +16,11 @@ TOPIC_TABLES = ("table6", "table9")  # stand-in taxonomies differ: side by side,
 def fixture_results(artifact) -> dict:
     """A small stored results file: ours = paper + 1 on numbers (Figure 3: rows of two judges)."""
     if artifact.key == "figure3":
+        right = {"likert": 5, "rubric_ref": 9}  # of 10 pairs, by the expected rating
         rows = [{"judge": j, "condition": c, "accuracy": a, "ci_low": a - 0.1, "ci_high": min(a + 0.1, 1.0),
-                 "auc": a, "n_scored": 2, "unscored": 0, "ties": 0.0, "size_b": s, "log": "logs/x.eval"}
+                 "auc": a, "n_scored": 2, "unscored": 0, "ties": 0.0, "size_b": s, "log": "logs/x.eval",
+                 "accuracy_expected": right[c] / 10, "expected_ci_low": 0.0, "expected_ci_high": 1.0,
+                 "outcomes": {f"p{i}": {"strict": None, "expected": float(i < right[c])} for i in range(10)}}
                 for j, s in [("local/qwen-0.5b", 0.5), ("scripted/keyword", None)]
                 for c, a in [("likert", 0.55), ("rubric_ref", 0.75)]]
         return {"artifact": "figure3", "title": artifact.title, "scale": "embedded", "rows": rows,
@@ -131,3 +134,33 @@ def test_results_files_are_json_with_provenance_keys(tmp_path):
     assert {"models", "judge", "data", "seed", "commit", "dirty", "date", "inspect_logs"} <= set(prov)
     path = write_results({"provenance": prov}, tmp_path / "r.json")
     assert json.loads(path.read_text())["provenance"]["seed"] == 3
+
+
+def test_figure3_finding_is_a_paired_interval_and_a_judge_without_a_reading_is_kept_off():
+    """The finding per judge: accuracy(rubric) − accuracy(Likert) on the same pairs, paired bootstrap 95 % CI;
+    checked against a hand-computed case; a judge with no readable rating says so and never decides."""
+    from rareval.experiments.figure3 import finding_differences
+    from rareval.stats import paired_difference
+
+    # hand-computed: differences (0, 1) → bootstrap means 0, 0.5, 1 with probabilities 1/4, 1/2, 1/4
+    d = paired_difference([0.0, 0.0], [0.0, 1.0], n=4000)
+    assert d["mean"] == 0.5 and d["ci95"] == [0.0, 1.0] and (d["better"], d["tied"]) == (1, 1)
+    assert paired_difference([0.0] * 5, [1.0] * 5)["ci95"] == [1.0, 1.0]
+
+    artifact = ARTIFACTS["figure3"]
+    rows = fixture_results(artifact)["rows"]
+    judges = ["local/qwen-0.5b", "scripted/keyword"]
+    diffs = finding_differences(rows, judges, "rubric_ref", "likert")
+    assert diffs["local/qwen-0.5b"]["mean"] == pytest.approx(0.4) and diffs["local/qwen-0.5b"]["ci95"][0] > 0
+    mute = [{**r, "outcomes": {k: {"strict": None, "expected": None} for k in r["outcomes"]}}
+            if r["judge"] == "scripted/keyword" else r for r in rows]
+    table = {c["item"]: c["ours"] for c in artifact.comparison(mute, judges)}
+    assert table["scripted/keyword: accuracy(rubric_ref) − accuracy(likert), tie-free, paired 95 % CI"] == \
+        "no reading"
+    assert table["finding: rubric_ref > likert at every judge size"] == "yes"  # decided by the judge with a reading
+    worse = [{**r, "outcomes": {k: {"strict": None, "expected": 0.0} for k in r["outcomes"]}}  # never right
+             if r["condition"] == "rubric_ref" else r for r in rows]
+    assert {c["item"]: c["ours"] for c in artifact.comparison(worse, judges)}[
+        "finding: rubric_ref > likert at every judge size"] == "no"
+    stale = [{k: v for k, v in r.items() if k != "outcomes"} for r in rows]  # stored before per-pair outcomes
+    assert not any(c["item"].startswith("finding") for c in artifact.comparison(stale, judges))

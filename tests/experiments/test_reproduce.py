@@ -88,6 +88,9 @@ def test_figure3_ci_sized_through_the_real_pipeline(dirs, tmp_path, capsys, monk
     for r in results["rows"]:  # ties counted half sits between ties-wrong accuracy and ties counted right
         assert r["accuracy"] <= r["accuracy_half"] <= r["accuracy"] + r["ties"] + 1e-9
         assert r["accuracy_half"] == pytest.approx(r["accuracy"] + r["ties"] / 2)
+        assert len(r["outcomes"]) == 2 and 0 <= r["accuracy_expected"] <= 1  # per-pair, tie-free reading stored
+    findings = [c for c in results["comparison"] if c["item"].startswith("finding")]
+    assert findings and all(c["ours"] in ("yes", "no") or c["ours"].startswith("undecided") for c in findings)
     prov = results["provenance"]
     assert prov["models"] == ["scripted/keyword"] and prov["seed"] == 0 and prov["date"] and "commit" in prov
     pairs_file = tmp_path / "results" / "figure3_pairs.jsonl"

@@ -7,7 +7,8 @@ import pytest
 
 from rareval.cli import main as cli
 from rareval.train.monitor import read_metrics
-from rareval.train.heldout import paired_difference, summarise
+from rareval.stats import paired_difference
+from rareval.train.heldout import summarise
 from tests.train.test_run import save_tiny_policy, write_train_rows
 
 
