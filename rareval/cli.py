@@ -87,8 +87,9 @@ def cmd_alignment_build(args: argparse.Namespace) -> int:
 
     source = healthbench_path("full", args.source)
     pairs, failures = build_pairs_sync(load_healthbench(path=source), source, kind=args.kind,
-                                       generator=args.generator, rubrics=args.rubrics, limit=args.limit)
-    save_pairs(pairs, args.out)
+                                       generator=args.generator, rubrics=args.rubrics, limit=args.limit,
+                                       out=args.out, concurrency=args.concurrency)
+    save_pairs(pairs, args.out)  # each pair was appended as built; now in the rows' order
     print(f"{len(pairs)} {args.kind} pairs written to {args.out}; {len(failures)} failed")
     for failure in failures[:10]:
         print(f"  failed: {failure}", file=sys.stderr)
@@ -126,13 +127,16 @@ def add_alignment(commands: argparse._SubParsersAction) -> None:
         "build", help="build pairs (ideal vs degraded or vs reference answers) and save them",
         description="Build preference pairs from HealthBench rows with an ideal completion (HealthBench-1k "
         "rows excluded) and save them as JSONL with provenance. 'degraded' pairs and --rubrics need a "
-        "generator model (any Inspect model string); nothing screens the generator's output.")
+        "generator model (any Inspect model string). A rewrite cut off at max_tokens, unchanged or unreadable is "
+        "rejected and named, never kept.")
     build.add_argument("--source", help="HealthBench JSONL (default: the official full file, downloaded)")
     build.add_argument("--kind", choices=["degraded", "reference"], default="degraded")
     build.add_argument("--generator", help="Inspect model that writes rejected answers and rubrics")
     build.add_argument("--rubrics", action="store_true", help="also generate rubric_ref and rubric_noref")
     build.add_argument("--limit", type=int, help="at most this many pairs")
-    build.add_argument("--out", required=True, help="pairs file to write (JSONL)")
+    build.add_argument("--out", required=True, help="pairs file (JSONL): each pair is appended as it is built, and "
+                       "pairs already in it are kept, so an interrupted build resumes")
+    build.add_argument("--concurrency", type=int, default=1, help="pairs built at once (default 1)")
     build.set_defaults(run=cmd_alignment_build)
     sweep = sub.add_parser(
         "sweep", help="accuracy vs judge size per condition (the data of Figure 3)",

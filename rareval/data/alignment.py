@@ -96,12 +96,16 @@ def reference_pairs(rows: list[HealthBenchExample], source: str | Path, *, per_p
 async def build_pairs(rows: list[HealthBenchExample], source: str | Path, *, kind: PairKind = "degraded",
                       generator: "str | Model | None" = None, rubrics: bool = False, limit: int | None = None,
                       exclude_1k: bool = True, progress: bool = True, per_prompt: int = 4,
-                      max_tokens: int = 2048) -> tuple[list[PreferencePair], list[str]]:
+                      max_tokens: int = 2048, out: str | Path | None = None, concurrency: int = 1
+                      ) -> tuple[list[PreferencePair], list[str]]:
     """Build pairs of ``kind``; with ``rubrics`` also generate ``rubric_ref`` and ``rubric_noref``
     (``max_tokens`` caps each generation; ``per_prompt`` caps reference pairs per conversation).
 
-    Returns ``(pairs, failures)``: a conversation whose generation failed is left
-    out and named in ``failures``, never given a made-up answer.
+    Returns ``(pairs, failures)``: a conversation whose generation failed (a rewrite cut off, unchanged or
+    unreadable, :func:`~rareval.rubrics.generate.degrade`) is left out and named in ``failures``, never
+    given a made-up answer. With ``out``, each pair is appended to that JSONL file as soon as it is built,
+    and pairs already there are kept and not built again: an interrupted build resumes. ``concurrency``
+    pairs are built at once.
     """
     from rareval.rubrics.generate import GenerationError, degrade, generate_rubric
     from rareval.prompts import load_prompt
@@ -129,24 +133,48 @@ async def build_pairs(rows: list[HealthBenchExample], source: str | Path, *, kin
         base[0].provenance.notes if base else ""
     prov = source_prov.model_copy(update={"generator": str(generator) if generator else None,
                                           "prompt_versions": versions, "notes": notes})
-    rubric_cache: dict[str, tuple[Rubric, Rubric]] = {}
-    pairs, failures = [], []
-    for pair in tqdm(base, desc=f"building {kind} pairs", disable=not progress):
-        update: dict = {"provenance": prov}
-        try:
-            if kind == "degraded":
-                update["rejected"] = (await degrade(generator, pair.prompt, pair.chosen, max_tokens=max_tokens)).text
-            if rubrics:
-                if pair.prompt_id not in rubric_cache:
-                    ref = await generate_rubric(generator, pair.prompt, pair.chosen, max_tokens=max_tokens)
-                    noref = await generate_rubric(generator, pair.prompt, max_tokens=max_tokens)
-                    rubric_cache[pair.prompt_id] = (ref.rubric, noref.rubric)
-                update["rubric_ref"], update["rubric_noref"] = rubric_cache[pair.prompt_id]
-        except GenerationError as e:
-            failures.append(f"{pair.pair_id}: {e}")
-            continue
-        pairs.append(pair.model_copy(update=update))
-    return pairs, failures
+    done = {p.pair_id: p for p in load_pairs(out)} if out and Path(out).is_file() else {}
+    rubric_cache: dict[str, asyncio.Future] = {}
+    slots, written = asyncio.Semaphore(concurrency), asyncio.Lock()
+    failures: list[str] = []
+    bar = tqdm(total=len(base), initial=sum(p.pair_id in done for p in base), desc=f"building {kind} pairs",
+               disable=not progress)
+
+    async def rubrics_of(pair: PreferencePair) -> tuple[Rubric, Rubric]:
+        if pair.prompt_id not in rubric_cache:  # one generation per conversation, however many pairs share it
+            async def both() -> tuple[Rubric, Rubric]:
+                ref = await generate_rubric(generator, pair.prompt, pair.chosen, max_tokens=max_tokens)
+                noref = await generate_rubric(generator, pair.prompt, max_tokens=max_tokens)
+                return ref.rubric, noref.rubric
+            rubric_cache[pair.prompt_id] = asyncio.ensure_future(both())
+        return await asyncio.shield(rubric_cache[pair.prompt_id])
+
+    async def build(pair: PreferencePair) -> PreferencePair | None:
+        async with slots:
+            update: dict = {"provenance": prov}
+            try:
+                if kind == "degraded":
+                    update["rejected"] = (await degrade(generator, pair.prompt, pair.chosen,
+                                                        max_tokens=max_tokens)).text
+                if rubrics:
+                    update["rubric_ref"], update["rubric_noref"] = await rubrics_of(pair)
+            except GenerationError as e:
+                failures.append(f"{pair.pair_id}: {e}")
+                return None
+            finally:
+                bar.update()
+        built = pair.model_copy(update=update)
+        if out:
+            async with written:
+                with Path(out).open("a", encoding="utf-8") as f:
+                    f.write(built.model_dump_json() + "\n")
+        return built
+
+    new = await asyncio.gather(*(build(p) for p in base if p.pair_id not in done))
+    bar.close()
+    fresh = {p.pair_id: p for p in new if p is not None}
+    return [done.get(p.pair_id) or fresh[p.pair_id] for p in base if p.pair_id in done or p.pair_id in fresh], \
+        failures
 
 
 def build_pairs_sync(*args, **kwargs) -> tuple[list[PreferencePair], list[str]]:

@@ -69,3 +69,24 @@ def test_reference_pairs_come_from_group_2_rows_only(rows):
     assert {"Group 2", "Group 3"} <= set(groups.values())  # the rows hold both
     pairs = reference_pairs(rows, UNION, per_prompt=4)
     assert pairs and {groups[p.prompt_id] for p in pairs} == {"Group 2"}
+
+
+def test_an_interrupted_build_resumes_without_losing_pairs(rows, tmp_path):
+    """Each pair is appended as it is built: a build stopped after 2 pairs keeps them, and the next build of 4
+    asks the generator for the other 2 only. A rewrite cut off at max_tokens is rejected and named."""
+    from inspect_ai.model import get_model
+
+    reply = "[reasoning] vaguer [perturbed_completion] Rest, maybe. [chunks_added] none [chunks_removed] none"
+    out = tmp_path / "pairs.jsonl"
+    first, _ = build_pairs_sync(rows, UNION, kind="degraded", generator=get_model("scripted/policy", reply=reply),
+                                limit=2, progress=False, out=out)
+    assert len(load_pairs(out)) == 2  # on disk before the build returned: what an interruption leaves
+    writer = get_model("scripted/policy", reply=reply, memoize=False)
+    pairs, failures = build_pairs_sync(rows, UNION, kind="degraded", generator=writer, limit=4, progress=False,
+                                       out=out, concurrency=2)
+    assert not failures and len(pairs) == 4 and pairs[:2] == first and writer.api.calls == 2
+    assert {p.pair_id for p in load_pairs(out)} == {p.pair_id for p in pairs}
+    cut = get_model("scripted/policy", reply=reply + " and then" * 50, cut_at_max_tokens=True)
+    kept, failed = build_pairs_sync(rows, UNION, kind="degraded", generator=cut, limit=2, progress=False,
+                                    max_tokens=20)
+    assert kept == [] and len(failed) == 2 and all("cut off at max_tokens=20" in f for f in failed)
