@@ -86,9 +86,14 @@ def cmd_alignment_build(args: argparse.Namespace) -> int:
     from rareval.data.healthbench import healthbench_path, load_healthbench
 
     source = healthbench_path("full", args.source)
-    pairs, failures = build_pairs_sync(load_healthbench(path=source), source, kind=args.kind,
-                                       generator=args.generator, rubrics=args.rubrics, limit=args.limit,
-                                       out=args.out, concurrency=args.concurrency)
+    rows = load_healthbench(path=source)
+    base = None
+    if args.kind.startswith("removed_"):  # rule-based: no model writes the rejected answer
+        from rareval.data.rule_pairs import rule_pairs
+
+        base = rule_pairs(rows, source, args.kind)
+    pairs, failures = build_pairs_sync(rows, source, kind=args.kind, generator=args.generator, rubrics=args.rubrics,
+                                       limit=args.limit, out=args.out, concurrency=args.concurrency, base=base)
     save_pairs(pairs, args.out)  # each pair was appended as built; now in the rows' order
     print(f"{len(pairs)} {args.kind} pairs written to {args.out}; {len(failures)} failed")
     for failure in failures[:10]:
@@ -130,7 +135,10 @@ def add_alignment(commands: argparse._SubParsersAction) -> None:
         "generator model (any Inspect model string). A rewrite cut off at max_tokens, unchanged or unreadable is "
         "rejected and named, never kept.")
     build.add_argument("--source", help="HealthBench JSONL (default: the official full file, downloaded)")
-    build.add_argument("--kind", choices=["degraded", "reference"], default="degraded")
+    build.add_argument("--kind", choices=["degraded", "reference", "removed_criteria", "removed_safety"],
+                       default="degraded", help="degraded: a generator's worse rewrite; reference: a HealthBench "
+                       "Group 2 reference answer; removed_criteria / removed_safety: the ideal answer less the "
+                       "sentences of its top criteria / its safety and referral advice (no model)")
     build.add_argument("--generator", help="Inspect model that writes rejected answers and rubrics")
     build.add_argument("--rubrics", action="store_true", help="also generate rubric_ref and rubric_noref")
     build.add_argument("--limit", type=int, help="at most this many pairs")

@@ -7,9 +7,13 @@ approved and a **rejected** one that should be worse:
   generator model's strictly-worse rewrite of it (:func:`rareval.rubrics.generate.degrade`,
   RaR's recipe with any generator instead of o3 and no manual screen);
 * ``kind="reference"`` — chosen = the ideal completion, rejected = one of the model
-  reference completions the physician saw and improved on (HealthBench Groups 2
-  and 3, up to four per conversation). The preference is implicit (the physician
-  rewrote the reference), not an explicit label.
+  reference completions the physician saw and improved on (HealthBench Group 2 only,
+  up to four per conversation; Group 3 references are ones the physicians could not
+  improve on). The preference is implicit (the physician rewrote the reference), not an
+  explicit label;
+* ``kind="removed_criteria"`` / ``kind="removed_safety"`` — no model: the ideal completion
+  with the sentences that carry its rubric's highest-weight criteria, or its safety and
+  referral advice, removed (:mod:`rareval.data.rule_pairs`), worse by construction.
 
 Pairs can carry model-written rubrics for the rubric conditions: ``rubric_ref``
 (generated with the ideal answer as the reference, as RaR's "expert-grounded"
@@ -35,7 +39,7 @@ from rareval.data.healthbench import HealthBenchExample, Message
 from rareval.data.healthbench_1k import in_healthbench_1k
 from rareval.rubric import Rubric
 
-PairKind = Literal["degraded", "reference"]
+PairKind = Literal["degraded", "reference", "removed_criteria", "removed_safety"]
 
 
 class Provenance(BaseModel):
@@ -96,8 +100,8 @@ def reference_pairs(rows: list[HealthBenchExample], source: str | Path, *, per_p
 async def build_pairs(rows: list[HealthBenchExample], source: str | Path, *, kind: PairKind = "degraded",
                       generator: "str | Model | None" = None, rubrics: bool = False, limit: int | None = None,
                       exclude_1k: bool = True, progress: bool = True, per_prompt: int = 4,
-                      max_tokens: int = 2048, out: str | Path | None = None, concurrency: int = 1
-                      ) -> tuple[list[PreferencePair], list[str]]:
+                      max_tokens: int = 2048, out: str | Path | None = None, concurrency: int = 1,
+                      base: list[PreferencePair] | None = None) -> tuple[list[PreferencePair], list[str]]:
     """Build pairs of ``kind``; with ``rubrics`` also generate ``rubric_ref`` and ``rubric_noref``
     (``max_tokens`` caps each generation; ``per_prompt`` caps reference pairs per conversation).
 
@@ -105,7 +109,8 @@ async def build_pairs(rows: list[HealthBenchExample], source: str | Path, *, kin
     unreadable, :func:`~rareval.rubrics.generate.degrade`) is left out and named in ``failures``, never
     given a made-up answer. With ``out``, each pair is appended to that JSONL file as soon as it is built,
     and pairs already there are kept and not built again: an interrupted build resumes. ``concurrency``
-    pairs are built at once.
+    pairs are built at once. ``base``: pairs already made (rule-based ones, :mod:`rareval.data.rule_pairs`) to
+    give rubrics to, in place of the pairs of ``kind``.
     """
     from rareval.rubrics.generate import GenerationError, degrade, generate_rubric
     from rareval.prompts import load_prompt
@@ -115,14 +120,20 @@ async def build_pairs(rows: list[HealthBenchExample], source: str | Path, *, kin
     if isinstance(generator, str):
         generator = get_model(generator)
     source_prov = Provenance(source=str(source), source_sha256=sha256_file(source))  # the file is hashed once
-    if kind == "reference":
+    if base is not None and kind == "degraded":
+        raise ValueError("base pairs are already made: pass their kind (e.g. removed_criteria), not degraded")
+    if base is not None:
+        pass
+    elif kind == "reference":
         base = reference_pairs(rows, source, per_prompt=per_prompt, exclude_1k=exclude_1k,
                                source_sha256=source_prov.source_sha256)
-    else:
+    elif kind == "degraded":
         base = [PreferencePair(pair_id=f"{r.prompt_id}:degraded:0", prompt_id=r.prompt_id, kind="degraded",
                                prompt=r.prompt, chosen=r.ideal_completion, rejected="", physician_rubric=r.rubric,
                                provenance=source_prov)
                 for r in eligible(rows, exclude_1k=exclude_1k)]
+    else:
+        raise ValueError(f"{kind} pairs are made by rareval.data.rule_pairs: pass them as base")
     base = base[:limit] if limit else base
     versions = {}
     if kind == "degraded":

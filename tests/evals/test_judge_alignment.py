@@ -93,6 +93,10 @@ def test_cli_builds_reference_pairs(tmp_path, capsys):
     assert cli(["alignment", "build", "--kind", "reference", "--source", str(UNION), "--limit", "5",
                 "--out", str(out)]) == 0
     assert len(load_pairs(out)) == 5 and "5 reference pairs" in capsys.readouterr().out
+    rules = tmp_path / "rules.jsonl"  # rule-based pairs need no generator
+    assert cli(["alignment", "build", "--kind", "removed_safety", "--source", str(UNION), "--limit", "4",
+                "--out", str(rules)]) == 0
+    assert {p.kind for p in load_pairs(rules)} == {"removed_safety"} and len(load_pairs(rules)) == 4
 
 
 def test_judge_size():
