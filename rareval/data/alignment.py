@@ -76,6 +76,44 @@ def eligible(rows: list[HealthBenchExample], *, exclude_1k: bool = True) -> list
     return [r for r in rows if r.ideal_completion and not (exclude_1k and in_healthbench_1k(r.prompt_id))]
 
 
+def pair_chars(pair: PreferencePair) -> int:
+    """Characters a judge reads for a pair: the conversation and both answers."""
+    return sum(len(m.content) for m in pair.prompt) + len(pair.chosen) + len(pair.rejected)
+
+
+def answerable(row: HealthBenchExample) -> bool:
+    """Whether the conversation asks something an answer can address: its last user turn has at least 4
+    words and its user turns at least 8 ("He is 4" or "PT. Name: Lina" alone do not)."""
+    user = [m.content.split() for m in row.prompt if m.role == "user"]
+    return bool(user) and len(user[-1]) >= 4 and sum(map(len, user)) >= 8
+
+
+def select_pairs(pairs: list[PreferencePair], rows: dict[str, HealthBenchExample], n: int, *, seed: int = 0,
+                 max_chars: int | None = None) -> list[PreferencePair]:
+    """``n`` pairs (fewer if fewer qualify): a seeded random sample stratified by theme — the themes taken in
+    turn, each theme's pairs in a seeded random order — among pairs of :func:`answerable` conversations whose
+    :func:`pair_chars` is within ``max_chars``. Not the shortest first: that picks prompts with nothing to
+    answer."""
+    import random
+
+    rng = random.Random(seed)
+    by_theme: dict[str, list[PreferencePair]] = {}
+    for p in pairs:
+        row = rows[p.prompt_id]
+        if answerable(row) and (max_chars is None or pair_chars(p) <= max_chars):
+            by_theme.setdefault(row.theme or "", []).append(p)
+    for group in by_theme.values():
+        rng.shuffle(group)
+    themes = sorted(by_theme)
+    rng.shuffle(themes)
+    out: list[PreferencePair] = []
+    while len(out) < n and any(by_theme.values()):
+        for theme in themes:
+            if by_theme[theme] and len(out) < n:
+                out.append(by_theme[theme].pop())
+    return out
+
+
 def reference_pairs(rows: list[HealthBenchExample], source: str | Path, *, per_prompt: int = 4,
                     exclude_1k: bool = True, source_sha256: str | None = None) -> list[PreferencePair]:
     """Ideal completion ≻ each model reference completion (no model needed), for Group 2 rows only.

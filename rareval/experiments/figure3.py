@@ -9,8 +9,8 @@ rubric) — through :func:`rareval.evals.judge_alignment.sweep`, drawn against j
 The paper's values are image-only: every output says so and compares only its
 qualitative finding (rubrics beat Direct-Likert at every size; reference-grounded
 rubrics beat reference-free ones). Embedded scale: the ``local/`` judges on
-ideal ≻ reference-completion pairs from the shipped HealthBench union file, one per
-conversation, the shortest first (cost, not a random sample), each with a ``rubric_ref``
+ideal ≻ reference-completion pairs of Group 2 rows from the shipped HealthBench union file, one per
+conversation, a seeded random sample stratified by theme within a length budget, each with a ``rubric_ref``
 (written with the ideal answer as reference) and a ``rubric_noref`` by ``--generator``
 (default ``local/qwen-1.5b``; ``none`` skips those two conditions). The pairs are built
 once and saved with provenance as ``figure3_pairs.jsonl``.
@@ -27,9 +27,9 @@ from typing import Any
 from rareval.data.cache import sha256_file
 from rareval.experiments.base import (Artifact, NotRunnable, ReproduceOptions, compare, load_results, provenance,
                                       register, rel)
-from rareval.experiments.figure3_pairs import (FINDINGS, RUBRIC_CONDITIONS, RUBRIC_TOKENS, SHOWN, calls_per_response,
-                                               prepare_pairs, rubric_generator, runnable_conditions, settings,
-                                               stored_count, tokens_per_call)
+from rareval.experiments.figure3_pairs import (EMBEDDED_MAX_PAIR_CHARS, FINDINGS, RUBRIC_CONDITIONS, RUBRIC_TOKENS,
+                                               SHOWN, calls_per_response, prepare_pairs, rubric_generator,
+                                               runnable_conditions, settings, stored_count, tokens_per_call)
 from rareval.experiments.plan import Plan, Step, tokens
 from rareval.experiments.render import IMAGE_ONLY, PAPER, pyplot, save_figure, write_markdown
 from rareval.experiments.training import CONVERSATION_CHARS, RESPONSE_CHARS
@@ -145,10 +145,10 @@ class Figure3(Artifact):
                          "tokens each; rubric_ref sees the physician's ideal answer, which is also the chosen "
                          "answer — the leakage the paper leaves open, SPEC §1.8).")
         if not options.pairs_file:
-            notes.append("Pairs: physician ideal answer ≻ a model reference completion from HealthBench (implicit "
-                         "preference), not the paper's o3-degraded pairs; one per conversation, the shortest "
-                         "conversations first (to fit a CPU budget: not a random sample); HealthBench-1k rows "
-                         "excluded.")
+            notes.append("Pairs: physician ideal answer ≻ a model reference completion the physicians improved on "
+                         "(HealthBench Group 2; implicit preference), not the paper's o3-degraded pairs; one per "
+                         "conversation, a seeded random sample stratified by theme among answerable conversations "
+                         f"of at most {EMBEDDED_MAX_PAIR_CHARS:,} characters; HealthBench-1k rows excluded.")
         if any(j.startswith("scripted/") for j in judges):
             notes.append("scripted/ judges answer by rule: a plumbing check, not a judge of quality.")
         if len(todo) < len(run) * len(judges):

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 ALL_CONDITIONS = ("likert", "rubric_ref", "rubric_noref", "explicit")
 PAPER_CONDITIONS = ("likert", "rubric_ref", "rubric_noref")
 PAPER_PAIRS, EMBEDDED_PAIRS = 3_027, 10  # 10: about an hour of rubric writing and judging on 2 cores
+#: Longest embedded pair (conversation and both answers, characters): what a CPU can judge in its budget
+#: (the median reference pair of the shipped file is ~4,400 characters).
+EMBEDDED_MAX_PAIR_CHARS = 6_000  # 100 of the 141 answerable Group 2 pairs of the union file
 FINDINGS = [("rubric_ref", "likert"), ("rubric_noref", "likert"), ("rubric_ref", "rubric_noref")]
 SHOWN = {"likert": "Direct-Likert", "rubric_ref": "rubrics with reference", "rubric_noref": "rubrics without reference",
          "explicit": "RaR-Explicit (physician rubric)"}
@@ -35,13 +38,6 @@ def settings(options: ReproduceOptions) -> tuple[list[str], list[str], int]:
 
 RUBRIC_CONDITIONS = ("rubric_ref", "rubric_noref")
 RUBRIC_TOKENS = 640  # per generated rubric: Qwen2.5-1.5B writes its 7-12 items in about 400 tokens
-
-
-def pair_chars(pair: PreferencePair) -> int:
-    """Characters a judge reads for a pair: the conversation and both answers. Embedded pairs are the
-    shortest first, so a CPU affords more of them (the 20 shortest of the shipped file average ~770
-    characters, the median pair ~4,400): a choice for cost, not a random sample."""
-    return sum(len(m.content) for m in pair.prompt) + len(pair.chosen) + len(pair.rejected)
 
 
 def rubric_generator(options: ReproduceOptions, conditions: list[str]) -> str | None:
@@ -74,8 +70,10 @@ def prepare_pairs(options: ReproduceOptions, n: int, conditions: list[str]
                   ) -> tuple[Path, list, int | None, list[str]]:
     """``(pairs file, pairs used, sweep limit, generation failures)``.
 
-    The given ``--pairs-file`` (first ``n``), or the ``n`` shortest ideal ≻ reference pairs
-    (:func:`pair_chars`; one per conversation, HealthBench-1k left out) from ``options.source``,
+    The given ``--pairs-file`` (first ``n``), or ``n`` ideal ≻ reference pairs of Group 2 rows from
+    ``options.source`` (one per conversation, HealthBench-1k left out), a seeded random sample stratified by
+    theme among answerable conversations within :data:`EMBEDDED_MAX_PAIR_CHARS`
+    (:func:`rareval.data.alignment.select_pairs`),
     each with a ``rubric_ref`` and ``rubric_noref`` written by :func:`rubric_generator` when a rubric
     condition is asked for. Pairs are saved to
     ``<results>/figure3_pairs.jsonl`` with provenance as each is built, so an interrupted build resumes
@@ -84,7 +82,7 @@ def prepare_pairs(options: ReproduceOptions, n: int, conditions: list[str]
     """
     from tqdm import tqdm
 
-    from rareval.data.alignment import build_pairs_sync, load_pairs, reference_pairs, save_pairs
+    from rareval.data.alignment import build_pairs_sync, load_pairs, reference_pairs, save_pairs, select_pairs
     from rareval.data.healthbench import load_healthbench
 
     if options.pairs_file:
@@ -93,8 +91,8 @@ def prepare_pairs(options: ReproduceOptions, n: int, conditions: list[str]
     source_sha, generator = sha256_file(options.source), rubric_generator(options, conditions)
     stored = _stored(path, source_sha, generator)
     rows = {r.prompt_id: r for r in load_healthbench(path=options.source)}
-    candidates = sorted(reference_pairs(list(rows.values()), rel(options.source), per_prompt=1,
-                                        source_sha256=source_sha), key=pair_chars)
+    every = reference_pairs(list(rows.values()), rel(options.source), per_prompt=1, source_sha256=source_sha)
+    candidates = select_pairs(every, rows, len(every), seed=options.seed, max_chars=EMBEDDED_MAX_PAIR_CHARS)
     pairs, failures = [], []
 
     def save() -> None:  # the pairs used first, then any other stored ones (a larger --pairs earlier)

@@ -90,3 +90,22 @@ def test_an_interrupted_build_resumes_without_losing_pairs(rows, tmp_path):
     kept, failed = build_pairs_sync(rows, UNION, kind="degraded", generator=cut, limit=2, progress=False,
                                     max_tokens=20)
     assert kept == [] and len(failed) == 2 and all("cut off at max_tokens=20" in f for f in failed)
+
+
+def test_selection_is_a_seeded_sample_by_theme_of_answerable_conversations(rows):
+    from rareval.data.alignment import answerable, pair_chars, select_pairs
+
+    by_id = {r.prompt_id: r for r in rows}
+    pairs = reference_pairs(rows, UNION, per_prompt=1)
+    picked = select_pairs(pairs, by_id, 8, seed=0, max_chars=6000)
+    assert len(picked) == 8 and picked == select_pairs(pairs, by_id, 8, seed=0, max_chars=6000)
+    assert picked != select_pairs(pairs, by_id, 8, seed=1, max_chars=6000)
+    assert all(answerable(by_id[p.prompt_id]) and pair_chars(p) <= 6000 for p in picked)
+    themes = [by_id[p.prompt_id].theme for p in picked]
+    assert len(set(themes)) >= 4  # the themes taken in turn, not the shortest prompts of one kind
+    shortest = sorted(pairs, key=pair_chars)[:8]
+    assert picked != shortest
+    from rareval.data.healthbench import HealthBenchExample
+    terse = HealthBenchExample.model_validate({**rows[0].model_dump(), "prompt": [{"role": "user",
+                                                                                   "content": "He is 4"}]})
+    assert not answerable(terse)
