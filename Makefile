@@ -1,6 +1,11 @@
-# The two commands of a fresh checkout:
-#   make demo   set up .venv, install the embedded judges, reproduce Figure 3 (judge alignment)
-#   make test   set up .venv, run the test suite CI runs
+# The commands of a fresh checkout:
+#   make demo     set up .venv, install the embedded judges, compute Figure 3 (judge alignment) afresh
+#   make test     set up .venv, run the test suite CI runs
+#   make figures  re-draw the committed Figure 3 from results/paper (computes nothing new)
+#
+# make demo computes: every judge rates every answer of the committed pairs file (pairs and their rubrics
+# are data, built once with provenance) from an empty verdict cache, into $(DEMO) (figure, numbers, logs);
+# the committed results are left as they are.
 #
 # Set-up happens once: .venv is created with $(PYTHON), and the install runs again only when
 # pyproject.toml changes (the stamp .venv/.installed). The first install compiles llama.cpp
@@ -20,16 +25,23 @@ JUDGES ?= smollm-135m gemma-270m qwen-0.5b qwen-1.5b
 LLAMA ?= llama-cpp-python==0.3.36
 LLAMA_CMAKE ?= $(if $(filter x86_64,$(shell uname -m)),-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON,-DGGML_NATIVE=ON)
 WHEELS ?= $(HOME)/.cache/rareval/wheels/$(shell echo '$(LLAMA) $(LLAMA_CMAKE)' | sha256sum | cut -c1-12)
-REPRODUCE ?= --figure 3
+DEMO ?= runs/demo
+DEMO_PAIRS ?= 10
+REPRODUCE ?= --figure 3 --pairs-file results/paper/figure3_pairs.jsonl --pairs $(DEMO_PAIRS) \
+	--results $(DEMO) --out $(DEMO) --force
 
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test
+.PHONY: demo test figures
 
 demo: $(STAMP)
 	$(BIN)/rareval models install $(JUDGES)
-	$(BIN)/rareval reproduce $(REPRODUCE)
+	rm -rf $(DEMO) && mkdir -p $(DEMO)
+	RAREVAL_VERDICT_CACHE=$(DEMO)/verdicts.sqlite $(BIN)/rareval reproduce $(REPRODUCE)
+
+figures: $(STAMP)
+	$(BIN)/rareval reproduce --figure 3
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"

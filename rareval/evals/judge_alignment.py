@@ -191,17 +191,19 @@ def judge_size(model: str) -> float | None:
 def sweep(judges: list[str], conditions: list[str], *, pairs: str | Path | None = None,
           source: str | Path | None = None, limit: int | None = None, out: str | Path | None = None,
           plot: str | Path | None = None, log_dir: str | Path | None = None,
-          judge_args: dict[str, Any] | None = None, grader_config: dict[str, Any] | str | None = None
-          ) -> list[dict]:
+          judge_args: dict[str, Any] | None = None, grader_config: dict[str, Any] | str | None = None,
+          fail_fast: int = 5) -> list[dict]:
     """Every judge × condition through the Inspect runner, one at a time; rows of Figure 3. ``judge_args``
-    are every judge's model arguments, ``grader_config`` every judge's settings."""
+    are every judge's model arguments, ``grader_config`` every judge's settings, ``fail_fast`` as in
+    :func:`preference_scorer` (0: a judge that reads nothing gives a row of unscored pairs)."""
     import json
 
     from inspect_ai import eval as inspect_eval
 
     rows = []
     for condition in conditions:
-        task = alignment_task(pairs=pairs, source=source, condition=condition, grader_config=grader_config)
+        task = alignment_task(pairs=pairs, source=source, condition=condition, grader_config=grader_config,
+                              fail_fast=fail_fast)
         for judge in judges:
             log = inspect_eval(task, model=judge, model_args=judge_args or {}, limit=limit,
                                log_dir=str(log_dir) if log_dir else None, display="plain")[0]

@@ -122,8 +122,9 @@ class Figure3(Artifact):
         todo = [(j, c) for c in run for j in judges if (j, c) not in cached]
         rows = []
         for j, c in tqdm(todo, desc="figure3 judge × condition", disable=len(todo) < 2):
+            # fail_fast=0: a judge that answers nothing readable is a result here ("no reading"), not an error
             row = sweep([j], [c], pairs=pairs_path, limit=limit, log_dir=Path(options.results) / "logs",
-                        judge_args=options.judge_args, grader_config=options.judge_config)[0]
+                        judge_args=options.judge_args, grader_config=options.judge_config, fail_fast=0)[0]
             rows.append(row | {"pairs_sha256": pairs_sha, "n_pairs": len(pairs), "size_b": judge_size(j),
                                **({"judge_config": options.judge_config} if options.judge_config else {})})
         stored = load_results(self.results_path(options.results)) or {}
@@ -168,7 +169,8 @@ class Figure3(Artifact):
         tested per judge by a paired bootstrap of the tie-free accuracy difference (:func:`finding_differences`):
         "yes" when every judge with a reading has its interval above 0, "no" when one has it below, else
         "undecided". A judge with no reading is named and kept off the finding, never read as "no"."""
-        out = [compare(f"{r['judge']} · {r['condition']} accuracy", None, round(r["accuracy"], 3)) for r in rows]
+        out = [compare(f"{r['judge']} · {r['condition']} accuracy", None,
+                       round(r["accuracy"], 3) if r.get("n_scored") else "no reading") for r in rows]
         for better, worse in FINDINGS:
             diffs = finding_differences(rows, judges, better, worse)
             if not diffs:

@@ -186,3 +186,17 @@ def test_rubric_table_at_paper_scale_from_a_local_rar_snapshot(dirs, tmp_path, c
     assert results["scale"] == "paper" and results["ours"]["examples"] == 4
     assert [r["ours"] for r in results["comparison"][::2]] == [4, 4, 4, 4]
     assert len(results["provenance"]["data"]) == 2 and "stand in" not in " ".join(results["notes"])
+
+
+def test_figure3_a_judge_that_reads_nothing_is_no_reading_not_an_error(dirs, tmp_path):
+    """A judge whose every rating is unreadable (as Gemma-3-270M's) gives a row of unscored pairs, shown as
+    "no reading" and kept off the finding; the other judges' rows are computed."""
+    args = ["reproduce", "--figure", "3", "--judges", "scripted/malformed,scripted/keyword", "--generator", "none",
+            "--pairs", "2", "--conditions", "likert", *dirs]
+    assert cli(args) == 0
+    results = stored(tmp_path, "figure3")
+    mute = next(r for r in results["rows"] if r["judge"] == "scripted/malformed")
+    assert mute["n_scored"] == 0 and mute["unscored"] == 2
+    shown = {c["item"]: c["ours"] for c in results["comparison"]}
+    assert shown["scripted/malformed · likert accuracy"] == "no reading"
+    assert isinstance(shown["scripted/keyword · likert accuracy"], float)
