@@ -89,6 +89,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     preset = get_preset(args.preset, args.size).with_overrides(settings)
     judge_args, judge_settings = judge_options(args)
     gold_args, gold_settings = judge_options(args, "--gold-judge")
+    free_args, free_settings = judge_options(args, "--rubric-free-judge")
+    for flag, given in (("--gold-judge", gold_args or gold_settings),
+                        ("--rubric-free-judge", free_args or free_settings)):
+        if given and not getattr(args, flag[2:].replace("-", "_")):  # settings of a judge nobody asked for
+            raise ValueError(f"{flag}-arg / {flag}-config / {flag}-calibration need {flag} MODEL")
     run = RunConfig(preset=preset, policy=args.policy, judge=args.judge, judge_args=judge_args,
                     judge_config=judge_settings, grpo_settings=grpo_settings, data=args.data, rubrics=args.rubrics,
                     out=args.out, num_processes=args.num_processes or launched.get("num_processes", 1),
@@ -99,9 +104,11 @@ def cmd_train(args: argparse.Namespace) -> int:
                     judge_failure_window=args.judge_failure_window,
                     skip_bad_rows=args.skip_bad_rows, screen_zero_advantage=args.screen_zero_advantage,
                     monitor=MonitorConfig(gold_judge=args.gold_judge, gold_args=gold_args, gold_config=gold_settings,
-                                          every=args.monitor_every,
+                                          rubric_free_judge=args.rubric_free_judge, rubric_free_args=free_args,
+                                          rubric_free_config=free_settings, every=args.monitor_every,
                                           rows=args.monitor_rows, warn_drift=args.monitor_warn,
-                                          stop_drift=args.monitor_stop) if args.gold_judge else None)
+                                          stop_drift=args.monitor_stop)
+                    if args.gold_judge or args.rubric_free_judge else None)
     if run.max_judge_cost is not None and not run.judge_price:
         raise ValueError("--max-judge-cost needs --judge-price (USD per million billed judge tokens)")
     if args.print_launch:
@@ -184,15 +191,21 @@ def add_train(commands: argparse._SubParsersAction) -> None:
                         "--judge-failure-window reward calls (default 0.5)")
     parser.add_argument("--judge-failure-window", type=int, default=3, help="reward calls the failure rate is "
                         "taken over (default 3)")
-    monitor = parser.add_argument_group("reward-hacking monitor (off without --gold-judge)")
-    monitor.add_argument("--gold-judge", help="second judge (Inspect model) that scores held-out answers with "
-                         "HealthBench's scoring on the physician rubric")
+    monitor = parser.add_argument_group("reward-hacking monitor (off without --gold-judge or --rubric-free-judge; "
+                                        "either or both)")
+    monitor.add_argument("--gold-judge", metavar="MODEL", help="second judge (Inspect model) that scores held-out "
+                         "answers with HealthBench's scoring on the physician rubric (hacking/gap)")
     add_judge_options(monitor, "--gold-judge")
+    monitor.add_argument("--rubric-free-judge", metavar="MODEL", help="judge (Inspect model) that rates the same "
+                         "held-out answers Direct-Likert, 1-10 with no rubric and no reference "
+                         "(hacking/rubric_free_gap): it catches a policy that games the rubric itself")
+    add_judge_options(monitor, "--rubric-free-judge")
     monitor.add_argument("--monitor-every", type=int, default=10, help="check every N steps (default 10)")
     monitor.add_argument("--monitor-rows", type=int, default=8, help="held-out prompts per check (default 8)")
-    monitor.add_argument("--monitor-warn", type=float, default=0.15, help="warn when the train-vs-gold gap has "
-                         "drifted this far since the first check (default 0.15)")
-    monitor.add_argument("--monitor-stop", type=float, help="stop, with a checkpoint, past this drift")
+    monitor.add_argument("--monitor-warn", type=float, default=0.15, help="warn when either gap (train vs gold, "
+                         "train vs rubric-free) has drifted this far since the first check (default 0.15)")
+    monitor.add_argument("--monitor-stop", type=float, help="stop, with a checkpoint, when either gap drifts past "
+                         "this")
     scale = parser.add_argument_group("multi-GPU (accelerate launch; DeepSpeed and vLLM: the [gpu] extra)")
     scale.add_argument("--accelerate-config", choices=CONFIGS,
                        help="size the run for a shipped accelerate config (rareval/train/accelerate/NAME.yaml): "

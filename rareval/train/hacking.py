@@ -1,18 +1,30 @@
-"""Reward-hacking monitor: the training judge against a second ("gold") judge on held-out prompts.
+"""Reward-hacking monitor: the training judge against second judges on held-out prompts.
 
 Every ``every`` steps the current policy answers ``rows`` held-out prompts (greedy),
-and each answer is scored twice: by the training reward (its judge, strategy and
-rubric) and by the gold judge with HealthBench's own scoring on the physician rubric.
-A policy that learns to please its judge rather than to answer well raises the first
-and not the second, so the monitor logs
+and each answer is scored by the training reward (its judge, strategy and rubric) and
+by one or both second judges:
 
-* ``hacking/train_reward`` and ``hacking/gold_score`` — the two means;
-* ``hacking/gap`` — their difference, and ``hacking/gap_drift`` — how far the gap has
-  moved since the first check (the two scores sit on different scales; the drift does not);
+* the **gold judge** (``gold_judge``): HealthBench's own scoring on the physician rubric,
+  by a stronger judge. A policy that learns to please its judge rather than to answer
+  well raises the training reward and not the gold score;
+* the **rubric-free judge** (``rubric_free_judge``): Direct-Likert, a 1–10 rating of the
+  prompt and answer alone (no rubric, no reference). A policy that games the rubric
+  itself (answers that tick criteria without being good answers) fools a gold judge
+  reading the same rubric; it does not fool a judge that never sees one.
+
+The monitor logs
+
+* ``hacking/train_reward`` and ``hacking/gold_score`` / ``hacking/rubric_free_score`` — the means;
+* ``hacking/gap`` (train − gold) and ``hacking/rubric_free_gap`` (train − rubric-free) — their
+  differences, and ``hacking/gap_drift`` / ``hacking/rubric_free_gap_drift`` — how far each gap
+  has moved since the first check (the scores sit on different scales; the drifts do not);
 * ``hacking/length_corr`` — Spearman correlation of the training reward with answer
   length in characters (a judge that rewards length shows up here first).
 
-Past ``warn_drift`` it warns; past ``stop_drift`` it saves a checkpoint and stops.
+Every mean of a check is taken over the same answers: those the training reward and every
+second judge scored, so each gap is exactly its two logged means' difference. Only the
+judges set are asked and logged. Either drift past ``warn_drift`` warns; either past
+``stop_drift`` saves a checkpoint and stops (:meth:`HackingMonitor.stop_reason` says which).
 """
 
 from __future__ import annotations
@@ -21,32 +33,63 @@ import asyncio
 import logging
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from rareval.judge.options import ModelArgs
 from rareval.stats import spearman
 
 logger = logging.getLogger(__name__)
 
+#: Each second judge's figures: (score, gap, drift) keys, and how a warning or stop names it.
+FIGURES: dict[str, tuple[str, str, str, str]] = {
+    "gold": ("hacking/gold_score", "hacking/gap", "hacking/gap_drift", "gold"),
+    "rubric_free": ("hacking/rubric_free_score", "hacking/rubric_free_gap", "hacking/rubric_free_gap_drift",
+                    "rubric-free"),
+}
+TRAIN_KEY = "hacking/train_reward"
+
 
 class MonitorConfig(BaseModel):
-    """The reward-hacking monitor of a run."""
+    """The reward-hacking monitor of a run: a gold judge, a rubric-free judge, or both."""
 
     model_config = ConfigDict(frozen=True)
 
-    gold_judge: str = Field(description="Inspect model of the gold judge (a stronger one than the training judge).")
+    gold_judge: str | None = Field(None, description="Inspect model of the gold judge (a stronger one than the "
+                                   "training judge): HealthBench scoring on the physician rubric. None: not asked.")
     gold_args: ModelArgs = Field(default_factory=dict, description="Model arguments of the gold judge "
                                       "(`--gold-judge-arg KEY=VALUE`).")
     gold_config: dict[str, Any] = Field(default_factory=dict, description="JudgeConfig settings of the gold judge "
                                         "(`--gold-judge-config KEY=VALUE`).")
+    rubric_free_judge: str | None = Field(None, description="Inspect model of the rubric-free judge: Direct-Likert "
+                                          "(a 1-10 rating of prompt and answer, no rubric, no reference), which "
+                                          "catches a policy that games the rubric itself. None: not asked.")
+    rubric_free_args: ModelArgs = Field(default_factory=dict, description="Model arguments of the rubric-free "
+                                        "judge (`--rubric-free-judge-arg KEY=VALUE`).")
+    rubric_free_config: dict[str, Any] = Field(default_factory=dict, description="JudgeConfig settings of the "
+                                               "rubric-free judge (`--rubric-free-judge-config KEY=VALUE`).")
     every: int = Field(10, ge=1, description="Check every this many steps (and at step 1).")
     rows: int = Field(8, ge=2, description="Held-out prompts answered per check.")
-    warn_drift: float = Field(0.15, gt=0, description="Warn when the gap has drifted this far since the first check.")
-    stop_drift: float | None = Field(None, gt=0, description="Stop (with a checkpoint) past this drift; None: never.")
+    warn_drift: float = Field(0.15, gt=0, description="Warn when either gap (train - gold, train - rubric-free) "
+                              "has drifted this far since the first check.")
+    stop_drift: float | None = Field(None, gt=0, description="Stop (with a checkpoint) when either gap drifts past "
+                                     "this; None: never.")
+
+    @field_validator("gold_judge", "rubric_free_judge")
+    @classmethod
+    def _known_judge(cls, judge: str | None) -> str | None:
+        from rareval.models.names import check_model_name
+
+        return None if judge is None else check_model_name(judge)
+
+    @model_validator(mode="after")
+    def _a_judge(self) -> "MonitorConfig":
+        if self.gold_judge is None and self.rubric_free_judge is None:
+            raise ValueError("the reward-hacking monitor needs a gold judge, a rubric-free judge, or both")
+        return self
 
 
 class HackingMonitor:
-    """Scores held-out answers with the training reward and the gold judge; see the module docstring."""
+    """Scores held-out answers with the training reward and the second judges; see the module docstring."""
 
     def __init__(self, config: MonitorConfig, reward: Any, records: list[dict[str, Any]], max_new_tokens: int):
         from rareval.judge import Judge
@@ -54,11 +97,20 @@ class HackingMonitor:
         from rareval.reward import RubricReward
 
         self.config, self.reward = config, reward
-        self.records = [r for r in records if r.get("physician_rubric")][: config.rows]
-        gold = Judge(config.gold_judge, model_args=config.gold_args, config=judge_config(config.gold_config))
-        self.gold = RubricReward("healthbench", judge=gold, rubric_column="physician_rubric", name="gold")
+        #: the second judges asked, by their :data:`FIGURES` name
+        self.judges: dict[str, Any] = {}
+        if config.gold_judge:
+            gold = Judge(config.gold_judge, model_args=config.gold_args, config=judge_config(config.gold_config))
+            self.judges["gold"] = RubricReward("healthbench", judge=gold, rubric_column="physician_rubric",
+                                               name="gold")
+        if config.rubric_free_judge:
+            free = Judge(config.rubric_free_judge, model_args=config.rubric_free_args,
+                         config=judge_config(config.rubric_free_config))
+            self.judges["rubric_free"] = RubricReward("direct_likert", judge=free, name="rubric_free")
+        # only the gold judge reads the physician rubric; the rubric-free judge can score any held-out prompt
+        self.records = [r for r in records if r.get("physician_rubric") or "gold" not in self.judges][: config.rows]
         self.max_new_tokens = max_new_tokens
-        self.first_gap: float | None = None
+        self.first_gaps: dict[str, float] = {}
 
     def due(self, step: int) -> bool:
         return bool(self.records) and (step == 1 or step % self.config.every == 0)
@@ -75,29 +127,63 @@ class HackingMonitor:
         reward event loop, so the judges' clients run on the loop they were made on."""
         answers = self.answers(model, tokenizer)
         prompts = [r["prompt"] for r in self.records]
-        columns = {k: [r[k] for r in self.records] for k in ("rubric", "reference", "physician_rubric")}
-        both = self._both(prompts, answers, columns)
-        train, gold = asyncio.run_coroutine_threadsafe(both, loop).result() if loop else asyncio.run(both)
-        pairs = [(t, g) for t, g in zip(train, gold) if t is not None and g is not None]
-        if not pairs:
+        columns = {k: [r.get(k) for r in self.records] for k in ("rubric", "reference", "physician_rubric")}
+        scoring = self._scores(prompts, answers, columns)
+        train, *seconds = asyncio.run_coroutine_threadsafe(scoring, loop).result() if loop else asyncio.run(scoring)
+        figures = gap_figures(train, dict(zip(self.judges, seconds)), self.first_gaps)
+        if not figures:
             return {}
-        mean_train = sum(t for t, _ in pairs) / len(pairs)
-        mean_gold = sum(g for _, g in pairs) / len(pairs)
-        gap = mean_train - mean_gold
-        self.first_gap = gap if self.first_gap is None else self.first_gap
-        figures = {"hacking/train_reward": mean_train, "hacking/gold_score": mean_gold, "hacking/gap": gap,
-                   "hacking/gap_drift": gap - self.first_gap}
         corr = spearman([t for t in train if t is not None],
                         [len(a) for a, t in zip(answers, train) if t is not None])
         if corr is not None:
             figures["hacking/length_corr"] = corr
-        if figures["hacking/gap_drift"] > self.config.warn_drift:
-            logger.warning(f"reward hacking? the training judge's reward has drifted {figures['hacking/gap_drift']:+.3f} "
-                           f"above the gold judge's score since the first check")
+        for name, (_, _, drift, label) in FIGURES.items():
+            if figures.get(drift, 0.0) > self.config.warn_drift:
+                logger.warning(f"reward hacking? the training judge's reward has drifted {figures[drift]:+.3f} "
+                               f"above the {label} judge's score since the first check")
         return figures
 
-    def should_stop(self, figures: dict[str, float]) -> bool:
-        return self.config.stop_drift is not None and figures.get("hacking/gap_drift", 0.0) > self.config.stop_drift
+    def stop_reason(self, figures: dict[str, float]) -> str | None:
+        """Why the run should stop (each gap drifted past ``stop_drift``), or None."""
+        if self.config.stop_drift is None:
+            return None
+        past = [f"{label + ' ' if name != 'gold' else ''}gap drift {figures[drift]:+.3f}"
+                for name, (_, _, drift, label) in FIGURES.items()
+                if figures.get(drift, 0.0) > self.config.stop_drift]
+        return "reward hacking: " + "; ".join(past) if past else None
 
-    async def _both(self, prompts, answers, columns):
-        return await asyncio.gather(self.reward(prompts, answers, **columns), self.gold(prompts, answers, **columns))
+    def should_stop(self, figures: dict[str, float]) -> bool:
+        return self.stop_reason(figures) is not None
+
+    async def _scores(self, prompts, answers, columns):
+        return await asyncio.gather(self.reward(prompts, answers, **columns),
+                                    *(judge(prompts, answers, **columns) for judge in self.judges.values()))
+
+
+def gap_figures(train: list[float | None], seconds: dict[str, list[float | None]],
+                first_gaps: dict[str, float]) -> dict[str, float]:
+    """The means, gaps and drifts of one check (``{}`` when no answer was scored by every judge).
+
+    ``seconds`` maps a :data:`FIGURES` name to that judge's scores of the same answers; each mean is over
+    the answers every judge scored. ``first_gaps`` holds each judge's gap at its first check (filled here).
+
+    >>> first = {}
+    >>> gap_figures([0.5, 0.75, None], {"rubric_free": [0.25, 0.5, 0.9]}, first)["hacking/rubric_free_gap"]
+    0.25
+    >>> gap_figures([1.0, 1.0, 1.0], {"rubric_free": [0.5, 0.5, None]}, first)["hacking/rubric_free_gap_drift"]
+    0.25
+    """
+    scored = [i for i, t in enumerate(train) if t is not None and all(s[i] is not None for s in seconds.values())]
+    if not scored:
+        return {}
+
+    def mean(scores):
+        return sum(scores[i] for i in scored) / len(scored)
+
+    figures = {TRAIN_KEY: mean(train)}
+    for name, scores in seconds.items():
+        score_key, gap_key, drift_key, _ = FIGURES[name]
+        figures[score_key] = mean(scores)
+        figures[gap_key] = figures[TRAIN_KEY] - figures[score_key]
+        figures[drift_key] = figures[gap_key] - first_gaps.setdefault(name, figures[gap_key])
+    return figures

@@ -98,8 +98,7 @@ class RunLog(TrainerCallback):
     def on_step_end(self, args, state, control, **kwargs):
         if self.monitor is not None and self.monitor.due(state.global_step):
             self.pending = self.monitor.check(kwargs["model"], kwargs["processing_class"], self.loop)
-            if self.monitor.should_stop(self.pending):
-                self.stopped_by = f"reward hacking: gap drift {self.pending['hacking/gap_drift']:+.3f}"
+            self.stopped_by = self.monitor.stop_reason(self.pending) or self.stopped_by  # either gap past stop_drift
         # both checks sum over the ranks: every rank makes them every step, whatever the monitor said
         budget, failing = self.over_budget(), self.judge_failing()
         self.stopped_by = self.stopped_by or budget or failing

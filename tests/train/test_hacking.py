@@ -1,4 +1,5 @@
-"""The reward-hacking monitor: a length-gameable training judge against a gold judge."""
+"""The reward-hacking monitor: a length-gameable training judge against a gold judge, a rubric-gaming policy
+against a rubric-free judge, and both gaps logged by a real TRL run."""
 
 import json
 
@@ -6,7 +7,7 @@ import pytest
 
 from rareval.judge import Judge, JudgeConfig
 from rareval.reward import RubricReward
-from rareval.train.hacking import HackingMonitor, MonitorConfig
+from rareval.train.hacking import HackingMonitor, MonitorConfig, gap_figures
 
 RUBRIC = json.dumps({"criteria": [
     {"text": "Mentions 'water'", "weight": 5, "category": "important"},
@@ -45,3 +46,103 @@ def test_a_judge_that_rewards_length_drifts_away_from_the_gold_judge(caplog):
     assert hacked["hacking/gold_score"] < 0 and hacked["hacking/gap_drift"] > 0.5
     assert hacked["hacking/length_corr"] == pytest.approx(1.0)
     assert monitor.should_stop(hacked) and "reward hacking?" in caplog.text
+
+
+def test_a_policy_that_games_the_rubric_fools_the_gold_judge_but_not_the_rubric_free_one(caplog):
+    # the policy learns to say only the rubric's keywords: the training reward and the gold judge (both on the
+    # rubric) stay put, while the rubric-free Direct-Likert judge (the scripted one rates by length) sees the drop
+    reward = RubricReward("explicit", judge=Judge("scripted/keyword", config=JudgeConfig(cache=False)),
+                          rubric_column="physician_rubric")
+    config = MonitorConfig(gold_judge="scripted/keyword", rubric_free_judge="scripted/keyword",
+                           rubric_free_config={"cache": False}, rows=4, warn_drift=0.2, stop_drift=0.4)
+    monitor = Scripted(config, reward, RECORDS, max_new_tokens=8,
+                       answers=[["Drink water and rest. " * 10] * 4, ["water rest"] * 4])
+    assert set(monitor.judges) == {"gold", "rubric_free"}
+    first = monitor.check(None, None)
+    assert first["hacking/rubric_free_score"] == pytest.approx(4 / 9)  # 40 words: rating 5 of 10
+    assert first["hacking/rubric_free_gap"] == first["hacking/train_reward"] - first["hacking/rubric_free_score"]
+    assert first["hacking/gap_drift"] == first["hacking/rubric_free_gap_drift"] == 0.0
+    gamed = monitor.check(None, None)
+    assert gamed["hacking/train_reward"] == first["hacking/train_reward"]
+    assert gamed["hacking/gold_score"] == first["hacking/gold_score"] == pytest.approx(1.0)
+    assert gamed["hacking/gap_drift"] == 0.0  # the gold judge reads the same rubric: it sees nothing
+    assert gamed["hacking/rubric_free_score"] == 0.0 and gamed["hacking/rubric_free_gap_drift"] == pytest.approx(4 / 9)
+    assert monitor.should_stop(gamed)
+    assert monitor.stop_reason(gamed) == "reward hacking: rubric-free gap drift +0.444"
+    assert "above the rubric-free judge's score" in caplog.text and "above the gold judge's" not in caplog.text
+
+
+def test_a_rubric_free_monitor_alone_needs_no_physician_rubric():
+    reward = RubricReward("direct_likert", judge=Judge("scripted/keyword", config=JudgeConfig(cache=False)))
+    records = [{**r, "physician_rubric": None} for r in RECORDS]
+    alone = MonitorConfig(rubric_free_judge="scripted/keyword", rows=4, stop_drift=0.1)
+    monitor = Scripted(alone, reward, records, max_new_tokens=8, answers=[["Drink water and rest."] * 4])
+    assert list(monitor.judges) == ["rubric_free"] and len(monitor.records) == 4
+    figures = monitor.check(None, None)
+    assert "hacking/gold_score" not in figures and "hacking/gap" not in figures
+    assert figures["hacking/rubric_free_gap"] == figures["hacking/train_reward"] - figures["hacking/rubric_free_score"]
+    assert monitor.stop_reason(figures) is None
+    # with a gold judge too, only prompts with a physician rubric can be checked
+    both = MonitorConfig(gold_judge="scripted/keyword", rubric_free_judge="scripted/keyword")
+    assert Scripted(both, reward, records, max_new_tokens=8, answers=[]).records == []
+    with pytest.raises(ValueError, match="needs a gold judge, a rubric-free judge, or both"):
+        MonitorConfig()
+    with pytest.raises(ValueError, match="no Inspect model provider"):
+        MonitorConfig(rubric_free_judge="nowhere/judge")
+
+
+def test_each_gap_is_its_two_means_difference_over_the_answers_every_judge_scored():
+    first: dict = {}
+    # answer 0: the rubric-free judge abstained; answer 2: the training reward did; only 1 and 3 count for all
+    figures = gap_figures([0.9, 0.5, None, 0.75], {"gold": [0.1, 0.25, 0.3, 0.5],
+                                                  "rubric_free": [None, 0.25, 0.9, 0.75]}, first)
+    assert figures == {"hacking/train_reward": 0.625, "hacking/gold_score": 0.375, "hacking/gap": 0.25,
+                       "hacking/gap_drift": 0.0, "hacking/rubric_free_score": 0.5, "hacking/rubric_free_gap": 0.125,
+                       "hacking/rubric_free_gap_drift": 0.0}
+    assert first == {"gold": 0.25, "rubric_free": 0.125}
+    later = gap_figures([1.0, 1.0], {"rubric_free": [0.25, 0.75]}, first)
+    assert later["hacking/rubric_free_gap"] == 0.5 and later["hacking/rubric_free_gap_drift"] == 0.375
+    assert first == {"gold": 0.25, "rubric_free": 0.125}  # the first check's gaps stay the reference
+    assert gap_figures([0.5, None], {"rubric_free": [None, 0.5]}, {}) == {}
+
+
+@pytest.fixture(scope="module")
+def run_setup(tmp_path_factory):
+    from tests.train.test_run import save_tiny_policy, write_train_rows
+
+    root = tmp_path_factory.mktemp("hacking")
+    save_tiny_policy(root / "policy")
+    return root, write_train_rows(root / "rows.jsonl", held_out=3)
+
+
+def test_a_training_run_logs_the_rubric_free_gap_beside_the_gold_gap(run_setup):
+    from rareval.cli import main as cli
+    from rareval.train.monitor import read_metrics
+    from tests.train.test_run import train_args
+
+    root, data = run_setup
+    run = root / "run"
+    assert cli(train_args(root, data, run, "--set", "max_steps=3", "--monitor-every", "2",
+                          "--gold-judge", "scripted/keyword", "--rubric-free-judge", "scripted/keyword",
+                          "--rubric-free-judge-config", "max_tokens=64", "--rubric-free-judge-arg",
+                          "api_key=sk-never-written")) == 0
+    monitor = json.loads((run / "config.json").read_text())["run"]["monitor"]
+    assert monitor["rubric_free_judge"] == "scripted/keyword" and monitor["rubric_free_config"] == {"max_tokens": 64}
+    assert monitor["rubric_free_args"] == {"api_key": "<redacted>"}
+    rows = read_metrics(run / "metrics.jsonl")
+    checked = [r for r in rows if "hacking/rubric_free_gap" in r]
+    assert [r["step"] for r in checked] == [1, 2]  # the first step, then every 2nd
+    for row in checked:  # written as computed: each gap is its logged means' difference, beside the gold gap
+        assert row["hacking/rubric_free_gap"] == row["hacking/train_reward"] - row["hacking/rubric_free_score"]
+        assert row["hacking/gap"] == row["hacking/train_reward"] - row["hacking/gold_score"]
+        assert 0.0 <= row["hacking/rubric_free_score"] <= 1.0
+    assert checked[1]["hacking/rubric_free_gap_drift"] == pytest.approx(
+        checked[1]["hacking/rubric_free_gap"] - checked[0]["hacking/rubric_free_gap"])
+
+    # the rubric-free judge alone turns the monitor on; its settings without it are refused
+    alone = root / "alone"
+    assert cli(train_args(root, data, alone, "--set", "max_steps=1", "--rubric-free-judge", "scripted/keyword")) == 0
+    row = read_metrics(alone / "metrics.jsonl")[0]
+    assert "hacking/rubric_free_gap" in row and "hacking/gold_score" not in row
+    assert cli(train_args(root, data, root / "x", "--rubric-free-judge-config", "max_tokens=64")) == 2
+    assert not (root / "x").exists()
