@@ -1,6 +1,8 @@
 """``rareval regress``: the checkpoint regression gate for CI.
 
-Exit codes: 0 — no metric regressed; 1 — at least one regressed; 2 — the gate could
+Exit codes: 0 — no metric regressed; 1 — at least one regressed, in score or in
+coverage (``regressed (coverage)``: the candidate lost more scored items than the
+suite's ``coverage_tolerance`` allows); 2 — the gate could
 not run as asked (bad arguments, an unreadable or invalid file, a failed
 evaluation), with a one-line error naming the file and field.
 """
@@ -82,13 +84,16 @@ def add_regress(commands: argparse._SubParsersAction) -> None:
         "interval and sign-flip test for graded items, McNemar for right/wrong items, Holm across metrics. "
         "Each side is Inspect eval logs (a file or folder), stored gate results or a report (JSON), a Hugging "
         "Face checkpoint (a folder, a `rareval train` run, hf/NAME) or an Inspect model string; models are "
-        "run on the suite's tasks. Exit 0: no regression; 1: a metric regressed; 2: misuse.")
+        "run on the suite's tasks. A candidate that loses scored items (judge abstentions, refusals, errors) beyond "
+        "the suite's coverage_tolerance is 'regressed (coverage)'. Exit 0: no regression; 1: a metric regressed "
+        "(in score or coverage); 2: misuse.")
     parser.add_argument("--candidate", required=True, metavar="MODEL_OR_LOGS",
                         help="what is gated: checkpoint, model string, log file or folder, results JSON")
     parser.add_argument("--baseline", required=True, metavar="MODEL_OR_LOGS_OR_RESULTS",
                         help="what it is compared with (a previous report JSON: its candidate)")
     parser.add_argument("--suite", metavar="SUITE.yaml",
-                        help="pinned tasks, judge, seed, alpha and minimum effect (needed to run a model)")
+                        help="pinned tasks, judge, seed, alpha, minimum effect and coverage tolerance "
+                        "(needed to run a model)")
     parser.add_argument("--judge-arg", dest="judge_args", action="append", default=[], metavar="KEY=VALUE",
                         help="model argument of the suite's judge (e.g. base_url=URL of a served judge); its "
                         "settings are pinned in the suite (judge: {model, config: {...}}) (repeatable)")

@@ -20,9 +20,15 @@ Verdicts, higher scores being better:
 * **no detectable change** — not significant, and the items could have detected a
   change of ``min_effect`` (``mde ≤ min_effect``);
 * **underpowered** — not significant, and they could not (``mde > min_effect``);
-  the report gives ``mde``, the smallest change they could have detected.
+  the report gives ``mde``, the smallest change they could have detected;
+* **regressed (coverage)** — the candidate scored a share of the metric's items more
+  than the suite's ``coverage_tolerance`` below the baseline's
+  (:mod:`rareval.regress.coverage`: items lost to judge abstentions, refusals or
+  errors). Decided before and whatever the paired statistics: the items a candidate
+  loses are exactly the ones the pairs cannot see. ``paired_verdict`` keeps what
+  the pairs alone said.
 
-The exit code is 1 when any metric regressed, else 0.
+The exit code is 1 when any metric regressed (in score or coverage), else 0.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
+from rareval.regress.coverage import Coverage, coverage
 from rareval.regress.errors import RegressUsageError
 from rareval.regress.items import MetricItems, ResultSet
 from rareval.regress.stats import (EXACT_FLIPS, holm, mcnemar, min_changed_items, minimum_detectable_effect,
@@ -41,9 +48,11 @@ from rareval.regress.suite import Suite
 from rareval.regress.why import Diagnostics, diagnose
 from rareval.stats import bootstrap_ci
 
-__all__ = ["GateResult", "MetricResult", "Verdict", "compare"]
+__all__ = ["GateResult", "MetricResult", "PairedVerdict", "Verdict", "compare"]
 
-Verdict = Literal["regressed", "improved", "no detectable change", "underpowered"]
+PairedVerdict = Literal["regressed", "improved", "no detectable change", "underpowered"]
+Verdict = Literal["regressed", "improved", "no detectable change", "underpowered", "regressed (coverage)"]
+REGRESSED = ("regressed", "regressed (coverage)")
 
 
 class MetricResult(BaseModel):
@@ -52,15 +61,16 @@ class MetricResult(BaseModel):
     name: str
     kind: Literal["graded", "binary"]
     test: str = Field(description="Test that gave p: 'sign-flip (exact)', 'sign-flip (Monte Carlo)', "
-                      "'McNemar (exact)' or 'McNemar (chi-square)'.")
+                      "'McNemar (exact)', 'McNemar (chi-square)', or 'none' when no item was scored by both.")
     items: int = Field(description="Items both models scored (the pairs compared).")
     only_candidate: int = Field(0, description="Items only the candidate scored (not compared).")
     only_baseline: int = Field(0, description="Items only the baseline scored (not compared).")
-    baseline: float = Field(description="Baseline mean over the paired items.")
-    candidate: float = Field(description="Candidate mean over the paired items.")
-    difference: float = Field(description="Mean of candidate − baseline over the paired items.")
-    ci_low: float
-    ci_high: float
+    baseline: float | None = Field(description="Baseline mean over the paired items (None: no pair).")
+    candidate: float | None = Field(description="Candidate mean over the paired items (None: no pair).")
+    difference: float | None = Field(description="Mean of candidate − baseline over the paired items "
+                                     "(None: no pair).")
+    ci_low: float | None
+    ci_high: float | None
     ci_level: float
     worse: int = Field(description="Items that scored lower for the candidate (binary: right → wrong).")
     better: int = Field(description="Items that scored higher for the candidate (binary: wrong → right).")
@@ -69,7 +79,10 @@ class MetricResult(BaseModel):
     mde: float | None = Field(description="Smallest detectable difference; None: no difference is detectable "
                               "with so few items.")
     min_items: int = Field(description="Fewest items an exact test needs, all moving one way, to reach α / m.")
-    verdict: Verdict
+    coverage: Coverage = Field(description="Each side's scored, abstained, refused and absent items.")
+    paired_verdict: PairedVerdict = Field(description="What the paired statistics on the shared items alone say.")
+    verdict: Verdict = Field(description="The gate's verdict: 'regressed (coverage)' when the candidate lost "
+                             "coverage beyond the tolerance, else paired_verdict.")
 
 
 class GateResult(BaseModel):
@@ -81,6 +94,7 @@ class GateResult(BaseModel):
     alpha: float
     min_effect: float
     power: float
+    coverage_tolerance: float = 0.02
     metrics: list[MetricResult]
     not_compared: dict[str, str] = Field(default_factory=dict, description="Metric → why it was not compared.")
     diagnostics: dict[str, Diagnostics] = Field(default_factory=dict)
@@ -90,7 +104,8 @@ class GateResult(BaseModel):
 
     @property
     def regressed(self) -> list[str]:
-        return [m.name for m in self.metrics if m.verdict == "regressed"]
+        """Metrics that fail the gate: regressed in score or in coverage."""
+        return [m.name for m in self.metrics if m.verdict in REGRESSED]
 
     @property
     def exit_code(self) -> int:
@@ -113,9 +128,23 @@ def _planning_sd(cand: np.ndarray, base: np.ndarray) -> float:
     return float(max(np.std(cand - base, ddof=1), math.sqrt(np.var(cand, ddof=1) + np.var(base, ddof=1))))
 
 
+def _unpaired(name: str, cand: MetricItems, base: MetricItems, cover: Coverage, suite: Suite, m: int
+              ) -> MetricResult:
+    """A metric with no item both sides scored, gated on coverage alone (the pairs have nothing to say)."""
+    return MetricResult(
+        name=name, kind="binary" if cand.kind == base.kind == "binary" else "graded", test="none", items=0,
+        only_candidate=len(cand.scores), only_baseline=len(base.scores), baseline=None, candidate=None,
+        difference=None, ci_low=None, ci_high=None, ci_level=1 - suite.alpha, worse=0, better=0, p_value=1.0,
+        p_holm=1.0, mde=None, min_items=min_changed_items(suite.alpha / m), coverage=cover,
+        paired_verdict="underpowered", verdict="underpowered")
+
+
 def _metric(name: str, cand: MetricItems, base: MetricItems, suite: Suite, m: int) -> tuple[MetricResult, list[str]]:
     items = sorted(set(cand.scores) & set(base.scores))
+    cover = coverage(cand, base, suite.coverage_tolerance)
     if not items:
+        if cover.lost:  # a candidate that lost every item is the worst regression, not misuse
+            return _unpaired(name, cand, base, cover, suite, m), []
         raise RegressUsageError(f"candidate and baseline scored no item in common (candidate: {len(cand.scores)}, "
                                 f"baseline: {len(base.scores)})", field=f"metrics.{name}")
     kind = "binary" if cand.kind == base.kind == "binary" else "graded"
@@ -130,17 +159,24 @@ def _metric(name: str, cand: MetricItems, base: MetricItems, suite: Suite, m: in
         only_baseline=len(set(base.scores) - set(items)), baseline=float(b.mean()), candidate=float(c.mean()),
         difference=float((c - b).mean()), ci_low=low, ci_high=high, ci_level=1 - suite.alpha,
         worse=int(np.sum(c < b)), better=int(np.sum(c > b)), p_value=p, p_holm=p,
-        mde=None if math.isinf(mde) else mde, min_items=min_changed_items(suite.alpha / m),
-        verdict="no detectable change")
+        mde=None if math.isinf(mde) else mde, min_items=min_changed_items(suite.alpha / m), coverage=cover,
+        paired_verdict="no detectable change", verdict="no detectable change")
     return result, items
 
 
-def _verdict(result: MetricResult, suite: Suite) -> Verdict:
-    if result.p_holm < suite.alpha and result.difference != 0:
+def _paired_verdict(result: MetricResult, suite: Suite) -> PairedVerdict:
+    if result.difference and result.p_holm < suite.alpha:
         return "improved" if result.difference > 0 else "regressed"
     if result.mde is None or result.mde > suite.min_effect:
         return "underpowered"
     return "no detectable change"
+
+
+def _verdict(result: MetricResult, suite: Suite) -> MetricResult:
+    """The paired verdict, overruled by a coverage loss beyond the tolerance."""
+    paired = _paired_verdict(result, suite)
+    return result.model_copy(update={"paired_verdict": paired,
+                                     "verdict": "regressed (coverage)" if result.coverage.lost else paired})
 
 
 def _selected(candidate: ResultSet, baseline: ResultSet, suite: Suite) -> tuple[list[str], dict[str, str]]:
@@ -186,14 +222,14 @@ def compare(candidate: ResultSet, baseline: ResultSet, suite: Suite) -> GateResu
     adjusted = holm([r.p_value for r, _ in pairs])
     metrics, diagnostics = [], {}
     for (result, items), p_holm in zip(pairs, adjusted, strict=True):
-        result = result.model_copy(update={"p_holm": p_holm})
-        result = result.model_copy(update={"verdict": _verdict(result, suite)})
+        result = _verdict(result.model_copy(update={"p_holm": p_holm}), suite)
         metrics.append(result)
         if result.worse or result.better:
             diagnostics[result.name] = diagnose(candidate.metrics[result.name], baseline.metrics[result.name],
                                                 items, resamples=min(suite.resamples, 2_000), seed=suite.seed)
     return GateResult(candidate=candidate.label, baseline=baseline.label, suite=suite.fingerprint(),
-                      alpha=suite.alpha, min_effect=suite.min_effect, power=suite.power, metrics=metrics,
+                      alpha=suite.alpha, min_effect=suite.min_effect, power=suite.power,
+                      coverage_tolerance=suite.coverage_tolerance, metrics=metrics,
                       not_compared=skipped, diagnostics=diagnostics,
                       judge_calls={"candidate": candidate.judge_calls, "baseline": baseline.judge_calls},
                       judge_cached={"candidate": candidate.judge_cached, "baseline": baseline.judge_cached})

@@ -17,6 +17,11 @@ question are one item). What each scorer leaves in a log:
 Several observations of one item (GPQA runs, Inspect epochs) are averaged. A
 metric is *binary* when every item has exactly one 0/1 observation and the scorer
 is not a rubric scorer, *graded* otherwise.
+
+An item with no numeric observation is *unscored*; it is also *refused* when the
+log shows the model under test gave no usable answer on one of its observations
+(:func:`model_refused`: an error before any output, or a ``content_filter`` stop).
+:mod:`rareval.regress.coverage` counts both, so a candidate cannot pass by losing items.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from rareval.regress.errors import RegressUsageError
 
 __all__ = ["CriterionOutcome", "ItemDetail", "MetricItems", "RESULTS_FORMAT", "ResultSet", "items_from_log",
-           "load_results", "read_logs"]
+           "load_results", "model_refused", "read_logs"]
 
 RESULTS_FORMAT = "rareval.regress.results/1"
 LMEVAL_SUFFIX = ".lmeval.json"
@@ -64,7 +69,10 @@ class MetricItems(BaseModel):
     kind: Literal["graded", "binary"] = Field(description="binary: one 0/1 outcome per item; graded: a score.")
     scores: dict[str, float] = Field(description="Item id → score (the mean of its observations).")
     unscored: list[str] = Field(default_factory=list, description="Items that got no score (e.g. every criterion "
-                                "abstained); left out of the comparison.")
+                                "abstained); left out of the paired comparison, counted by coverage.")
+    refused: list[str] = Field(default_factory=list, description="The unscored items the model under test refused "
+                               "(content_filter stop) or errored on before answering; the rest of `unscored` "
+                               "are judge abstentions or failed scoring.")
     details: dict[str, ItemDetail] = Field(default_factory=dict, description="Item id → criteria and tag scores.")
     judge_calls: int = Field(0, description="Judge calls the scores cost (verdict-cache hits excluded).")
     judge_cached: int = Field(0, description="Judge answers served from the verdict cache.")
@@ -110,6 +118,17 @@ def _number(value: Any) -> float | None:
     return None if number != number else float(number)  # NaN: unscored
 
 
+def model_refused(sample: Any) -> bool:
+    """Whether the model under test gave no usable answer to ``sample``, as far as the log tells: the
+    sample errored before the model produced any output (an error after it, in scoring, is the grader's),
+    or the model's output stopped with ``content_filter`` (a provider's refusal)."""
+    output = getattr(sample, "output", None)
+    completion = getattr(output, "completion", "") if output is not None else ""
+    if getattr(sample, "error", None) is not None and not completion:
+        return True
+    return bool(output is not None and output.choices and output.stop_reason == "content_filter")
+
+
 def items_from_log(log: Any, name: str | None = None) -> MetricItems:
     """Per-item scores of one Inspect eval log (a path or an ``EvalLog``); ``name`` defaults to the task's."""
     from inspect_ai.log import read_eval_log
@@ -125,12 +144,15 @@ def items_from_log(log: Any, name: str | None = None) -> MetricItems:
         raise RegressUsageError(f"the log holds no samples (status {log.status})", file=source, field="samples")
     observations: dict[str, list[float]] = defaultdict(list)
     unscored: set[str] = set()
+    refused: set[str] = set()
     details: dict[str, ItemDetail] = {}
     calls = cached = 0
     graded = False  # rubric scores are graded even when every item happens to score 0 or 1
     for sample in log.samples:
         sample_meta = sample.metadata or {}
         item = str(sample_meta.get("record_id") or sample.id)
+        if model_refused(sample):
+            refused.add(item)
         if not sample.scores:  # the sample errored before it was scored
             unscored.add(item)
             continue
@@ -146,7 +168,7 @@ def items_from_log(log: Any, name: str | None = None) -> MetricItems:
                                        tags=dict(meta.get("tags") or {}))
         else:
             value = _number(score.value)
-        if value is None:
+        if value is None or value != value:  # missing or NaN: unscored
             unscored.add(item)
         else:
             observations[item].append(float(value))
@@ -154,7 +176,8 @@ def items_from_log(log: Any, name: str | None = None) -> MetricItems:
     suite = (getattr(log.eval, "metadata", None) or {}).get("regress_suite")
     return MetricItems(name=name or log.eval.task.split("/")[-1], kind="binary" if binary else "graded",
                        scores={k: sum(v) / len(v) for k, v in sorted(observations.items())},
-                       unscored=sorted(unscored - set(observations)), details=details, judge_calls=calls,
+                       unscored=sorted(unscored - set(observations)),
+                       refused=sorted(refused & (unscored - set(observations))), details=details, judge_calls=calls,
                        judge_cached=cached, source=source, suite=suite)
 
 

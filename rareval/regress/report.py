@@ -4,6 +4,11 @@ The JSON report holds the decision (:class:`~rareval.regress.gate.GateResult`) a
 both sides' per-item results, so it can be handed to the next gate as
 ``--baseline``: its candidate becomes that gate's baseline. Neither report holds a
 timestamp, so an unchanged re-run writes the same bytes.
+
+Both give, per metric and side, the items scored, abstained (the judge abstained,
+or the score is missing or NaN) and refused (the model under test refused or
+errored), as :mod:`rareval.regress.coverage` defines them; the JSON report in each
+metric's ``coverage``.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from rareval.regress.coverage import Coverage, SideCoverage
 from rareval.regress.gate import GateResult, MetricResult
 from rareval.regress.items import ResultSet
 from rareval.regress.why import Diagnostics
@@ -25,6 +31,9 @@ MEANINGS = {
     "no detectable change": "no significant change, and the items could have detected one of the minimum effect",
     "underpowered": "no significant change, but the items could not have detected the minimum effect either: "
                     "the smallest detectable change is given; add items",
+    "regressed (coverage)": "the candidate scored a share of the items more than the coverage tolerance below "
+                            "the baseline's (lost to judge abstentions, refusals or errors) — the gate fails "
+                            "(exit 1) whatever the paired statistics on the shared items say",
 }
 
 
@@ -40,11 +49,43 @@ def _mde(m: MetricResult) -> str:
     return f"none (needs ≥ {m.min_items} changed items)" if m.mde is None else f"{m.mde:.3f}"
 
 
+def _mean(x: float | None) -> str:
+    return "–" if x is None else f"{x:.3f}"
+
+
+def _verdict(m: MetricResult) -> str:
+    if m.verdict == "regressed (coverage)":
+        return f"**{m.verdict}** (paired: {m.paired_verdict})"
+    return f"**{m.verdict}**" if m.verdict in ("regressed", "improved") else m.verdict
+
+
 def _metric_row(m: MetricResult) -> str:
-    verdict = f"**{m.verdict}**" if m.verdict in ("regressed", "improved") else m.verdict
-    return (f"| {m.name} | {m.items} {m.kind} | {m.baseline:.3f} | {m.candidate:.3f} | {_signed(m.difference)} "
-            f"[{_signed(m.ci_low)}, {_signed(m.ci_high)}] | {m.worse} / {m.better} | {_p(m.p_value)} "
-            f"({_p(m.p_holm)}) | {_mde(m)} | {verdict} |")
+    if m.difference is None or m.ci_low is None or m.ci_high is None:
+        change = "– (no item scored by both)"
+    else:
+        change = f"{_signed(m.difference)} [{_signed(m.ci_low)}, {_signed(m.ci_high)}]"
+    return (f"| {m.name} | {m.items} {m.kind} | {_mean(m.baseline)} | {_mean(m.candidate)} | {change} "
+            f"| {m.worse} / {m.better} | {_p(m.p_value)} ({_p(m.p_holm)}) | {_mde(m)} | {_verdict(m)} |")
+
+
+def _counts(side: SideCoverage) -> str:
+    absent = f" (+{side.absent} absent)" if side.absent else ""
+    return f"{side.scored} · {side.abstained} · {side.refused}{absent}"
+
+
+def _coverage_row(name: str, c: Coverage) -> str:
+    state = "**lost**" if c.lost else "kept"
+    change = _signed(c.candidate.share - c.baseline.share)
+    return (f"| {name} | {c.baseline.items} | {_counts(c.baseline)} | {_counts(c.candidate)} | "
+            f"{c.baseline.share:.3f} → {c.candidate.share:.3f} ({change}) | {state} |")
+
+
+def _coverage(result: GateResult) -> list[str]:
+    return [f"Coverage — items scored · abstained (judge abstained, score missing or NaN) · refused (the model "
+            f"refused or errored); the candidate's share scored may fall at most {result.coverage_tolerance:g} "
+            f"below the baseline's:", "",
+            "| metric | items | baseline | candidate | share scored | coverage |", "|---|---|---|---|---|---|",
+            *(_coverage_row(x.name, x.coverage) for x in result.metrics), ""]
 
 
 def _why(name: str, d: Diagnostics, kind: str) -> list[str]:
@@ -96,7 +137,8 @@ def markdown(result: GateResult) -> str:
         f"- candidate: `{result.candidate}`",
         f"- baseline: `{result.baseline}`",
         f"- suite `{result.suite}`: α = {result.alpha:g} family-wise (Holm over {m} metric{'s' * (m != 1)}), "
-        f"minimum effect {result.min_effect:g}, power {result.power:g}",
+        f"minimum effect {result.min_effect:g}, power {result.power:g}, coverage tolerance "
+        f"{result.coverage_tolerance:g}",
         f"- judge calls: candidate {result.judge_calls.get('candidate', 0)} "
         f"({result.judge_cached.get('candidate', 0)} from cache), baseline {result.judge_calls.get('baseline', 0)} "
         f"({result.judge_cached.get('baseline', 0)} from cache)", "",
@@ -106,6 +148,7 @@ def markdown(result: GateResult) -> str:
         *(_metric_row(x) for x in result.metrics), "",
     ]
     lines += [f"Tests: {', '.join(f'{x.name}: {x.test}' for x in result.metrics)}.", ""]
+    lines += _coverage(result)
     for name, why in result.not_compared.items():
         lines.append(f"Not compared: `{name}` ({why}).")
     if result.not_compared:

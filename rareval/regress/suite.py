@@ -6,6 +6,7 @@
     seed: 0
     alpha: 0.05          # family-wise, Holm-corrected across the metrics
     min_effect: 0.05     # the smallest change the suite must be able to see
+    coverage_tolerance: 0.02   # the largest drop in the share of items scored
     judge:
       model: openai/gpt-4o-mini
       prompt_versions: [criterion_yesno@1a2b3c4d5e]
@@ -118,6 +119,13 @@ class Suite(_Pinned):
                               "reported underpowered instead of 'no detectable change'.")
     power: float = Field(0.8, gt=0, lt=1, description="Probability of detecting a change of min_effect that "
                          "the power check asks for.")
+    coverage_tolerance: float = Field(
+        0.02, ge=0, le=1, description="Largest drop in the share of items scored the candidate may have against "
+        "the baseline (rareval.regress.coverage); beyond it the metric is 'regressed (coverage)' whatever the "
+        "paired statistics on the shared items say, since the items a candidate loses to judge abstentions, "
+        "refusals or errors are exactly the ones the paired comparison cannot see. 0.02 lets through the odd "
+        "flaky abstention (one item in 50) but not a candidate that systematically breaks its grader or refuses "
+        "a slice of the suite; on a suite of fewer than 50 items one lost item already exceeds it.")
     resamples: int = Field(10_000, ge=100, description="Bootstrap and Monte Carlo sign-flip resamples.")
     exact_below: int = Field(25, ge=1, description="McNemar is exact (binomial) below this many discordant pairs.")
     generation_batch: int = Field(1, ge=1, description="Prompts a local checkpoint answers at once; 1 keeps greedy "

@@ -81,3 +81,39 @@ def test_results_files_and_reports_load_as_results(tmp_path):
                                                    "metrics": {"m": {"name": "m", "kind": "ordinal", "scores": {}}}}))
     with pytest.raises(RegressUsageError, match="bad.json, field 'metrics.m.kind'"):
         load_results(tmp_path / "bad.json")
+
+
+def test_unscored_items_are_split_into_judge_abstentions_and_model_refusals(tmp_path, rows):
+    """A real log of 6 scored items, edited by hand into one item of each kind the log can tell apart."""
+    from inspect_ai.log import EvalError, read_eval_log, write_eval_log
+    from inspect_ai.model import ModelOutput
+    from inspect_ai.scorer import Score
+
+    run_suite(hb_suite(rows, limit=6), POLICY, tmp_path / "logs")
+    [file] = (tmp_path / "logs").glob("*.eval")
+    log = read_eval_log(str(file))
+    samples = {s.id: s for s in log.samples}
+    error = EvalError(message="RuntimeError: boom", traceback="", traceback_ansi="")
+    unscored = Score(value="N", metadata={"overall": None, "unscored_reason": "every_positive_abstained"})
+    # e1: the model under test raised before answering (no output, no score)
+    samples["e1"].error, samples["e1"].output, samples["e1"].scores = error, ModelOutput(model="policy"), None
+    # e2: the provider refused (content filter) and the judge could not score the refusal
+    samples["e2"].output = ModelOutput.from_content("policy", "I can't help with that.", stop_reason="content_filter")
+    samples["e2"].scores = {"healthbench_scorer": unscored}
+    # e3: the model answered, the judge abstained on every criterion
+    samples["e3"].scores = {"healthbench_scorer": unscored}
+    # e4: the model answered, scoring crashed (an error after the answer is the grader's)
+    samples["e4"].error, samples["e4"].scores = error, None
+    # e5: a NaN score
+    samples["e5"].scores = {"healthbench_scorer": Score(value=float("nan"), metadata={"overall": float("nan")})}
+    write_eval_log(log, str(tmp_path / "edited.eval"))
+    items = read_logs(tmp_path / "edited.eval").metrics["healthbench"]
+    assert items.scores == {"e0": 1.0}
+    assert items.unscored == ["e1", "e2", "e3", "e4", "e5"] and items.refused == ["e1", "e2"]
+
+
+def test_a_refusal_the_judge_scored_is_scored(tmp_path, rows):
+    refusing = Source(kind="model", spec="scripted/refuse", model="scripted/refuse")
+    items = run_suite(hb_suite(rows, limit=2), refusing, tmp_path / "logs").metrics["healthbench"]
+    # the keyword judge reads "I can't help with that." as meeting nothing: a low score, not a lost item
+    assert items.scores == {"e0": 0.0, "e1": 0.0} and items.unscored == [] and items.refused == []

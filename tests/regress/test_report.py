@@ -46,3 +46,29 @@ def test_a_stored_report_loads_as_its_candidates_results(tmp_path):
     path = tmp_path / "report.json"
     path.write_text(json.dumps(json_report(result, cand, base)))
     assert load_results(path) == cand
+
+
+def test_both_reports_count_each_sides_scored_abstained_and_refused_items():
+    from rareval.regress.items import MetricItems, ResultSet
+
+    def side(label, scored, abstained, refused):
+        items = MetricItems(name="hb", kind="graded", scores={i: 0.5 for i in scored},
+                            unscored=[*abstained, *refused], refused=list(refused))
+        return ResultSet(label=label, metrics={"hb": items})
+
+    ids = [f"e{k:02d}" for k in range(41)]
+    # the baseline scored 40 items, its judge abstained on e40; the candidate scored 35 of the same 40, its
+    # judge abstained on 3 and it refused 2, and its results do not hold e40 at all
+    base = side("base", ids[:40], ids[40:], [])
+    cand = side("cand", ids[:35], ids[35:38], ids[38:40])
+    result = compare(cand, base, Suite(coverage_tolerance=0.1))
+    text = markdown(result)
+    assert "coverage tolerance 0.1" in text and "may fall at most 0.1 below the baseline's" in text
+    assert "| hb | 41 | 40 · 1 · 0 | 35 · 3 · 2 (+1 absent) | 0.976 → 0.854 (-0.122) | **lost** |" in text
+    assert "**regressed (coverage)** (paired: no detectable change)" in text and "*regressed (coverage)* — " in text
+    coverage = json_report(result, cand, base)["gate"]["metrics"][0]["coverage"]
+    assert coverage["baseline"] == {"items": 41, "scored": 40, "abstained": 1, "refused": 0, "absent": 0,
+                                    "share": 40 / 41}
+    assert coverage["candidate"] == {"items": 41, "scored": 35, "abstained": 3, "refused": 2, "absent": 1,
+                                     "share": 35 / 41}
+    assert coverage["drop"] == 5 / 41 and coverage["lost"] and coverage["tolerance"] == 0.1

@@ -100,3 +100,13 @@ def test_judge_settings_are_pinned_and_where_it_is_served_is_not(tmp_path):
     assert set_up.judge.config == {"on_failure": "not_met"} and set_up.fingerprint() != plain.fingerprint()
     with pytest.raises(RegressUsageError, match="on_falure"):
         load_suite(with_judge_config("bad.yaml", "{on_falure: not_met}"))
+
+
+def test_the_coverage_tolerance_is_a_documented_decision_rule_not_pinned(tmp_path):
+    suite = load_suite(write_suite(tmp_path, coverage_tolerance=0.1))
+    assert suite.coverage_tolerance == 0.1 and Suite().coverage_tolerance == 0.02
+    assert suite.fingerprint() == load_suite(write_suite(tmp_path)).fingerprint()
+    assert "share of items scored" in Suite.model_fields["coverage_tolerance"].description
+    (tmp_path / "bad.yaml").write_text("coverage_tolerance: -0.1\n")
+    with pytest.raises(RegressUsageError, match="field 'coverage_tolerance'.*greater than or equal to 0"):
+        load_suite(tmp_path / "bad.yaml")
