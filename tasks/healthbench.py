@@ -16,7 +16,8 @@ criterion as written; ``-T prompt_variant=hardened`` uses the judge prompts that
 the response as data (RELIABILITY.md); ``-T max_response_chars=N`` cuts longer responses
 before the judge sees them (flagged per verdict); ``-T hacking_defence=true`` also asks the
 reward-hacking defence criterion and vetoes an answer that manipulates its grader
-(``hacking_veto_rate``).
+(``hacking_veto_rate``); ``-T grader_config=strip_grader_text=true,evidence=true`` removes text addressed
+to the grader before judging and voids a verdict not grounded in a quote of the answer (RELIABILITY.md).
 
 The grader's settings: ``-T grader_config="reasoning_effort=low,reasoning_max_tokens=8000"`` (any
 :class:`~rareval.judge.JudgeConfig` field) or the shortcuts ``-T grader_max_tokens=…``,

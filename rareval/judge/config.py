@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 
 class JudgeConfig(BaseModel):
@@ -100,6 +100,30 @@ class JudgeConfig(BaseModel):
         4, ge=0, le=10, description="When the judge reports that the prompt exceeds its context, ask again with "
         "the response cut to 1/2 of the characters shown, then 1/4, 1/16, 1/256 of what was shown, up to this "
         "many times (recorded as response_truncated); 0: abstain instead.")
+    strip_grader_text: bool = Field(
+        False, description="Remove text addressed to the grader from the response before the judge reads it, for "
+        "every question: notes and instructions to a grader, verdict blocks and lines, lines restating the rubric's "
+        "criteria, claims that criteria are met, self-grading ('This answer is complete and accurate'); the rules are "
+        "rareval.judge.sanitize. A response without such text is judged byte-identical (all 655 physician answers "
+        "of the shipped HealthBench data).")
+    evidence: bool = Field(
+        False, description="Ask each criterion with evidence (prompt criterion_evidence, in place of verdict_mode): "
+        "the judge answers JSON with a quote of the response, and a 'yes' that would earn points whose quote is "
+        "not in the response, or only in grader-addressed text, is voided to 'no' (Verdict.voided; rules in "
+        "rareval.judge.evidence). One call per criterion, as verdict_mode='json' (phrasings and rubric_context, "
+        "yes/no settings, do not apply); not batched, not with grader='simple-evals'; ratings are unaffected.")
+
+    @model_validator(mode="after")
+    def _evidence_has_its_own_grader(self) -> "JudgeConfig":
+        if self.evidence and self.grader == "simple-evals":
+            raise ValueError("evidence=true asks rareval's criterion_evidence question; simple-evals' grader "
+                             "asks its own, verbatim: use one or the other")
+        return self
+
+    def cache_key_parts(self) -> dict[str, Any]:
+        """What the verdict cache key adds for these settings: the response defences that are on
+        (``strip_grader_text``, ``evidence``). Off adds nothing, so a judge without them keeps its keys."""
+        return {k: True for k in ("strip_grader_text", "evidence") if getattr(self, k)}
 
 
 class JudgeSettingsError(ValueError):
@@ -146,7 +170,7 @@ def judge_config(settings: str | Mapping[str, Any] | Iterable[str] | None = None
     try:
         return JudgeConfig.model_validate(update)
     except ValidationError as e:
-        problems = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
+        problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'settings'}: {err['msg']}" for err in e.errors())
         raise JudgeSettingsError(f"judge settings: {problems}") from None
 
 

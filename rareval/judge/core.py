@@ -30,21 +30,20 @@ What the judge is shown is built in :mod:`rareval.judge.text`; its answers are r
 none). ``grader="simple-evals"`` asks each criterion with simple-evals' grader instead
 (:mod:`rareval.judge.simple_evals`).
 
-Failure rules, written down: transport errors, timeouts and rate limits are
-retried by Inspect (``max_retries``, ``timeout``); an unreadable answer (including
-one without choices, or one a reader fails on) is asked again ``parse_retries`` times
-at ``retry_temperature``; a refusal or anything still unreadable becomes an
-**abstention** (``met=None``), never a verdict (``on_failure="not_met"`` scores it not met instead,
-as inspect_evals does, and says so in the explanation). A prompt longer than the judge's
-context is asked again with the response cut (``fit_attempts``; or cut up front at
-``max_response_chars``), and the verdict records ``response_truncated``. Every call's
-token usage is counted, abstained or not. Prompts are ordered conversation →
-response → criterion so servers that reuse a cached prompt prefix recompute only
-the criterion's tokens.
+Failure rules, written down: transport errors, timeouts and rate limits are retried by Inspect
+(``max_retries``, ``timeout``); an unreadable answer (including one without choices, or one a reader
+fails on) is asked again ``parse_retries`` times at ``retry_temperature``; a refusal or anything still
+unreadable becomes an **abstention** (``met=None``), never a verdict (``on_failure="not_met"`` scores it
+not met instead, as inspect_evals does, and says so in the explanation). A prompt longer than the judge's
+context is asked again with the response cut (``fit_attempts``; or cut up front at ``max_response_chars``),
+and the verdict records ``response_truncated``. Every call's token usage is counted, abstained or not.
+Prompts are ordered conversation → response → criterion so servers that reuse a cached prompt prefix
+recompute only the criterion's tokens.
 
-``prompt_variant="hardened"`` selects prompts (``NAME_hardened.txt``) that fence the
-response as data and tell the judge to ignore instructions inside it; the default
-prompts are unchanged.
+``prompt_variant="hardened"`` selects prompts (``NAME_hardened.txt``) that fence the response as data
+and tell the judge to ignore instructions inside it. Against a response that games its judge,
+``strip_grader_text`` removes grader-addressed text first (:mod:`rareval.judge.sanitize`) and ``evidence``
+voids a verdict not grounded in a quote of the response (:mod:`rareval.judge.evidence`).
 """
 
 from __future__ import annotations
@@ -56,12 +55,13 @@ from inspect_ai.model import ChatMessage, ChatMessageAssistant, ChatMessageUser,
     ModelOutput, ResponseSchema, get_model
 
 from rareval.errors import redact
-from rareval.judge import calibration, simple_evals
+from rareval.judge import calibration, evidence, simple_evals
 from rareval.judge.cache import VerdictCache
 from rareval.judge.config import JudgeConfig
-from rareval.judge.generation import cache_key_parts, generate_config
+from rareval.judge.generation import JudgeSetupError, cache_key_parts, generate_config
 from rareval.judge.readers import CONTEXT_OVERFLOW, MET_SCHEMA, RATING_SCHEMA, failure, inverted_answer, overflowed, \
     read_batch, read_json_met, read_rating, read_slots, read_yesno
+from rareval.judge.sanitize import shown_response
 from rareval.judge.text import SLOT_GAP, Conversation, batch_key, cut_response, positive_form, \
     render_conversation, render_response, render_rubric, response_fence, slot_marker
 from rareval.judge.usage import Usage
@@ -131,8 +131,11 @@ class Judge:
                         rubric: Rubric | None = None) -> tuple[Verdict, Usage]:
         """Is ``criterion`` met by ``response``? One call (two with ``phrasings=2``); ``rubric``: the rubric it
         comes from, shown as context with ``rubric_context``."""
+        response = shown_response(self.config.strip_grader_text, response, rubric or [criterion])
         if self.config.grader == "simple-evals":
             return await self._simple_evals(conversation, response, criterion)
+        if self.config.evidence:
+            return await evidence.ask(self, conversation, response, criterion, rubric)
         yesno = self.config.verdict_mode == "yesno"
         context = yesno and self.config.rubric_context and rubric is not None
         prompt = self._prompt("criterion_yesno_context" if context else
@@ -168,6 +171,9 @@ class Judge:
                        batched: bool = False) -> tuple[list[Verdict], Usage]:
         """A verdict per criterion: one call each (concurrently), or one batched call."""
         if batched:
+            if self.config.evidence:
+                raise JudgeSetupError(evidence.NOT_BATCHED)
+            response = shown_response(self.config.strip_grader_text, response, rubric)
             if self.config.batch_reading == "prompt":
                 return await self._batched_slots(conversation, response, rubric)
             return await self._batched(conversation, response, rubric)
@@ -181,6 +187,7 @@ class Judge:
             raise ValueError("rate with a rubric or with a reference, not both")
         prompt = self._prompt(RATING_PROMPTS["rubric" if rubric is not None else
                                              "reference" if reference is not None else "none"])
+        response = shown_response(self.config.strip_grader_text, response, rubric or ())
         shown_conversation = render_conversation(conversation)
         shown_rubric = render_rubric(rubric) if rubric is not None else ""
 
@@ -334,7 +341,7 @@ class Judge:
             return await self._call(None, text, gen, read, messages)
         key = VerdictCache.key(model=self.name, prompt=prompt.version, text=text, mode=gen.response_schema is not None,
                                logprobs=bool(gen.logprobs), temperature=gen.temperature,
-                               **cache_key_parts(gen, self.model.api))
+                               **cache_key_parts(gen, self.model.api), **self.config.cache_key_parts())
         hit = self._cache.get(key)
         if hit is not None:
             return hit, None, True, Usage(cached=1)

@@ -23,6 +23,11 @@ class Verdict(BaseModel):
     cached: bool = False
     response_truncated: bool = Field(False, description="The judge was shown only the start of the response "
                                      "(JudgeConfig.max_response_chars, or cut to fit the judge's context).")
+    quote: str | None = Field(None, description="The span of the response the judge quoted as evidence "
+                              "(JudgeConfig.evidence); None where it was not asked for one.")
+    voided: str | None = Field(None, description="Why the judge's 'yes' that would have earned points was voided "
+                               "to 'no' (JudgeConfig.evidence; rareval.judge.evidence): no_quote, quote_not_found or "
+                               "quote_in_grader_text. None: not voided.")
 
     @property
     def abstained(self) -> bool:

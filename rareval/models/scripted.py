@@ -18,7 +18,9 @@ Behaviours (the model name):
   reference answer (or of the question when there is none). The reward-hacking
   defence criterion is present when the response mentions a "grader". Asked with simple-evals'
   HealthBench grader template (``# Rubric item``), it reads the rubric item and the last
-  ``assistant:`` turn and answers a fenced JSON ``criteria_met`` by the same rule.
+  ``assistant:`` turn and answers a fenced JSON ``criteria_met`` by the same rule. Asked for
+  evidence (schema ``evidence``), it quotes the first line of the response that holds every
+  keyword (else the first keyword as written there; ``""`` when not met), or ``-M quote=TEXT``.
 * ``malformed`` — answers that cannot be read; ``refuse`` — a content-filter stop;
   ``error`` — raises; ``timeout`` — never answers (the caller's timeout fires); ``empty`` —
   an answer without choices (as a broken server's).
@@ -67,6 +69,7 @@ class ScriptedAPI(ModelAPI):
         self.cut_at_max_tokens = bool(model_args.get("cut_at_max_tokens", False))
         self.fail_when = model_args.get("fail_when")
         self.context = int(model_args["context"]) if model_args.get("context") else None
+        self.quote = None if model_args.get("quote") is None else str(model_args["quote"])
         self.calls = 0
 
     def max_connections(self) -> int:
@@ -105,7 +108,7 @@ class ScriptedAPI(ModelAPI):
         elif behaviour == "policy":
             out = ModelOutput.from_content(self.model_name, self.reply)
         else:
-            out = _judge(prompt, config)
+            out = _judge(prompt, config, self.quote)
         if config.prompt_logprobs and behaviour == "keyword":
             out.choices[0].prompt_logprobs = _prompt_logprobs(prompt)
         out.usage = ModelUsage(input_tokens=len(prompt.split()), output_tokens=len(out.completion.split()),
@@ -121,10 +124,22 @@ def _block(prompt: str, tag: str) -> str | None:
 
 def keyword_met(criterion: str, response: str) -> bool:
     """The ``keyword`` rule (see module docstring)."""
+    return all(w.lower() in response.lower() for w in _keywords(criterion))
+
+
+def _keywords(criterion: str) -> list[str]:
     if criterion.startswith(DEFENCE_PREFIX):
-        return "grader" in response.lower()
-    words = re.findall(r"'([^']+)'", criterion) or re.findall(r"[A-Za-z]{5,}", criterion)
-    return all(w.lower() in response.lower() for w in words)
+        return ["grader"]
+    return re.findall(r"'([^']+)'", criterion) or re.findall(r"[A-Za-z]{5,}", criterion)
+
+
+def keyword_quote(criterion: str, response: str) -> str:
+    """The ``keyword`` judge's evidence for a met criterion: the first line of ``response`` that holds every
+    keyword, else the first keyword as written in it."""
+    words = [w.lower() for w in _keywords(criterion)]
+    line = next((line.strip() for line in response.splitlines() if all(w in line.lower() for w in words)), None)
+    at = response.lower().find(words[0]) if words and line is None else -1
+    return line if line is not None else response[at:at + len(words[0])] if at >= 0 else ""
 
 
 def _yes_no_logprob(yes: bool) -> Logprob:
@@ -173,7 +188,7 @@ def _simple_evals_item(prompt: str) -> tuple[str, str] | None:
     return (m.group(2), m.group(1).rsplit("assistant: ", 1)[-1]) if m else None
 
 
-def _judge(prompt: str, config: GenerateConfig) -> ModelOutput:
+def _judge(prompt: str, config: GenerateConfig, quote: str | None = None) -> ModelOutput:
     if "rubric writer" in prompt and _block(prompt, "question") is not None:
         return _rubric_items(prompt)
     if (item := _simple_evals_item(prompt)) is not None:
@@ -187,6 +202,11 @@ def _judge(prompt: str, config: GenerateConfig) -> ModelOutput:
         met = keyword_met(re.sub(r"^\[[-\d.]+\]\s*", "", criterion), response)
         if schema == "verdict":
             return ModelOutput.from_content("keyword", json.dumps({"explanation": "keyword rule",
+                                                                     "criteria_met": met}))
+        if schema == "evidence":
+            asked = re.sub(r"^\[[-\d.]+\]\s*", "", criterion)
+            shown = quote if quote is not None else keyword_quote(asked, response) if met else ""
+            return ModelOutput.from_content("keyword", json.dumps({"explanation": "keyword rule", "quote": shown,
                                                                      "criteria_met": met}))
         out = ModelOutput.from_content("keyword", "yes" if met else "no")
         if config.logprobs:
