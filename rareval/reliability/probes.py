@@ -82,6 +82,10 @@ class ProbeScore(BaseModel):
     abstentions: int = 0
     vetoed: bool = False
     response_truncated: bool = False
+    questions: int = Field(0, description="Questions put to the judge: one per criterion or the rating, and the "
+                           "defence's.")
+    verdicts: dict[str, bool | None] | None = Field(
+        None, description="Per-criterion verdicts by criterion id (strategies that ask per criterion).")
 
 
 class Lift(BaseModel):
@@ -159,7 +163,9 @@ async def score_case(row: HealthBenchExample, case: ProbeCase, strategy: str, se
     vetoed = result.defence is not None and result.defence.verdict.met is True
     return ProbeScore(prompt_id=row.prompt_id, probe=case.probe, strategy=strategy, setting=setting,
                       value=result.value, abstentions=result.abstentions, vetoed=vetoed,
-                      response_truncated=result.response_truncated)
+                      response_truncated=result.response_truncated,
+                      questions=result.questions + (result.defence is not None),
+                      verdicts={r.criterion_id: r.verdict.met for r in result.criteria} or None)
 
 
 async def measure(rows: Sequence[HealthBenchExample], judges: dict[str, Judge],
