@@ -87,13 +87,16 @@ def cmd_alignment_build(args: argparse.Namespace) -> int:
 
     source = healthbench_path("full", args.source)
     rows = load_healthbench(path=source)
-    base = None
-    if args.kind.startswith("removed_"):  # rule-based: no model writes the rejected answer
-        from rareval.data.rule_pairs import rule_pairs
+    base, kind = None, args.kind
+    if kind.startswith("removed"):  # rule-based: no model writes the rejected answer
+        from rareval.data.rule_pairs import RULE_KINDS, rule_pairs
 
-        base = rule_pairs(rows, source, args.kind)
-    pairs, failures = build_pairs_sync(rows, source, kind=args.kind, generator=args.generator, rubrics=args.rubrics,
-                                       limit=args.limit, out=args.out, concurrency=args.concurrency, base=base)
+        kinds = RULE_KINDS if kind == "removed" else (kind,)
+        base = [p for k in kinds for p in rule_pairs(rows, source, k)]
+        kind = kinds[0]
+    pairs, failures = build_pairs_sync(rows, source, kind=kind, generator=args.generator, rubrics=args.rubrics,
+                                       limit=args.limit, out=args.out, concurrency=args.concurrency, base=base,
+                                       select=args.select, seed=args.seed, max_chars=args.max_chars)
     save_pairs(pairs, args.out)  # each pair was appended as built; now in the rows' order
     print(f"{len(pairs)} {args.kind} pairs written to {args.out}; {len(failures)} failed")
     for failure in failures[:10]:
@@ -135,10 +138,17 @@ def add_alignment(commands: argparse._SubParsersAction) -> None:
         "generator model (any Inspect model string). A rewrite cut off at max_tokens, unchanged or unreadable is "
         "rejected and named, never kept.")
     build.add_argument("--source", help="HealthBench JSONL (default: the official full file, downloaded)")
-    build.add_argument("--kind", choices=["degraded", "reference", "removed_criteria", "removed_safety"],
+    build.add_argument("--kind", choices=["degraded", "reference", "removed_criteria", "removed_safety", "removed"],
                        default="degraded", help="degraded: a generator's worse rewrite; reference: a HealthBench "
                        "Group 2 reference answer; removed_criteria / removed_safety: the ideal answer less the "
-                       "sentences of its top criteria / its safety and referral advice (no model)")
+                       "sentences of its top criteria / its safety and referral advice (no model); removed: "
+                       "both rule-based families")
+    build.add_argument("--select", type=int, metavar="N", help="build N pairs, a seeded random sample stratified "
+                       "by theme among answerable conversations, one pair per conversation (default: every "
+                       "eligible pair in file order, up to --limit)")
+    build.add_argument("--max-chars", type=int, help="with --select: longest pair (conversation and both answers, "
+                       "characters)")
+    build.add_argument("--seed", type=int, default=0, help="with --select: the sample's seed (default 0)")
     build.add_argument("--generator", help="Inspect model that writes rejected answers and rubrics")
     build.add_argument("--rubrics", action="store_true", help="also generate rubric_ref and rubric_noref")
     build.add_argument("--limit", type=int, help="at most this many pairs")
@@ -153,7 +163,8 @@ def add_alignment(commands: argparse._SubParsersAction) -> None:
     sweep.add_argument("--judges", required=True, help="comma-separated Inspect models, e.g. "
                        "local/smollm-135m,local/qwen-0.5b,local/qwen-1.5b")
     add_judge_options(sweep)
-    sweep.add_argument("--conditions", default="likert", help="comma-separated: likert,rubric_ref,rubric_noref,explicit")
+    sweep.add_argument("--conditions", default="likert", help="comma-separated: likert,rubric_ref,"
+                       "rubric_noref,rubric_human,explicit (rubric_human: RaR-Implicit with the physicians' rubric)")
     sweep.add_argument("--pairs", help="pairs file from `rareval alignment build`")
     sweep.add_argument("--source", help="HealthBench JSONL for reference pairs when no --pairs")
     sweep.add_argument("--limit", type=int, help="pairs per run")

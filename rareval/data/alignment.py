@@ -89,11 +89,12 @@ def answerable(row: HealthBenchExample) -> bool:
 
 
 def select_pairs(pairs: list[PreferencePair], rows: dict[str, HealthBenchExample], n: int, *, seed: int = 0,
-                 max_chars: int | None = None) -> list[PreferencePair]:
+                 max_chars: int | None = None, one_per_prompt: bool = True) -> list[PreferencePair]:
     """``n`` pairs (fewer if fewer qualify): a seeded random sample stratified by theme — the themes taken in
     turn, each theme's pairs in a seeded random order — among pairs of :func:`answerable` conversations whose
     :func:`pair_chars` is within ``max_chars``. Not the shortest first: that picks prompts with nothing to
-    answer."""
+    answer. With ``one_per_prompt``, at most one pair per conversation (pairs of one conversation are not
+    independent draws, and a bootstrap over pairs assumes they are)."""
     import random
 
     rng = random.Random(seed)
@@ -107,10 +108,15 @@ def select_pairs(pairs: list[PreferencePair], rows: dict[str, HealthBenchExample
     themes = sorted(by_theme)
     rng.shuffle(themes)
     out: list[PreferencePair] = []
+    used: set[str] = set()
     while len(out) < n and any(by_theme.values()):
         for theme in themes:
-            if by_theme[theme] and len(out) < n:
-                out.append(by_theme[theme].pop())
+            while by_theme[theme] and len(out) < n:
+                pair = by_theme[theme].pop()
+                if not (one_per_prompt and pair.prompt_id in used):
+                    out.append(pair)
+                    used.add(pair.prompt_id)
+                    break
     return out
 
 
@@ -139,7 +145,8 @@ async def build_pairs(rows: list[HealthBenchExample], source: str | Path, *, kin
                       generator: "str | Model | None" = None, rubrics: bool = False, limit: int | None = None,
                       exclude_1k: bool = True, progress: bool = True, per_prompt: int = 4,
                       max_tokens: int = 2048, out: str | Path | None = None, concurrency: int = 1,
-                      base: list[PreferencePair] | None = None) -> tuple[list[PreferencePair], list[str]]:
+                      base: list[PreferencePair] | None = None, select: int | None = None, seed: int = 0,
+                      max_chars: int | None = None) -> tuple[list[PreferencePair], list[str]]:
     """Build pairs of ``kind``; with ``rubrics`` also generate ``rubric_ref`` and ``rubric_noref``
     (``max_tokens`` caps each generation; ``per_prompt`` caps reference pairs per conversation).
 
@@ -148,7 +155,8 @@ async def build_pairs(rows: list[HealthBenchExample], source: str | Path, *, kin
     given a made-up answer. With ``out``, each pair is appended to that JSONL file as soon as it is built,
     and pairs already there are kept and not built again: an interrupted build resumes. ``concurrency``
     pairs are built at once. ``base``: pairs already made (rule-based ones, :mod:`rareval.data.rule_pairs`) to
-    give rubrics to, in place of the pairs of ``kind``.
+    give rubrics to, in place of the pairs of ``kind``. ``select``: build only that many, chosen by
+    :func:`select_pairs` (``seed``, ``max_chars``; one per conversation) instead of the first ``limit``.
     """
     from rareval.rubrics.generate import GenerationError, degrade, generate_rubric
     from rareval.prompts import load_prompt
@@ -172,16 +180,17 @@ async def build_pairs(rows: list[HealthBenchExample], source: str | Path, *, kin
                 for r in eligible(rows, exclude_1k=exclude_1k)]
     else:
         raise ValueError(f"{kind} pairs are made by rareval.data.rule_pairs: pass them as base")
+    if select:
+        base = select_pairs(base, {r.prompt_id: r for r in rows}, select, seed=seed, max_chars=max_chars)
     base = base[:limit] if limit else base
     versions = {}
     if kind == "degraded":
         versions["degrade"] = load_prompt("degrade").version
     if rubrics:
         versions |= {n: load_prompt(n).version for n in ("rubric_generate", "rubric_generate_noref")}
-    notes = "rejected answers written by the generator; no manual screen" if kind == "degraded" else \
-        base[0].provenance.notes if base else ""
+    notes = "rejected answers written by the generator; no manual screen" if kind == "degraded" else None
     prov = source_prov.model_copy(update={"generator": str(generator) if generator else None,
-                                          "prompt_versions": versions, "notes": notes})
+                                          "prompt_versions": versions, "notes": notes or ""})
     done = {p.pair_id: p for p in load_pairs(out)} if out and Path(out).is_file() else {}
     rubric_cache: dict[str, asyncio.Future] = {}
     slots, written = asyncio.Semaphore(concurrency), asyncio.Lock()
@@ -200,7 +209,8 @@ async def build_pairs(rows: list[HealthBenchExample], source: str | Path, *, kin
 
     async def build(pair: PreferencePair) -> PreferencePair | None:
         async with slots:
-            update: dict = {"provenance": prov}
+            update: dict = {"provenance": prov if notes else prov.model_copy(
+                update={"notes": pair.provenance.notes})}  # a base pair's own notes (rule-based: its family)
             try:
                 if kind == "degraded":
                     update["rejected"] = (await degrade(generator, pair.prompt, pair.chosen,

@@ -12,7 +12,8 @@ meets no positive criterion the ideal did not, and adds no mistake. Two families
 
 A pair is kept only when the removal leaves at least one sentence and takes at least one away,
 so the rejected answer differs from the chosen one and is not empty. Sentences are split on
-``.``, ``!``, ``?`` and line breaks, and list items count as sentences.
+``.``, ``!``, ``?`` and line breaks, and list items count as sentences; what is left keeps the ideal
+answer's layout (paragraphs, lists), so layout cannot tell the two apart.
 """
 
 from __future__ import annotations
@@ -29,14 +30,40 @@ SAFETY = re.compile(r"\b(see|consult|contact|call|visit|seek|go to|talk to|speak
                     r"doctor|physician|gp|clinician|provider|pharmacist|specialist|emergency|er|a&e|911|999|112|"
                     r"urgent care|hospital|medical (?:attention|help|care|advice))\b|\bemergency\b|\bwarning signs?\b|"
                     r"\bred flags?\b|\bimmediately\b|\bright away\b", re.IGNORECASE)
+RULE_KINDS = ("removed_criteria", "removed_safety")
 STOPWORDS = frozenset("a an and are as at be by for from has have if in is it its of on or that the their this to "
                       "was were with does not response user".split())
 
 
+SPLIT = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
 def sentences(text: str) -> list[str]:
     """``text`` split into sentences and list items (their text kept as written)."""
-    parts = re.split(r"(?<=[.!?])\s+|\n+", text)
-    return [p.strip() for p in parts if p.strip()]
+    return [p.strip() for p in SPLIT.split(text) if p.strip()]
+
+
+def without(text: str, removed: set[int]) -> str:
+    """``text`` less its sentences (numbered as :func:`sentences` numbers them) in ``removed``, each cut out
+    with the break that follows it (the one before it, for the last), so the rest keeps its paragraphs,
+    lists and line breaks as written: the rejected answer differs from the chosen one in content only,
+    not in layout."""
+    spans, start = [], 0
+    for sep in [*SPLIT.finditer(text), None]:
+        end = sep.start() if sep else len(text)
+        if text[start:end].strip():
+            lead = len(text[start:end]) - len(text[start:end].lstrip())
+            spans.append([start + lead, start + len(text[start:end].rstrip())])
+        start = sep.end() if sep else end
+    cut = [(a, spans[i + 1][0] if i + 1 < len(spans) else b) for i, (a, b) in enumerate(spans) if i in removed]
+    if len(spans) - 1 in removed and len(removed) < len(spans):  # the last sentence goes with the break before it
+        keep = max(i for i in range(len(spans)) if i not in removed)
+        cut[-1] = (spans[keep][1], len(text))
+    out, pos = [], 0
+    for a, b in sorted(cut):
+        out.append(text[pos:max(a, pos)])
+        pos = max(b, pos)
+    return ("".join(out) + text[pos:]).strip()
 
 
 def content_words(text: str) -> set[str]:
@@ -56,20 +83,20 @@ def remove_criteria(row: HealthBenchExample, top: int = 2, min_overlap: int = 2)
         if best >= min_overlap:
             removed.add(index)
     kept = [p for i, p in enumerate(parts) if i not in removed]
-    return "\n".join(kept) if removed and kept else None
+    return without(row.ideal_completion, removed) if removed and kept else None
 
 
 def remove_safety(row: HealthBenchExample) -> str | None:
     """The ideal answer less its safety and referral sentences; None when it has none (or only those)."""
     parts = sentences(row.ideal_completion or "")
-    kept = [p for p in parts if not SAFETY.search(p)]
-    return "\n".join(kept) if kept and len(kept) < len(parts) else None
+    removed = {i for i, p in enumerate(parts) if SAFETY.search(p)}
+    return without(row.ideal_completion, removed) if removed and len(removed) < len(parts) else None
 
 
 def rule_pairs(rows: list[HealthBenchExample], source: str | Path, kind: str = "removed_criteria", *,
                exclude_1k: bool = True) -> list[PreferencePair]:
     """Ideal ≻ the ideal with content removed, for every eligible row the rule changes (module docstring)."""
-    rules = {"removed_criteria": remove_criteria, "removed_safety": remove_safety}
+    rules = dict(zip(RULE_KINDS, (remove_criteria, remove_safety)))
     if kind not in rules:
         raise ValueError(f"unknown rule-based pair kind {kind!r}; choose from {', '.join(rules)}")
     prov = Provenance(source=str(source), source_sha256=sha256_file(source),

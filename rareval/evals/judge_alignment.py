@@ -10,6 +10,7 @@ condition       strategy           what the judge sees
 likert          direct_likert      prompt + response, a 1–10 rating (paper: blue line)
 rubric_ref      implicit           + a rubric generated with the reference (orange line)
 rubric_noref    implicit           + a rubric generated without it (green line)
+rubric_human    implicit           + the physicians' rubric of the conversation (an extra line)
 explicit        explicit           per-criterion verdicts on the physician rubric (RaR-Explicit)
 ==============  =================  =====================================================
 
@@ -49,6 +50,7 @@ CONDITIONS: dict[str, tuple[str, str | None]] = {
     "likert": ("direct_likert", None),
     "rubric_ref": ("implicit", "rubric_ref"),
     "rubric_noref": ("implicit", "rubric_noref"),
+    "rubric_human": ("implicit", "physician_rubric"),
     "explicit": ("explicit", "physician_rubric"),
 }
 

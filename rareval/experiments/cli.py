@@ -147,7 +147,8 @@ def add_reproduce(commands: argparse._SubParsersAction) -> None:
     fig3.add_argument("--judges", help="comma-separated Inspect models (default: the local/ judges; at paper "
                       "scale Qwen2.5-3B..72B-Instruct on vLLM)")
     add_judge_options(fig3)
-    fig3.add_argument("--conditions", help="comma-separated: likert,rubric_ref,rubric_noref,explicit")
+    fig3.add_argument("--conditions", help="comma-separated: likert,rubric_ref,"
+                       "rubric_noref,rubric_human,explicit (rubric_human: RaR-Implicit with the physicians' rubric)")
     fig3.add_argument("--pairs", type=int, help="number of preference pairs (default 10 at embedded scale; "
                       "paper 3,027)")
     fig3.add_argument("--generator", help="model that writes the pairs' rubrics with and without the reference "

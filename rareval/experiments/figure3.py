@@ -26,7 +26,7 @@ from typing import Any
 
 from rareval.data.cache import sha256_file
 from rareval.experiments.base import (Artifact, NotRunnable, ReproduceOptions, compare, load_results, provenance,
-                                      register, rel)
+                                      register, rel, write_results)
 from rareval.experiments.figure3_pairs import (EMBEDDED_MAX_PAIR_CHARS, FINDINGS, RUBRIC_CONDITIONS, RUBRIC_TOKENS,
                                                SHOWN, calls_per_response, prepare_pairs, rubric_generator,
                                                runnable_conditions, settings, stored_count, tokens_per_call)
@@ -97,11 +97,18 @@ class Figure3(Artifact):
             "(--pairs-file; the build step makes it)"
         return Plan(key=self.key, scale=options.scale, runnable=not needs, needs=needs, steps=steps, notes=notes)
 
+    def partial_path(self, results_dir: str | Path) -> Path:
+        """Rows of a run in progress, written as each judge × condition finishes (removed at the end)."""
+        return Path(results_dir) / f"{self.key}.partial.json"
+
     def _cached_rows(self, options: ReproduceOptions) -> dict[tuple[str, str], dict]:
-        stored = load_results(self.results_path(options.results))
-        if options.force or not stored:
+        """Stored rows by (judge, condition): the last complete run's, then those of an interrupted one."""
+        if options.force:
             return {}
-        return {(r["judge"], r["condition"]): r for r in stored.get("rows", [])}
+        rows = []
+        for path in (self.results_path(options.results), self.partial_path(options.results)):
+            rows += (load_results(path) or {}).get("rows", [])
+        return {(r["judge"], r["condition"]): r for r in rows}
 
     def compute(self, options: ReproduceOptions) -> dict[str, Any]:
         from tqdm import tqdm
@@ -119,7 +126,7 @@ class Figure3(Artifact):
         cached = {k: r for k, r in self._cached_rows(options).items()
                   if r.get("pairs_sha256") == pairs_sha and r.get("n_pairs") == len(pairs)
                   and r.get("judge_config", {}) == options.judge_config}
-        todo = [(j, c) for c in run for j in judges if (j, c) not in cached]
+        todo = [(j, c) for j in judges for c in run if (j, c) not in cached]  # a judge at a time: its finding
         rows = []
         for j, c in tqdm(todo, desc="figure3 judge × condition", disable=len(todo) < 2):
             # fail_fast=0: a judge that answers nothing readable is a result here ("no reading"), not an error
@@ -127,6 +134,7 @@ class Figure3(Artifact):
                         judge_args=options.judge_args, grader_config=options.judge_config, fail_fast=0)[0]
             rows.append(row | {"pairs_sha256": pairs_sha, "n_pairs": len(pairs), "size_b": judge_size(j),
                                **({"judge_config": options.judge_config} if options.judge_config else {})})
+            write_results({"rows": [*cached.values(), *rows]}, self.partial_path(options.results))  # resumable
         stored = load_results(self.results_path(options.results)) or {}
         wanted = {"judges": judges, "conditions": conditions, "run": run, "skipped": skipped, "pairs": len(pairs)}
         if not todo and stored.get("settings") == wanted and stored.get("scale") == options.scale:
@@ -156,6 +164,7 @@ class Figure3(Artifact):
             notes.append("Some rows came from stored results (rerun with --force to recompute).")
         data = [{"path": rel(pairs_path), "sha256": pairs_sha, "rows": len(pairs),
                  "note": f"pairs built from {source.source} (sha256 {source.source_sha256[:12]}…)" if source else ""}]
+        self.partial_path(options.results).unlink(missing_ok=True)  # every row is in the results now
         return {"comparison": self.comparison(rows, judges), "paper_image_only": True, "rows": rows,
                 "settings": wanted, "status_note": "scripted judges only (plumbing check)"
                 if all(j.startswith("scripted/") for j in judges) else "",

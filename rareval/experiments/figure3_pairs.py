@@ -15,21 +15,23 @@ from rareval.experiments.training import (CONVERSATION_CHARS, CRITERION_CHARS, H
 if TYPE_CHECKING:
     from rareval.data.alignment import PreferencePair
 
-ALL_CONDITIONS = ("likert", "rubric_ref", "rubric_noref", "explicit")
+ALL_CONDITIONS = ("likert", "rubric_ref", "rubric_noref", "rubric_human", "explicit")
 PAPER_CONDITIONS = ("likert", "rubric_ref", "rubric_noref")
 PAPER_PAIRS, EMBEDDED_PAIRS = 3_027, 10  # 10: about an hour of rubric writing and judging on 2 cores
 #: Longest embedded pair (conversation and both answers, characters): what a CPU can judge in its budget
 #: (the median reference pair of the shipped file is ~4,400 characters).
 EMBEDDED_MAX_PAIR_CHARS = 6_000  # 100 of the 141 answerable Group 2 pairs of the union file
-FINDINGS = [("rubric_ref", "likert"), ("rubric_noref", "likert"), ("rubric_ref", "rubric_noref")]
+FINDINGS = [("rubric_ref", "likert"), ("rubric_noref", "likert"), ("rubric_ref", "rubric_noref"),
+            ("rubric_human", "likert")]  # the last: the physicians' rubric, our extra line
 SHOWN = {"likert": "Direct-Likert", "rubric_ref": "rubrics with reference", "rubric_noref": "rubrics without reference",
-         "explicit": "RaR-Explicit (physician rubric)"}
+         "rubric_human": "physician rubric (RaR-Implicit)", "explicit": "RaR-Explicit (physician rubric)"}
 
 
 def settings(options: ReproduceOptions) -> tuple[list[str], list[str], int]:
     paper = options.scale == "paper"
     judges = options.judges or list(PAPER_JUDGES if paper else EMBEDDED_JUDGES)
-    conditions = options.conditions or list(PAPER_CONDITIONS)  # explicit on request: ~2.5x the other three
+    # the physicians' rubric is our extra line; explicit on request: ~2.5x the other three
+    conditions = options.conditions or [*PAPER_CONDITIONS, "rubric_human"]
     unknown = sorted(set(conditions) - set(ALL_CONDITIONS))
     if unknown:
         raise ValueError(f"unknown condition(s) {', '.join(unknown)}; choose from {', '.join(ALL_CONDITIONS)}")

@@ -3,7 +3,7 @@
 import pytest
 
 from rareval.data.healthbench import load_healthbench
-from rareval.data.rule_pairs import remove_safety, rule_pairs, sentences
+from rareval.data.rule_pairs import remove_safety, rule_pairs, sentences, without
 from tests.data.test_alignment import UNION
 
 
@@ -30,3 +30,17 @@ def test_safety_advice_is_what_goes(rows):
                                                      "visit", "talk", "speak", "go to")) for s in gone)
     with pytest.raises(ValueError, match="unknown rule-based pair kind"):
         rule_pairs(rows, UNION, "removed_everything")
+
+
+def test_removal_keeps_the_layout():
+    text = "First line.\n\n- item one. Second part!\n- item two\n\nLast words? Done."
+    assert without(text, {1}) == "First line.\n\nSecond part!\n- item two\n\nLast words? Done."
+    assert without(text, {5}) == "First line.\n\n- item one. Second part!\n- item two\n\nLast words?"
+    assert without(text, {4, 5}) == "First line.\n\n- item one. Second part!\n- item two"
+    assert without(text, {0}) == "- item one. Second part!\n- item two\n\nLast words? Done."
+
+
+def test_rejected_keeps_the_chosen_layout(rows):
+    pairs = rule_pairs(rows, UNION, "removed_criteria")
+    paragraphs = [p for p in pairs if "\n\n" in p.chosen]
+    assert paragraphs and sum("\n\n" in p.rejected for p in paragraphs) >= len(paragraphs) // 2
