@@ -146,7 +146,7 @@ async def build_pairs(rows: list[HealthBenchExample], source: str | Path, *, kin
                       exclude_1k: bool = True, progress: bool = True, per_prompt: int = 4,
                       max_tokens: int = 2048, out: str | Path | None = None, concurrency: int = 1,
                       base: list[PreferencePair] | None = None, select: int | None = None, seed: int = 0,
-                      max_chars: int | None = None) -> tuple[list[PreferencePair], list[str]]:
+                      max_chars: int | None = None, screened: bool = True) -> tuple[list[PreferencePair], list[str]]:
     """Build pairs of ``kind``; with ``rubrics`` also generate ``rubric_ref`` and ``rubric_noref``
     (``max_tokens`` caps each generation; ``per_prompt`` caps reference pairs per conversation).
 
@@ -157,6 +157,7 @@ async def build_pairs(rows: list[HealthBenchExample], source: str | Path, *, kin
     pairs are built at once. ``base``: pairs already made (rule-based ones, :mod:`rareval.data.rule_pairs`) to
     give rubrics to, in place of the pairs of ``kind``. ``select``: build only that many, chosen by
     :func:`select_pairs` (``seed``, ``max_chars``; one per conversation) instead of the first ``limit``.
+    ``screened``: degraded rewrites pass :func:`~rareval.rubrics.generate.screen` (False: only differ).
     """
     from rareval.rubrics.generate import GenerationError, degrade, generate_rubric
     from rareval.prompts import load_prompt
@@ -213,8 +214,8 @@ async def build_pairs(rows: list[HealthBenchExample], source: str | Path, *, kin
                 update={"notes": pair.provenance.notes})}  # a base pair's own notes (rule-based: its family)
             try:
                 if kind == "degraded":
-                    update["rejected"] = (await degrade(generator, pair.prompt, pair.chosen,
-                                                        max_tokens=max_tokens)).text
+                    update["rejected"] = (await degrade(generator, pair.prompt, pair.chosen, max_tokens=max_tokens,
+                                                        screened=screened)).text
                 if rubrics:
                     update["rubric_ref"], update["rubric_noref"] = await rubrics_of(pair)
             except GenerationError as e:

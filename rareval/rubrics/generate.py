@@ -124,11 +124,41 @@ def parse_degraded(text: str) -> dict[str, str]:
     return fields
 
 
+SAME = "the rewrite equals the ideal answer"
+REFUSAL = re.compile(r"^\W*(i'?m sorry|i am sorry|i can(?:no|')t|as an ai)\b", re.IGNORECASE)
+
+
+def screen(ideal: str, rewrite: str) -> str | None:
+    """The automatic screen that stands in for the paper's manual one (SPEC §1.8): why ``rewrite`` is not a
+    usable worse answer, or None. It checks what a reader would reject at a glance, not medical quality:
+
+    * equal to the ideal answer, or nearly (``difflib`` similarity ≥ 0.98: a changed comma is not worse);
+    * the template's field markers (``[reasoning]``, ``[chunks_added]``…) left in the answer;
+    * under 30 % of the ideal's length (a stub or a truncation, trivially told apart) or over 150 % (a
+      rewrite that adds that much may add content, so it need not be worse);
+    * a refusal or an AI disclaimer where the ideal answer starts with none.
+    """
+    from difflib import SequenceMatcher
+
+    a, b = ideal.strip(), rewrite.strip()
+    if a == b:
+        return SAME
+    if _FIELD_RE.search(b):
+        return "the rewrite carries the template's field markers"
+    if not 0.3 <= len(b) / max(len(a), 1) <= 1.5:
+        return f"the rewrite is {len(b) / max(len(a), 1):.0%} of the ideal's length (kept: 30-150 %)"
+    if REFUSAL.search(b) and not REFUSAL.search(a):
+        return "the rewrite is a refusal or an AI disclaimer"
+    if SequenceMatcher(None, a, b, autojunk=False).ratio() >= 0.98:
+        return "the rewrite is nearly identical to the ideal answer (similarity >= 0.98)"
+    return None
+
+
 async def degrade(model: str | Model, conversation: Conversation, ideal: str, *, max_tokens: int = 2048,
-                  retries: int = 1) -> Degraded:
+                  retries: int = 1, screened: bool = True) -> Degraded:
     """A strictly worse but plausible rewrite of ``ideal`` (the rejected answer of a pair). A rewrite cut off at
-    ``max_tokens``, unreadable, or equal to ``ideal`` is rejected and asked again (``retries`` times), then raises
-    :class:`GenerationError` naming why: it is never accepted."""
+    ``max_tokens``, unreadable, or failing :func:`screen` (``screened=False``: only equal to ``ideal``) is rejected
+    and asked again (``retries`` times), then raises :class:`GenerationError` naming why: it is never accepted."""
     prompt = load_prompt("degrade")
     text = prompt.render(conversation=render_conversation(conversation), ideal=ideal)
     model = get_model(model) if isinstance(model, str) else model
@@ -145,8 +175,10 @@ async def degrade(model: str | Model, conversation: Conversation, ideal: str, *,
         except GenerationError as e:
             last = e
             continue
-        if fields["perturbed_completion"].strip() == ideal.strip():
-            last = GenerationError("the rewrite equals the ideal answer")
+        rewrite = fields["perturbed_completion"]
+        why = screen(ideal, rewrite) if screened else SAME if rewrite.strip() == ideal.strip() else None
+        if why is not None:
+            last = GenerationError(why)
             continue
         return Degraded(text=fields["perturbed_completion"], reasoning=fields.get("reasoning", ""),
                         chunks_added=fields.get("chunks_added", ""), chunks_removed=fields.get("chunks_removed", ""),

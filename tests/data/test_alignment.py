@@ -39,7 +39,7 @@ def test_build_degraded_pairs_with_rubrics_and_round_trip(rows, tmp_path):
     writer = get_model("scripted/policy", reply="[reasoning] vaguer [perturbed_completion] Rest, maybe. "
                                                 "[chunks_added] none [chunks_removed] none\n" + RUBRIC)
     pairs, failures = build_pairs_sync(rows, UNION, kind="degraded", generator=writer, rubrics=True, limit=3,
-                                       progress=False)
+                                       progress=False, screened=False)  # a fixed rewrite fails the length screen
     assert not failures and len(pairs) == 3
     p = pairs[0]
     assert p.rejected.startswith("Rest, maybe.") and p.rubric_ref is not None and len(p.rubric_noref) == 2
@@ -79,16 +79,16 @@ def test_an_interrupted_build_resumes_without_losing_pairs(rows, tmp_path):
     reply = "[reasoning] vaguer [perturbed_completion] Rest, maybe. [chunks_added] none [chunks_removed] none"
     out = tmp_path / "pairs.jsonl"
     first, _ = build_pairs_sync(rows, UNION, kind="degraded", generator=get_model("scripted/policy", reply=reply),
-                                limit=2, progress=False, out=out)
+                                limit=2, progress=False, out=out, screened=False)  # fixed rewrite: no length screen
     assert len(load_pairs(out)) == 2  # on disk before the build returned: what an interruption leaves
     writer = get_model("scripted/policy", reply=reply, memoize=False)
     pairs, failures = build_pairs_sync(rows, UNION, kind="degraded", generator=writer, limit=4, progress=False,
-                                       out=out, concurrency=2)
+                                       out=out, concurrency=2, screened=False)
     assert not failures and len(pairs) == 4 and pairs[:2] == first and writer.api.calls == 2
     assert {p.pair_id for p in load_pairs(out)} == {p.pair_id for p in pairs}
     cut = get_model("scripted/policy", reply=reply + " and then" * 50, cut_at_max_tokens=True)
     kept, failed = build_pairs_sync(rows, UNION, kind="degraded", generator=cut, limit=2, progress=False,
-                                    max_tokens=20)
+                                    max_tokens=20, screened=False)
     assert kept == [] and len(failed) == 2 and all("cut off at max_tokens=20" in f for f in failed)
 
 

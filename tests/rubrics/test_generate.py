@@ -61,3 +61,28 @@ def test_generate_and_degrade_through_inspect_models():
     assert asyncio.run(degrade(cut, "user: chest pain?", "Go to urgent care now.", max_tokens=400)).text
     with pytest.raises(GenerationError):
         asyncio.run(generate_rubric(get_model("scripted/malformed"), "user: hi"))
+
+
+IDEAL = "Go to urgent care now: chest pain with sweating needs an ECG today, so do not wait at home."
+
+
+@pytest.mark.parametrize("rewrite, why", [
+    (IDEAL, "equals the ideal"),
+    ("[reasoning] vaguer [perturbed_completion] Chest pain with sweating can wait until tomorrow.", "field markers"),
+    ("Rest.", "of the ideal's length"),
+    (IDEAL * 2, "of the ideal's length"),
+    ("I'm sorry, but I can't give medical advice here; please ask a doctor about it.", "refusal"),
+    (IDEAL.replace("today,", "today"), "nearly identical"),
+])
+def test_screen_names_why_a_rewrite_is_not_a_worse_answer(rewrite, why):
+    from rareval.rubrics.generate import screen
+
+    assert why in screen(IDEAL, rewrite)
+
+
+def test_screen_keeps_a_plausible_worse_rewrite():
+    from rareval.rubrics.generate import screen
+
+    ideal = "Chest pain with sweating can be a heart attack: call emergency services now and do not drive yourself."
+    assert screen(ideal, "Chest pain has many causes; rest for a while and see whether it passes.") is None
+    assert screen("I'm sorry to hear that. Rest and drink water.", "I'm sorry to hear that. Just rest.") is None
