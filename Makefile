@@ -28,7 +28,7 @@ WHEELS ?= $(HOME)/.cache/rareval/wheels/$(shell echo '$(LLAMA) $(LLAMA_CMAKE)' |
 DEMO ?= runs/demo
 DEMO_PAIRS ?= 10
 REPRODUCE ?= --figure 3 --pairs-file results/paper/figure3_pairs.jsonl --pairs $(DEMO_PAIRS) \
-	--results $(DEMO) --out $(DEMO) --force
+	--conditions likert,rubric_human --results $(DEMO) --out $(DEMO) --force
 
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed

@@ -38,8 +38,12 @@ def finding_differences(rows: list[dict], judges: list[str], better: str, worse:
                         seed: int = 0) -> dict[str, dict]:
     """Per judge: accuracy(``better``) − accuracy(``worse``) on the pairs both conditions read, from each
     pair's expected-rating outcome (tie-free; :func:`rareval.evals.judge_alignment.pair_outcomes`), with a
-    paired bootstrap 95 % interval. ``{"mean": None}``: the judge gave no reading on any shared pair. Judges
+    paired bootstrap 95 % interval and ``detectable``: the smallest difference these pairs detect with
+    power 0.8 at α = 0.05 (:func:`rareval.regress.stats.minimum_detectable_effect`). ``{"mean": None}``: the judge gave no reading on any shared pair. Judges
     whose rows lack either condition, or predate per-pair outcomes, are left out."""
+    import numpy as np
+
+    from rareval.regress.stats import minimum_detectable_effect
     from rareval.stats import paired_difference
 
     by = {(r["judge"], r["condition"]): r.get("outcomes") for r in rows}
@@ -49,7 +53,13 @@ def finding_differences(rows: list[dict], judges: list[str], better: str, worse:
         if not b or not w:
             continue
         ids = sorted(set(b) & set(w))
-        out[judge] = paired_difference([w[i]["expected"] for i in ids], [b[i]["expected"] for i in ids], seed=seed)
+        out[judge] = d = paired_difference([w[i]["expected"] for i in ids], [b[i]["expected"] for i in ids],
+                                           seed=seed)
+        both = np.array([(b[i]["expected"], w[i]["expected"]) for i in ids if None not in
+                         (b[i]["expected"], w[i]["expected"])], dtype=float)
+        if len(both) > 1:  # planned with the larger of the observed spread and that of unrelated conditions
+            sd = max(float(np.std(both[:, 0] - both[:, 1], ddof=1)), float(np.sqrt(both.var(axis=0).sum())))
+            d["detectable"] = minimum_detectable_effect(len(both), sd, alpha=0.05, power=0.8)
     return out
 
 
@@ -186,7 +196,8 @@ class Figure3(Artifact):
                 continue
             for judge, d in diffs.items():
                 shown = "no reading" if d["mean"] is None else (
-                    f"{d['mean']:+.3f} [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}] (n={d['n']})")
+                    f"{d['mean']:+.3f} [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}] (n={d['n']}"
+                    + (f"; smallest detectable ±{d['detectable']:.2f}" if "detectable" in d else "") + ")")
                 out.append(compare(f"{judge}: accuracy({better}) − accuracy({worse}), tie-free, paired 95 % CI",
                                    None, shown))
             read = [d for d in diffs.values() if d["mean"] is not None]
