@@ -34,12 +34,20 @@ from rareval.experiments.plan import Plan, Step, tokens
 from rareval.experiments.render import IMAGE_ONLY, PAPER, pyplot, save_figure, write_markdown
 from rareval.experiments.training import CONVERSATION_CHARS, RESPONSE_CHARS
 
+MIN_READINGS = 10  # shared pairs a judge must read for its finding interval to be drawn
+
+
+def no_reading(n: int) -> str:
+    return "no reading" if not n else f"too few readings (n={n})"
+
+
 def finding_differences(rows: list[dict], judges: list[str], better: str, worse: str,
                         seed: int = 0) -> dict[str, dict]:
     """Per judge: accuracy(``better``) − accuracy(``worse``) on the pairs both conditions read, from each
     pair's expected-rating outcome (tie-free; :func:`rareval.evals.judge_alignment.pair_outcomes`), with a
     paired bootstrap 95 % interval and ``detectable``: the smallest difference these pairs detect with
-    power 0.8 at α = 0.05 (:func:`rareval.regress.stats.minimum_detectable_effect`). ``{"mean": None}``: the judge gave no reading on any shared pair. Judges
+    power 0.8 at α = 0.05 (:func:`rareval.regress.stats.minimum_detectable_effect`). ``{"mean": None}``: the
+    judge read fewer than :data:`MIN_READINGS` shared pairs (``n`` says how many): no interval is drawn from them. Judges
     whose rows lack either condition, or predate per-pair outcomes, are left out."""
     import numpy as np
 
@@ -55,6 +63,9 @@ def finding_differences(rows: list[dict], judges: list[str], better: str, worse:
         ids = sorted(set(b) & set(w))
         out[judge] = d = paired_difference([w[i]["expected"] for i in ids], [b[i]["expected"] for i in ids],
                                            seed=seed)
+        if d["n"] < MIN_READINGS:  # a bootstrap of 1 or 2 pairs gives a zero-width interval, not evidence
+            out[judge] = {"mean": None, "ci95": None, "n": d["n"]}
+            continue
         both = np.array([(b[i]["expected"], w[i]["expected"]) for i in ids if None not in
                          (b[i]["expected"], w[i]["expected"])], dtype=float)
         if len(both) > 1:  # planned with the larger of the observed spread and that of unrelated conditions
@@ -195,13 +206,14 @@ class Figure3(Artifact):
             if not diffs:
                 continue
             for judge, d in diffs.items():
-                shown = "no reading" if d["mean"] is None else (
+                shown = no_reading(d["n"]) if d["mean"] is None else (
                     f"{d['mean']:+.3f} [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}] (n={d['n']}"
                     + (f"; smallest detectable ±{d['detectable']:.2f}" if "detectable" in d else "") + ")")
                 out.append(compare(f"{judge}: accuracy({better}) − accuracy({worse}), tie-free, paired 95 % CI",
                                    None, shown))
             read = [d for d in diffs.values() if d["mean"] is not None]
-            ours = None if not read else "no" if any(d["ci95"][1] < 0 for d in read) else \
+            ours = f"undecided (no judge read {MIN_READINGS} pairs)" if not read else \
+                "no" if any(d["ci95"][1] < 0 for d in read) else \
                 "yes" if all(d["ci95"][0] > 0 for d in read) else "undecided (an interval spans 0)"
             out.append(compare(f"finding: {better} > {worse} at every judge size", "yes", ours))
         return out
@@ -233,7 +245,8 @@ class Figure3(Artifact):
                             label=f"{SHOWN.get(better, better)} − {SHOWN.get(worse, worse)}")
             for j, d in by_judge.items():
                 if d["mean"] is None:
-                    ax.text(judges.index(j), 0, "no reading", ha="center", fontsize=7, color="grey")
+                    ax.text(judges.index(j), 0, no_reading(d["n"]).replace(" (", "\n("), ha="center", fontsize=7,
+                            color="grey")
         ax.axhline(0, color="grey", lw=0.8, ls="--")
         ax.set_xticks(range(len(judges)), [j.split("/")[-1] for j in judges], fontsize=7)
         ax.set_xlim(-0.5, max(len(judges) - 0.5, 0.5))

@@ -152,10 +152,17 @@ def test_figure3_finding_is_a_paired_interval_and_a_judge_without_a_reading_is_k
     judges = ["local/qwen-0.5b", "scripted/keyword"]
     diffs = finding_differences(rows, judges, "rubric_ref", "likert")
     assert diffs["local/qwen-0.5b"]["mean"] == pytest.approx(0.4) and diffs["local/qwen-0.5b"]["ci95"][0] > 0
-    # the smallest detectable difference grows as the pairs shrink (power 0.8, alpha 0.05)
-    few = [{**r, "outcomes": dict(list(r["outcomes"].items())[:len(r["outcomes"]) // 2])} for r in rows]
-    assert 0 < diffs["local/qwen-0.5b"]["detectable"] < \
-        finding_differences(few, judges, "rubric_ref", "likert")["local/qwen-0.5b"]["detectable"]
+    # the smallest detectable difference shrinks as the pairs grow (power 0.8, alpha 0.05); under 10 shared
+    # pairs no interval is drawn at all
+    many = [{**r, "outcomes": {f"{k}{copy}": v for k, v in r["outcomes"].items() for copy in "ab"}} for r in rows]
+    assert 0 < finding_differences(many, judges, "rubric_ref", "likert")["local/qwen-0.5b"]["detectable"] < \
+        diffs["local/qwen-0.5b"]["detectable"]
+    few = [{**r, "outcomes": dict(list(r["outcomes"].items())[:9])} for r in rows]
+    assert finding_differences(few, judges, "rubric_ref", "likert")["local/qwen-0.5b"] == {"mean": None, "ci95": None,
+                                                                                           "n": 9}
+    assert {c["item"]: c["ours"] for c in artifact.comparison(few, judges)}[
+        "local/qwen-0.5b: accuracy(rubric_ref) − accuracy(likert), tie-free, paired 95 % CI"] == \
+        "too few readings (n=9)"
     mute = [{**r, "outcomes": {k: {"strict": None, "expected": None} for k in r["outcomes"]}}
             if r["judge"] == "scripted/keyword" else r for r in rows]
     table = {c["item"]: c["ours"] for c in artifact.comparison(mute, judges)}
