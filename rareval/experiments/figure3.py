@@ -47,8 +47,8 @@ def finding_differences(rows: list[dict], judges: list[str], better: str, worse:
     pair's expected-rating outcome (tie-free; :func:`rareval.evals.judge_alignment.pair_outcomes`), with a
     paired bootstrap 95 % interval and ``detectable``: the smallest difference these pairs detect with
     power 0.8 at α = 0.05 (:func:`rareval.regress.stats.minimum_detectable_effect`). ``{"mean": None}``: the
-    judge read fewer than :data:`MIN_READINGS` shared pairs (``n`` says how many): no interval is drawn from them. Judges
-    whose rows lack either condition, or predate per-pair outcomes, are left out."""
+    judge read fewer than :data:`MIN_READINGS` shared pairs (``n`` says how many): no interval is drawn from
+    them. Judges whose rows lack either condition, or predate per-pair outcomes, are left out."""
     import numpy as np
 
     from rareval.regress.stats import minimum_detectable_effect
