@@ -161,7 +161,9 @@ class Figure3(Artifact):
         if not todo and stored.get("settings") == wanted and stored.get("scale") == options.scale:
             print(f"figure3: every row is stored in {self.results_path(options.results)}; rendering it (--force "
                   "recomputes)")
-            return {k: v for k, v in stored.items() if k not in ("artifact", "title", "scale")}
+            # the comparison is derived from the rows: drawn again, so a stored run reads by today's rules
+            return {k: v for k, v in stored.items() if k not in ("artifact", "title", "scale")} | {
+                "comparison": self.comparison(stored.get("rows", []), judges)}
         done = {(r["judge"], r["condition"]): r for r in rows}
         rows = [done.get((j, c)) or cached[(j, c)] for c in run for j in judges]
         source = pairs[0].provenance if pairs else None
