@@ -290,7 +290,8 @@ class Figure3(Artifact):
                  for j in judges]
         for ax, (key, low, high, subtitle) in zip(axes[0][:len(panels)], panels):
             for k, condition in enumerate(conditions):
-                rs = sorted((r for r in rows if r["condition"] == condition), key=lambda r: judges.index(r["judge"]))
+                rs = sorted((r for r in rows if r["condition"] == condition and r["n_scored"] >= MIN_READINGS),
+                            key=lambda r: judges.index(r["judge"]))  # a point from 2 readings is not a point
                 shift = 0.06 * (k - (len(conditions) - 1) / 2)  # conditions side by side, not on top of each other
                 color = None
                 for sized in (True, False):  # a line joins judges of known size; unknown sizes stand alone
@@ -307,6 +308,10 @@ class Figure3(Artifact):
                 if all(not r["n_scored"] for r in rows if r["judge"] == j):
                     ax.text(x, 0.5, "no answer\nreadable\n(all unscored)", ha="center", va="center", fontsize=7,
                             color="grey")
+                elif few := [r for r in rows if r["judge"] == j and r["n_scored"] < MIN_READINGS]:
+                    ax.text(x, 0.92, "too few readings\n" + "\n".join(f"{SHOWN.get(r['condition'], r['condition'])}: "
+                                                                   f"{r['n_scored']:.0f}" for r in few),
+                            ha="center", va="center", fontsize=6, color="grey")
             ax.axhline(0.5, color="grey", lw=0.8, ls="--")
             ax.set_xticks(range(len(judges)), names, fontsize=7)
             ax.set_xlim(-0.5, max(len(judges) - 0.5, 0.5))
