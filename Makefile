@@ -3,7 +3,7 @@
 #   make test     set up .venv, run the test suite CI runs
 #   make figures  re-draw the committed Figure 3 from results/paper (computes nothing new)
 #
-# make demo computes: every judge rates every answer of the committed pairs file (pairs and their rubrics
+# make demo computes: every judge rates every answer of the first $(DEMO_PAIRS) committed pairs (pairs and rubrics
 # are data, built once with provenance) from an empty verdict cache, into $(DEMO) (figure, numbers, logs);
 # the committed results are left as they are.
 #
@@ -26,9 +26,11 @@ LLAMA ?= llama-cpp-python==0.3.36
 LLAMA_CMAKE ?= $(if $(filter x86_64,$(shell uname -m)),-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON,-DGGML_NATIVE=ON)
 WHEELS ?= $(HOME)/.cache/rareval/wheels/$(shell echo '$(LLAMA) $(LLAMA_CMAKE)' | sha256sum | cut -c1-12)
 DEMO ?= runs/demo
-DEMO_PAIRS ?= 10
+DEMO_PAIRS ?= 20
 REPRODUCE ?= --figure 3 --pairs-file results/paper/figure3_pairs.jsonl --pairs $(DEMO_PAIRS) \
 	--conditions likert,rubric_human --results $(DEMO) --out $(DEMO) --force
+
+FIGURE3 ?= --figure 3 --pairs-file results/paper/figure3_pairs.jsonl --pairs 100 --conditions likert,rubric_human
 
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -41,7 +43,7 @@ demo: $(STAMP)
 	RAREVAL_VERDICT_CACHE=$(DEMO)/verdicts.sqlite $(BIN)/rareval reproduce $(REPRODUCE)
 
 figures: $(STAMP)
-	$(BIN)/rareval reproduce --figure 3
+	$(BIN)/rareval reproduce $(FIGURE3)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
