@@ -40,15 +40,15 @@ def rate(judge: str, pairs: str, condition: str, limit: int, prefix_cache: bool)
         log = inspect_eval(task, model=judge, model_args={"prefix_cache": prefix_cache}, limit=limit,
                            log_dir=tmp, display="none", max_samples=1)[0]
         wall = time.perf_counter() - start
-    if log.status != "success":
-        raise RuntimeError(f"{judge} {condition}: eval {log.status}")
-    ratings, usage = [], {"input_tokens": 0, "cache_read_tokens": 0}
-    for sample in log.samples or []:
-        meta = next(iter(sample.scores.values())).metadata or {}
-        ratings.append((str(sample.id), meta.get("chosen"), meta.get("rejected")))
-        judged = meta.get("judge_usage") or {}
-        for key in usage:
-            usage[key] += int(judged.get(key) or 0)
+        if log.status != "success":
+            raise RuntimeError(f"{judge} {condition}: eval {log.status}")
+        ratings, usage = [], {"input_tokens": 0, "cache_read_tokens": 0}
+        for sample in log.samples or []:  # read while the log file exists (samples load lazily)
+            meta = next(iter(sample.scores.values())).metadata or {}
+            ratings.append((str(sample.id), meta.get("chosen"), meta.get("rejected")))
+            judged = meta.get("judge_usage") or {}
+            for key in usage:
+                usage[key] += int(judged.get(key) or 0)
     return {"wall_s": wall, "ratings": 2 * len(ratings), "values": ratings, **usage}
 
 

@@ -6,7 +6,7 @@ import pytest
 from inspect_ai import eval as inspect_eval
 
 from rareval.cli import main as cli
-from rareval.data.alignment import PreferencePair, Provenance, load_pairs, save_pairs
+from rareval.data.alignment import pair_chars, PreferencePair, Provenance, load_pairs, save_pairs
 from rareval.data.healthbench import Message
 from rareval.evals.judge_alignment import judge_size, sweep
 from rareval.rubric import Rubric
@@ -97,6 +97,15 @@ def test_cli_builds_reference_pairs(tmp_path, capsys):
     assert cli(["alignment", "build", "--kind", "removed_safety", "--source", str(UNION), "--limit", "4",
                 "--out", str(rules)]) == 0
     assert {p.kind for p in load_pairs(rules)} == {"removed_safety"} and len(load_pairs(rules)) == 4
+    both = tmp_path / "both.jsonl"  # both rule families, a seeded sample within a length budget
+    args = ["alignment", "build", "--kind", "removed", "--source", str(UNION), "--select", "30", "--max-chars",
+            "3000", "--seed", "1", "--out"]
+    assert cli([*args, str(both)]) == 0 and cli([*args, str(tmp_path / "again.jsonl")]) == 0
+    picked = load_pairs(both)
+    assert len(picked) == 30 and {p.kind for p in picked} == {"removed_criteria", "removed_safety"}
+    assert len({p.prompt_id for p in picked}) == 30 and max(map(pair_chars, picked)) <= 3000
+    assert [p.pair_id for p in load_pairs(tmp_path / "again.jsonl")] == [p.pair_id for p in picked]
+    assert all("rule-based: " + p.kind.replace("_", " ") in p.provenance.notes for p in picked)
 
 
 def test_judge_size():
