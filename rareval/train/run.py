@@ -79,8 +79,8 @@ class RunConfig(BaseModel):
                                         "rollouts all scored alike (zero advantage; rareval.train.screening).")
     skip_bad_rows: bool = Field(False, description="Leave malformed data rows out, counted in split.json, instead "
                                 "of stopping at the first with an error naming its line and field.")
-    monitor: MonitorConfig | None = Field(None, description="Reward-hacking monitor (a gold judge on held-out "
-                                          "prompts); None: off.")
+    monitor: MonitorConfig | None = Field(None, description="Reward-hacking monitor (a gold and/or a rubric-free "
+                                          "judge on held-out prompts); None: off.")
 
     @field_validator("judge")
     @classmethod
@@ -227,7 +227,8 @@ def train(run: RunConfig, resume: bool = False) -> dict[str, Any]:
     records, held_out, skipped, held_out_records, rule = training_rows(
         run.preset, run.data, run.rubrics, skip_bad_rows=run.skip_bad_rows, count_tokens=count_tokens)
     if run.monitor is not None and not held_out_records:
-        raise ValueError(f"--gold-judge: none of the {len(held_out)} held-out prompts can be scored by the training "
+        flag = "--gold-judge" if run.monitor.gold_judge else "--rubric-free-judge"
+        raise ValueError(f"{flag}: none of the {len(held_out)} held-out prompts can be scored by the training "
                          f"reward of {run.preset.name!r} (a generated-rubric preset needs rubrics for held-out prompts "
                          f"too: `rareval rubrics generate --data` on a file that holds them)")
     out.mkdir(parents=True, exist_ok=True)

@@ -160,8 +160,12 @@ def test_list_dry_run_estimate_and_errors(setup, capsys):
     assert cli(["train", "--preset", "rar-explicit@tiny", "--policy", str(root / "policy"), "--judge",
                 "scripted/keyword", "--data", str(data), "--rubrics", str(rubrics), "--out", str(root / "mon"),
                 "--gold-judge", "scripted/keyword"]) == 2
-    assert "none of the 1 held-out prompts can be scored" in capsys.readouterr().err
+    assert "--gold-judge: none of the 1 held-out prompts can be scored" in capsys.readouterr().err
     assert not (root / "mon").exists()  # refused before anything is written
+    assert cli(["train", "--preset", "rar-explicit@tiny", "--policy", str(root / "policy"), "--judge",
+                "scripted/keyword", "--data", str(data), "--rubrics", str(rubrics), "--out", str(root / "mon"),
+                "--rubric-free-judge", "scripted/keyword"]) == 2  # the error names the flag that was given
+    assert "--rubric-free-judge: none of the 1 held-out prompts" in capsys.readouterr().err
     assert cli(train_args(root, data, root / "x", "--set", "lr=1")) == 2
     assert "unknown setting(s) lr" in capsys.readouterr().err
     assert cli(train_args(root, data, root / "x", "--judge-config", "reasoning_effort=extreme")) == 2
