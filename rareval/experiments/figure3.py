@@ -46,12 +46,11 @@ def finding_differences(rows: list[dict], judges: list[str], better: str, worse:
     """Per judge: accuracy(``better``) − accuracy(``worse``) on the pairs both conditions read, from each
     pair's expected-rating outcome (tie-free; :func:`rareval.evals.judge_alignment.pair_outcomes`), with a
     paired bootstrap 95 % interval and ``detectable``: the smallest difference these pairs detect with
-    power 0.8 at α = 0.05 (:func:`rareval.regress.stats.minimum_detectable_effect`). ``{"mean": None}``: the
+    power 0.8 at α = 0.05 (:func:`rareval.regress.stats.minimum_detectable_effect`, planned with
+    :func:`~rareval.regress.stats.planning_sd` as the checkpoint gate plans it). ``{"mean": None}``: the
     judge read fewer than :data:`MIN_READINGS` shared pairs (``n`` says how many): no interval is drawn from
     them. Judges whose rows lack either condition, or predate per-pair outcomes, are left out."""
-    import numpy as np
-
-    from rareval.regress.stats import minimum_detectable_effect
+    from rareval.regress.stats import minimum_detectable_effect, planning_sd
     from rareval.stats import paired_difference
 
     by = {(r["judge"], r["condition"]): r.get("outcomes") for r in rows}
@@ -66,11 +65,8 @@ def finding_differences(rows: list[dict], judges: list[str], better: str, worse:
         if d["n"] < MIN_READINGS:  # a bootstrap of 1 or 2 pairs gives a zero-width interval, not evidence
             out[judge] = {"mean": None, "ci95": None, "n": d["n"]}
             continue
-        both = np.array([(b[i]["expected"], w[i]["expected"]) for i in ids if None not in
-                         (b[i]["expected"], w[i]["expected"])], dtype=float)
-        if len(both) > 1:  # planned with the larger of the observed spread and that of unrelated conditions
-            sd = max(float(np.std(both[:, 0] - both[:, 1], ddof=1)), float(np.sqrt(both.var(axis=0).sum())))
-            d["detectable"] = minimum_detectable_effect(len(both), sd, alpha=0.05, power=0.8)
+        read = [(b[i]["expected"], w[i]["expected"]) for i in ids if None not in (b[i]["expected"], w[i]["expected"])]
+        d["detectable"] = minimum_detectable_effect(len(read), planning_sd(*zip(*read)), alpha=0.05, power=0.8)
     return out
 
 

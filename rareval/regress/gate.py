@@ -43,7 +43,7 @@ from rareval.regress.coverage import Coverage, coverage
 from rareval.regress.errors import RegressUsageError
 from rareval.regress.items import MetricItems, ResultSet
 from rareval.regress.stats import (EXACT_FLIPS, holm, mcnemar, min_changed_items, minimum_detectable_effect,
-                                   sign_flip_test)
+                                   planning_sd, sign_flip_test)
 from rareval.regress.suite import Suite
 from rareval.regress.why import Diagnostics, diagnose
 from rareval.stats import bootstrap_ci
@@ -122,12 +122,6 @@ def _test(kind: str, cand: np.ndarray, base: np.ndarray, suite: Suite) -> tuple[
             "sign-flip (exact)" if exact else "sign-flip (Monte Carlo)")
 
 
-def _planning_sd(cand: np.ndarray, base: np.ndarray) -> float:
-    if cand.size < 2:
-        return 0.0
-    return float(max(np.std(cand - base, ddof=1), math.sqrt(np.var(cand, ddof=1) + np.var(base, ddof=1))))
-
-
 def _unpaired(name: str, cand: MetricItems, base: MetricItems, cover: Coverage, suite: Suite, m: int
               ) -> MetricResult:
     """A metric with no item both sides scored, gated on coverage alone (the pairs have nothing to say)."""
@@ -152,7 +146,7 @@ def _metric(name: str, cand: MetricItems, base: MetricItems, suite: Suite, m: in
     b = np.array([base.scores[i] for i in items])
     p, test = _test(kind, c, b, suite)
     low, high = bootstrap_ci(c - b, level=1 - suite.alpha, n=suite.resamples, seed=suite.seed)
-    mde = minimum_detectable_effect(len(items), _planning_sd(c, b), suite.alpha / m, suite.power,
+    mde = minimum_detectable_effect(len(items), planning_sd(c, b), suite.alpha / m, suite.power,
                                     binary=kind == "binary")
     result = MetricResult(
         name=name, kind=kind, test=test, items=len(items), only_candidate=len(set(cand.scores) - set(items)),

@@ -37,6 +37,7 @@ __all__ = [
     "mcnemar",
     "minimum_detectable_effect",
     "min_changed_items",
+    "planning_sd",
     "sign_flip_test",
 ]
 
@@ -141,6 +142,20 @@ def min_changed_items(alpha: float) -> int:
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1), got {alpha}")
     return max(1, math.ceil(math.log2(2 / alpha) - 1e-12))
+
+
+def planning_sd(after: Sequence[float], before: Sequence[float]) -> float:
+    """The spread of paired differences to plan a detectable effect with: the larger of the observed
+    standard deviation of ``after − before`` and the one the two sides would give if unrelated
+    (``√(var(after) + var(before))``), so a few identical pairs do not promise a tiny effect. 0 below 2 pairs.
+
+    >>> planning_sd([1.0, 0.0, 1.0, 0.0], [1.0, 0.0, 1.0, 0.0])  # identical pairs: planned as if unrelated
+    0.816496580927726
+    """
+    a, b = np.asarray(after, dtype=float), np.asarray(before, dtype=float)
+    if a.size < 2:
+        return 0.0
+    return float(max(np.std(a - b, ddof=1), math.sqrt(np.var(a, ddof=1) + np.var(b, ddof=1))))
 
 
 def minimum_detectable_effect(n: int, sd: float, alpha: float, power: float = 0.8, binary: bool = False) -> float:
