@@ -82,8 +82,7 @@ def remove_criteria(row: HealthBenchExample, top: int = 2, min_overlap: int = 2)
         best, index = max(overlap, default=(0, -1))
         if best >= min_overlap:
             removed.add(index)
-    kept = [p for i, p in enumerate(parts) if i not in removed]
-    return without(row.ideal_completion, removed) if removed and kept else None
+    return without(row.ideal_completion, removed) if removed and len(removed) < len(parts) else None
 
 
 def remove_safety(row: HealthBenchExample) -> str | None:
