@@ -112,6 +112,14 @@ class HackingMonitor:
         self.max_new_tokens = max_new_tokens
         self.first_gaps: dict[str, float] = {}
 
+    @property
+    def usage(self) -> Any:
+        """What the second judges cost so far (:class:`~rareval.judge.usage.Usage`; the training reward's
+        calls in a check are counted with the training judge's)."""
+        from rareval.judge.usage import Usage
+
+        return sum((judge.usage for judge in self.judges.values()), Usage())
+
     def due(self, step: int) -> bool:
         return bool(self.records) and (step == 1 or step % self.config.every == 0)
 

@@ -21,6 +21,7 @@ from typing import Any
 from transformers import TrainerCallback
 
 from rareval.data.cache import write_text_atomic
+from rareval.judge.usage import Usage
 from rareval.train.ranks import is_main, on_any_rank, summed
 from rareval.train.screening import SCREENED_KEY, SHARE_KEY, TRL_KEY
 
@@ -42,7 +43,7 @@ class RunLog(TrainerCallback):
         self.metrics = self.out / "metrics.jsonl"
         self.stopped_by: str | None = None
         self.plotted_at = 0.0
-        self.offset = {"calls": 0, "billed_tokens": 0, "cached": 0}
+        self.offset = {"calls": 0, "billed_tokens": 0, "cached": 0, "monitor_calls": 0, "monitor_billed_tokens": 0}
         self.resume = resume
         self.main = is_main()  # only the main process writes; every rank takes part in the sums
         self.screen: Any = None  # the zero-advantage screen, when the run screens (rareval.train.screening)
@@ -62,12 +63,21 @@ class RunLog(TrainerCallback):
         self.offset = {k: last[0].get(f"judge/{k}", 0) for k in self.offset}
 
     def judge_figures(self) -> dict[str, float]:
-        """Cumulative judge calls, cached answers, billed tokens and cost of the run, over every rank."""
+        """Cumulative judge calls, cached answers, billed tokens and cost of the run, over every rank.
+
+        ``judge/monitor_*`` are the reward-hacking monitor's second judges (gold, rubric-free); their
+        tokens count toward ``judge/billed_tokens``, the cost (at ``--judge-price``) and the budget, as
+        the training judge's do (``judge/calls`` and ``judge/cached`` are the training judge's alone)."""
         u = self.reward.usage
-        calls, cached, billed = (int(x) for x in summed([u.calls, u.cached, u.billed_tokens]))
-        billed += self.offset["billed_tokens"]
+        m = getattr(self.monitor, "usage", None) or Usage()  # every rank sums the same list, monitor or not
+        calls, cached, billed, m_calls, m_billed = (int(x) for x in summed(
+            [u.calls, u.cached, u.billed_tokens, m.calls, m.billed_tokens]))
+        billed += m_billed + self.offset["billed_tokens"]  # the offset, a logged total, holds the monitor's share
+        m_calls += self.offset["monitor_calls"]
+        m_billed += self.offset["monitor_billed_tokens"]
         return {"judge/calls": self.offset["calls"] + calls, "judge/cached": self.offset["cached"] + cached,
-                "judge/billed_tokens": billed, "judge/cost_usd": billed / 1e6 * self.run.judge_price}
+                "judge/billed_tokens": billed, "judge/monitor_calls": m_calls,
+                "judge/monitor_billed_tokens": m_billed, "judge/cost_usd": billed / 1e6 * self.run.judge_price}
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not logs or "train_runtime" in logs:  # the end-of-training summary is not a step

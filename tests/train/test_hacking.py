@@ -146,3 +146,32 @@ def test_a_training_run_logs_the_rubric_free_gap_beside_the_gold_gap(run_setup):
     assert "hacking/rubric_free_gap" in row and "hacking/gold_score" not in row
     assert cli(train_args(root, data, root / "x", "--rubric-free-judge-config", "max_tokens=64")) == 2
     assert not (root / "x").exists()
+
+
+def test_the_second_judges_calls_count_toward_the_run_budget(tmp_path):
+    from types import SimpleNamespace
+
+    from transformers import TrainerControl
+
+    from rareval.train.monitor import RunLog
+
+    reward = RubricReward("direct_likert", judge=Judge("scripted/keyword", config=JudgeConfig(cache=False)))
+    config = MonitorConfig(gold_judge="scripted/keyword", rubric_free_judge="scripted/keyword",
+                           gold_config={"cache": False}, rubric_free_config={"cache": False}, rows=4)
+    monitor = Scripted(config, reward, RECORDS, max_new_tokens=8, answers=[["Drink water and rest."] * 4])
+    run = SimpleNamespace(judge_price=1.0, max_judge_tokens=None, max_judge_cost=None)
+    log = RunLog(tmp_path, reward, run, monitor=monitor)
+    assert log.judge_figures()["judge/monitor_calls"] == 0
+    monitor.check(None, None)
+    gold, free = (monitor.judges[k].usage for k in ("gold", "rubric_free"))
+    assert gold.calls == 4 * 3 and free.calls == 4  # 3 criteria per answer; one rating per answer
+    figures = log.judge_figures()
+    assert figures["judge/calls"] == 4  # the training judge's own: one rating per held-out answer
+    assert figures["judge/monitor_calls"] == gold.calls + free.calls
+    assert figures["judge/monitor_billed_tokens"] == gold.billed_tokens + free.billed_tokens > 0
+    assert figures["judge/billed_tokens"] == reward.usage.billed_tokens + figures["judge/monitor_billed_tokens"]
+    # a budget the training judge alone stays under, but the monitor's judges take past it
+    run.max_judge_tokens = reward.usage.billed_tokens + 1
+    control = TrainerControl()
+    log.on_step_end(None, SimpleNamespace(global_step=2), control, model=None, processing_class=None)
+    assert log.stopped_by.startswith("judge tokens") and control.should_training_stop
