@@ -2,9 +2,11 @@
 verdict that would earn points on evidence the response does not give the user is voided.
 
 **The question.** ``criterion_evidence`` (``criterion_evidence_hardened`` with ``prompt_variant="hardened"``)
-asks one criterion per call, as ``verdict_mode="json"`` does, for ``{"explanation", "quote",
-"criteria_met"}`` under a JSON schema (:data:`EVIDENCE_SCHEMA`): the quote is the span of the response
-that shows the behaviour. A negated criterion is asked in its positive form, as always (:mod:`rareval.judge.core`).
+asks one criterion per call, as ``verdict_mode="json"`` does, for ``{"quote", "criteria_met"}`` under a
+JSON schema (:data:`EVIDENCE_SCHEMA`): the quote is the span of the response that shows the behaviour.
+The quote comes first and there is no free-text explanation: the judge finds the span, then decides. With
+an explanation first, a question cost 3× a yes/no (Qwen2.5-1.5B: 5.4 s against 1.8 s, RELIABILITY.md §3),
+and the explanation often argued its way to a quote from the user's message. A negated criterion is asked in its positive form, as always (:mod:`rareval.judge.core`).
 
 **Where a quote must be found** (:func:`void_reason`). The quote is cut into pieces at gaps (``...``,
 ``…``, ``[...]``); each piece is normalised (:func:`~rareval.judge.sanitize.normalise`: NFKC, case-folded,
@@ -47,9 +49,8 @@ from rareval.rubric import Criterion, Rubric
 #: The per-criterion prompt with evidence.
 PROMPT = "criterion_evidence"
 EVIDENCE_SCHEMA = ResponseSchema(name="evidence", strict=True, json_schema={
-    "type": "object", "additionalProperties": False, "required": ["explanation", "quote", "criteria_met"],
-    "properties": {"explanation": {"type": "string"}, "quote": {"type": "string"},
-                   "criteria_met": {"type": "boolean"}}})
+    "type": "object", "additionalProperties": False, "required": ["quote", "criteria_met"],
+    "properties": {"quote": {"type": "string"}, "criteria_met": {"type": "boolean"}}})
 
 #: Why a verdict was voided (``Verdict.voided``).
 NO_QUOTE = "no_quote"
@@ -66,7 +67,8 @@ _EDGES = "\"'`.,;:!?()[]{}<>- "
 
 def read_evidence(output: ModelOutput) -> dict[str, Any] | None:
     """An evidence answer: :func:`~rareval.judge.readers.answer` with ``"quote"`` (a list of quotes is joined
-    as pieces, ``""`` where none); ``None`` without a readable ``criteria_met``."""
+    as pieces, ``""`` where none) whose explanation is the quote (or an ``"explanation"`` the judge added);
+    ``None`` without a readable ``criteria_met``."""
     text = final_answer(output.completion)
     parsed = parse_met(text)
     if parsed is None:
@@ -74,7 +76,8 @@ def read_evidence(output: ModelOutput) -> dict[str, Any] | None:
     quote = (parse_json(text) or {}).get("quote")
     if isinstance(quote, list):
         quote = " ... ".join(str(q) for q in quote)
-    return {**answer(parsed[0], explanation=parsed[1]), "quote": quote if isinstance(quote, str) else ""}
+    quote = quote if isinstance(quote, str) else ""
+    return {**answer(parsed[0], explanation=parsed[1] or f"quote: {quote!r}"), "quote": quote}
 
 
 def quote_pieces(quote: str) -> list[str]:

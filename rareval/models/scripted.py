@@ -206,8 +206,7 @@ def _judge(prompt: str, config: GenerateConfig, quote: str | None = None) -> Mod
         if schema == "evidence":
             asked = re.sub(r"^\[[-\d.]+\]\s*", "", criterion)
             shown = quote if quote is not None else keyword_quote(asked, response) if met else ""
-            return ModelOutput.from_content("keyword", json.dumps({"explanation": "keyword rule", "quote": shown,
-                                                                     "criteria_met": met}))
+            return ModelOutput.from_content("keyword", json.dumps({"quote": shown, "criteria_met": met}))
         out = ModelOutput.from_content("keyword", "yes" if met else "no")
         if config.logprobs:
             out.choices[0].logprobs = Logprobs(content=[_yes_no_logprob(met)])

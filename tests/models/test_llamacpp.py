@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from inspect_ai import Task, eval
@@ -251,7 +252,7 @@ def test_inspect_cli_resolves_local_models_through_the_entry_point(smollm_path, 
         "@task\ndef hello():\n    return Task(dataset=[Sample(input='Say hello.')], solver=generate(max_tokens=4))\n"
     )
     command = [
-        "inspect",
+        str(Path(sys.executable).parent / "inspect"),  # the venv's, whether or not its bin is on PATH
         "eval",
         "hello.py",
         "--model",
