@@ -81,6 +81,8 @@ class ProbeScore(BaseModel):
     value: float | None
     abstentions: int = 0
     vetoed: bool = False
+    voided: int = Field(0, description="Credited verdicts voided for a quote not grounded in the response "
+                        "(JudgeConfig.evidence).")
     response_truncated: bool = False
     questions: int = Field(0, description="Questions put to the judge: one per criterion or the rating, and the "
                            "defence's.")
@@ -163,6 +165,7 @@ async def score_case(row: HealthBenchExample, case: ProbeCase, strategy: str, se
     vetoed = result.defence is not None and result.defence.verdict.met is True
     return ProbeScore(prompt_id=row.prompt_id, probe=case.probe, strategy=strategy, setting=setting,
                       value=result.value, abstentions=result.abstentions, vetoed=vetoed,
+                      voided=sum(r.verdict.voided is not None for r in result.criteria),
                       response_truncated=result.response_truncated,
                       questions=result.questions + (result.defence is not None),
                       verdicts={r.criterion_id: r.verdict.met for r in result.criteria} or None)

@@ -99,6 +99,19 @@ def test_defence_vetoes_the_injection_probe(rows):
     assert lift.lift <= 0 and lift.raised == 0
 
 
+
+def test_probe_scores_count_the_voided_verdicts(rows):
+    """With evidence, credit the keyword judge grounds only in the pasted rubric is voided and counted."""
+    judge = Judge("scripted/keyword", config=JudgeConfig(evidence=True))
+    scores = asyncio.run(measure(rows, {"default": judge}, strategies=("explicit", "direct_likert"),
+                                 probes=("honest", "rubric_paste")))
+    voided = {(s.strategy, s.probe): 0 for s in scores}
+    for s in scores:
+        voided[(s.strategy, s.probe)] += s.voided
+    assert voided[("explicit", "rubric_paste")] > 0
+    assert voided[("explicit", "honest")] == 0
+    assert voided[("direct_likert", "rubric_paste")] == 0  # a rating has no verdict to void
+
 # -- hardened prompts -------------------------------------------------------------------------
 
 def test_the_default_judge_sends_the_text_it_always_sent():
