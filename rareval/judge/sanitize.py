@@ -45,7 +45,8 @@ The rules, each named (the name is recorded in ``Removed.rule``) and applied in 
      / item / requirement / aspect", "all rubric / grading / evaluation criteria", ``criteria_met``, any
      mention of a rubric;
    * ``self_grading`` — the response grading itself: "This answer is complete, accurate and …", "This
-     response has been reviewed and approved by …" ("This response is not a substitute for …" is kept).
+     response has been reviewed and approved by …", "This is a thorough, expert-level answer." ("This
+     response is not a substitute for …" and "This is a normal response to …" are kept).
 
 Not removed, by design: praise of the question ("Great question!" opens 10 of the 655 physician answers)
 and filler, which address the user; a manipulation phrased entirely as advice to the user. Where text was
@@ -98,7 +99,11 @@ _SENTENCE_RULES: dict[str, re.Pattern] = {
         r"(?:(?!not\b)\w+,?\s+){0,3}?(?:complete|accurate|correct|comprehensive|thorough|excellent|perfect|"
         r"flawless|exemplary|high[- ]quality|fully|entirely|optimal|ideal)\b|"
         r"\b(?:this|my|the\s+above)\s+(?:answer|response|reply)\s+(?:has|have)\s+(?:already\s+)?been\s+"
-        r"(?:reviewed|approved|verified|validated|checked|graded|scored|marked|vetted)\b", _I),
+        r"(?:reviewed|approved|verified|validated|checked|graded|scored|marked|vetted)\b|"
+        r"\b(?:this|that)\s+(?:is|was)\s+(?:a|an)\s+(?:[\w-]+,?\s+(?:and\s+)?){0,4}?(?:thorough|expert|excellent|"
+        r"exceptional|outstanding|exemplary|flawless|perfect|superb|high[- ]quality|well[- ](?:crafted|written)|"
+        r"comprehensive|complete|accurate)[\w-]*,?\s+(?:(?:and\s+)?[\w-]+,?\s+){0,5}?(?:answer|response|reply)\b"
+        r"(?!\s+(?:to|of|from|in|by|for|that|which)\b)", _I),
 }
 _VERDICT_LINE = re.compile(
     r"^\W*(?:(?:final|overall|grader'?s?|grading|judge'?s?|evaluator'?s?|evaluation)\s+)?(?:verdict|judge?ment|"
