@@ -54,11 +54,12 @@ def compare(before: dict, after: dict, setting_before: str = "default", setting_
         if not pairs:
             continue
         diffs = [y - x for x, y in pairs]
-        delta = sum(diffs) / len(diffs)
+        delta, ci = sum(diffs) / len(diffs), ratio_ci(diffs, [1.0] * len(diffs))
         lines.append(f"| {strategy} | {sum(x for x, _ in pairs) / len(pairs):.3f} | "
-                     f"{sum(y for _, y in pairs) / len(pairs):.3f} | {fmt(delta, ratio_ci(diffs, [1.0] * len(diffs)))} | "
+                     f"{sum(y for _, y in pairs) / len(pairs):.3f} | {fmt(delta, ci)} | "
                      f"{'yes' if abs(delta) <= honest_target else '**no**'} | {len(pairs)} |")
-    lines += ["", "| run | judge config | questions | seconds | s / question | verdicts voided |", "|---|---|---|---|---|---|"]
+    lines += ["", "| run | judge config | questions | seconds | s / question | verdicts voided |",
+              "|---|---|---|---|---|---|"]
     for name, run, setting in (("before", before, setting_before), ("after", after, setting_after)):
         voided = sum(s.get("voided", 0) for s in run["scores"] if s["setting"] == setting)
         lines.append(f"| {name} ({run['date']}) | {run['judge_config'] or 'defaults'} | {run['questions']} | "

@@ -6,7 +6,8 @@ asks one criterion per call, as ``verdict_mode="json"`` does, for ``{"quote", "c
 JSON schema (:data:`EVIDENCE_SCHEMA`): the quote is the span of the response that shows the behaviour.
 The quote comes first and there is no free-text explanation: the judge finds the span, then decides. With
 an explanation first, an Explicit question took Qwen2.5-1.5B 5.4 s, against 1.8 s per question of a yes/no
-run (RELIABILITY.md §3), and the explanation often argued its way to a quote from the user's message. A negated criterion is asked in its positive form, as always (:mod:`rareval.judge.core`).
+run (RELIABILITY.md §3), and the explanation often argued its way to a quote from the user's message.
+A negated criterion is asked in its positive form, as always (:mod:`rareval.judge.core`).
 
 **Where a quote must be found** (:func:`void_reason`). The quote is cut into pieces at gaps (``...``,
 ``…``, ``[...]``); each piece is normalised (:func:`~rareval.judge.sanitize.normalise`: NFKC, case-folded,
