@@ -101,6 +101,11 @@ class Preset(BaseModel):
         "default", description="hardened: judge prompts that fence the response as data (RELIABILITY.md).")
     hacking_defence: bool = Field(False, description="Also ask the reward-hacking defence criterion and veto a "
                                   "completion that tries to manipulate the judge (rareval.reward.RubricReward).")
+    strip_grader_text: bool = Field(
+        False, description="Remove text addressed to the grader from each completion before the judge reads it "
+        "(JudgeConfig.strip_grader_text). On for rar-explicit: under RaR-Explicit it cut every manipulation probe's "
+        "lift to <= 0.05 with honest answers judged byte-identical, at no extra call (RELIABILITY.md §3); "
+        "--set strip_grader_text=false (or --judge-config strip_grader_text=false) turns it off.")
     hyper: Hyperparameters = Field(default_factory=Hyperparameters)
 
     def scaled(self, size: Size) -> "Preset":
@@ -152,7 +157,8 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
     _preset("rar-predefined", "RaR-Predefined: explicit aggregation over 4 generic criteria",
             "Figure 2", "predefined", "none"),
     _preset("rar-explicit", "RaR-Explicit: a verdict per criterion, category weights (Eq. 1)",
-            "Figure 2", "explicit", "synthetic", pitfall_polarity="avoided"),
+            "Figure 2", "explicit", "synthetic", pitfall_polarity="avoided").model_copy(
+                update={"strip_grader_text": True}),
     _preset("rar-implicit", "RaR-Implicit: one 1-10 rating given the whole rubric (Eq. 2)",
             "Figure 2; Table 1 (Synthetic); Table 11", "implicit", "synthetic"),
     _preset("rar-implicit-synthetic-noref", "RaR-Implicit on rubrics generated without the reference answer",

@@ -180,7 +180,8 @@ def build_trainer(run: RunConfig, records: list[dict[str, Any]], resume: bool = 
 
     out = Path(run.out)
     judge = Judge(run.judge, model_args=run.judge_args,
-                  config=judge_config(run.judge_config, prompt_variant=run.preset.judge_prompts),
+                  config=judge_config(run.judge_config, prompt_variant=run.preset.judge_prompts,
+                                      strip_grader_text=run.preset.strip_grader_text),
                   cache=VerdictCache(out / "verdicts.sqlite"))
     health = JudgeHealth(window=run.judge_failure_window, max_failure_rate=run.max_judge_failure_rate)
     reward = RubricReward(run.preset.strategy, judge=judge, hacking_defence=run.preset.hacking_defence,

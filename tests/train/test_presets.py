@@ -77,3 +77,15 @@ def test_set_reaches_trl_settings_the_preset_does_not_have():
     config = grpo_config(run_config(get_preset("rar-implicit@tiny"), grpo_settings=trl))
     assert (config.vllm_gpu_memory_utilization, config.vllm_tensor_parallel_size, config.vllm_server_host,
             config.vllm_server_port) == (0.3, 2, "10.0.0.2", 8001)
+
+
+def test_rar_explicit_strips_grader_text_by_default_and_can_be_turned_off():
+    """RaR-Explicit's judge removes grader-addressed text (RELIABILITY.md §3: every probe's lift ≤ 0.05 at no
+    extra call); the other presets leave it off; ``--set`` or ``--judge-config`` turns it off."""
+    from rareval.judge.config import judge_config
+
+    assert {name for name, p in PRESETS.items() if p.strip_grader_text} == {"rar-explicit"}
+    explicit = get_preset("rar-explicit", "cpu")
+    assert explicit.strip_grader_text and not explicit.with_overrides({"strip_grader_text": False}).strip_grader_text
+    assert judge_config({}, strip_grader_text=explicit.strip_grader_text).strip_grader_text
+    assert not judge_config({"strip_grader_text": "false"}, strip_grader_text=True).strip_grader_text
