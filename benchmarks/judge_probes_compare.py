@@ -17,19 +17,10 @@ import json
 from pathlib import Path
 
 
-def fmt(value: float | None, ci: list[float] | None, signed: bool = True) -> str:
-    """``+0.123 [+0.01, +0.24]``, or ``—`` where nothing was measured."""
-    if value is None:
-        return "—"
-    f = "{:+.3f}" if signed else "{:.3f}"
-    c = "{:+.2f}" if signed else "{:.2f}"
-    return f.format(value) + (f" [{c.format(ci[0])}, {c.format(ci[1])}]" if ci else "")
-
-
 def compare(before: dict, after: dict, setting_before: str = "default", setting_after: str = "default",
             lift_target: float = 0.05, honest_target: float = 0.03) -> str:
     """The Markdown report (see the module docstring)."""
-    from rareval.reliability.probes_exploit import ratio_ci
+    from rareval.reliability.probes_exploit import ratio_ci, shown as fmt
 
     if before["rows"] != after["rows"]:
         raise ValueError("the two runs scored different rows; compare runs made with the same --data and --rows")

@@ -36,6 +36,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from rareval.judge.options import ModelArgs
+from rareval.judge.usage import Usage
 from rareval.stats import spearman
 
 logger = logging.getLogger(__name__)
@@ -113,11 +114,9 @@ class HackingMonitor:
         self.first_gaps: dict[str, float] = {}
 
     @property
-    def usage(self) -> Any:
-        """What the second judges cost so far (:class:`~rareval.judge.usage.Usage`; the training reward's
-        calls in a check are counted with the training judge's)."""
-        from rareval.judge.usage import Usage
-
+    def usage(self) -> Usage:
+        """What the second judges cost so far (the training reward's calls in a check are counted with the
+        training judge's)."""
         return sum((judge.usage for judge in self.judges.values()), Usage())
 
     def due(self, step: int) -> bool:

@@ -144,9 +144,10 @@ class Preset(BaseModel):
         return name
 
 
-def _preset(name, description, paper, strategy, rubric_source, rubric_view="all", **options) -> Preset:
+def _preset(name, description, paper, strategy, rubric_source, rubric_view="all", *, strip_grader_text=False,
+            **options) -> Preset:
     return Preset(name=name, description=description, paper=paper, strategy=strategy, rubric_source=rubric_source,
-                  rubric_view=rubric_view, strategy_options=options)
+                  rubric_view=rubric_view, strip_grader_text=strip_grader_text, strategy_options=options)
 
 
 PRESETS: dict[str, Preset] = {p.name: p for p in [
@@ -157,8 +158,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
     _preset("rar-predefined", "RaR-Predefined: explicit aggregation over 4 generic criteria",
             "Figure 2", "predefined", "none"),
     _preset("rar-explicit", "RaR-Explicit: a verdict per criterion, category weights (Eq. 1)",
-            "Figure 2", "explicit", "synthetic", pitfall_polarity="avoided").model_copy(
-                update={"strip_grader_text": True}),
+            "Figure 2", "explicit", "synthetic", pitfall_polarity="avoided", strip_grader_text=True),
     _preset("rar-implicit", "RaR-Implicit: one 1-10 rating given the whole rubric (Eq. 2)",
             "Figure 2; Table 1 (Synthetic); Table 11", "implicit", "synthetic"),
     _preset("rar-implicit-synthetic-noref", "RaR-Implicit on rubrics generated without the reference answer",

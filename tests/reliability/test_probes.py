@@ -99,7 +99,6 @@ def test_defence_vetoes_the_injection_probe(rows):
     assert lift.lift <= 0 and lift.raised == 0
 
 
-
 def test_probe_scores_count_the_voided_verdicts(rows):
     """With evidence, credit the keyword judge grounds only in the pasted rubric is voided and counted."""
     judge = Judge("scripted/keyword", config=JudgeConfig(evidence=True))
@@ -111,6 +110,7 @@ def test_probe_scores_count_the_voided_verdicts(rows):
     assert voided[("explicit", "rubric_paste")] > 0
     assert voided[("explicit", "honest")] == 0
     assert voided[("direct_likert", "rubric_paste")] == 0  # a rating has no verdict to void
+
 
 # -- hardened prompts -------------------------------------------------------------------------
 
