@@ -63,6 +63,8 @@ class ReproduceOptions(BaseModel):
     generator: str = Field("local/qwen-1.5b", description="Figure 3 at embedded scale: the model that writes each "
                            "pair's rubric_ref and rubric_noref rubrics (built once, saved with the pairs); 'none' "
                            "skips the two rubric conditions.")
+    stored_only: bool = Field(False, description="Figure 3: run no judge; draw the stored rows and name each "
+                              "judge × condition not run.")
     seed: int = Field(0, description="Seed of bootstrap intervals and sampling.")
 
 

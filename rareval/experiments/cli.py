@@ -44,7 +44,8 @@ def _options(args: argparse.Namespace):
     given = dict(scale=args.scale, out=args.out, results=args.results, force=args.force,
                  price_per_mtok=args.price_per_mtok, judges=split(args.judges), conditions=split(args.conditions),
                  pairs=args.pairs, pairs_file=args.pairs_file, source=args.source, rar_path=args.rar_path,
-                 seed=args.seed, classifier=args.classifier, generator=args.generator)
+                 seed=args.seed, classifier=args.classifier, generator=args.generator,
+                 stored_only=args.stored_only)
     given["judge_args"], given["judge_config"] = judge_options(args)
     unknown = sorted(set(given["conditions"] or ()) - set(ALL_CONDITIONS))
     if unknown:
@@ -155,4 +156,6 @@ def add_reproduce(commands: argparse._SubParsersAction) -> None:
                       "answer (default local/qwen-1.5b; 'none' skips the rubric conditions)")
     fig3.add_argument("--pairs-file", type=Path, help="pairs from `rareval alignment build` (with --rubrics for "
                       "the rubric conditions)")
+    fig3.add_argument("--stored-only", action="store_true", help="run no judge: draw the stored rows (of a "
+                      "finished or an interrupted run) and name each judge × condition not run")
     parser.set_defaults(run=cmd_reproduce)

@@ -15,8 +15,9 @@ conversation, a seeded random sample stratified by theme within a length budget,
 (default ``local/qwen-1.5b``; ``none`` skips those two conditions). The pairs are built
 once and saved with provenance as ``figure3_pairs.jsonl``.
 Paper scale: the Qwen2.5 judges on 3,027 degraded pairs (``--pairs-file``). Stored rows
-are reused when judge, condition and pairs match (Inspect logs under ``<results>/logs``;
-the verdict cache does the rest).
+are reused when judge, condition, judge settings and what the condition reads from the pairs match
+(:func:`~rareval.experiments.figure3_pairs.inputs_sha256`; Inspect logs under ``<results>/logs``;
+the verdict cache does the rest); ``--stored-only`` draws them without running a judge.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from rareval.data.cache import sha256_file
 from rareval.experiments.base import (Artifact, NotRunnable, ReproduceOptions, compare, load_results, provenance,
                                       register, rel, write_results)
 from rareval.experiments.figure3_pairs import (EMBEDDED_MAX_PAIR_CHARS, FINDINGS, RUBRIC_CONDITIONS, RUBRIC_TOKENS,
-                                               SHOWN, calls_per_response, prepare_pairs, rubric_generator,
-                                               runnable_conditions, settings, stored_count, tokens_per_call)
+                                               SHOWN, calls_per_response, inputs_sha256, prepare_pairs,
+                                               rubric_generator, runnable_conditions, settings, stored_count,
+                                               tokens_per_call)
 from rareval.experiments.plan import Plan, Step, tokens
 from rareval.experiments.render import IMAGE_ONLY, PAPER, pyplot, save_figure, write_markdown
 from rareval.experiments.training import CONVERSATION_CHARS, RESPONSE_CHARS
@@ -140,20 +142,24 @@ class Figure3(Artifact):
         pairs_path, pairs, limit, failures = prepare_pairs(options, n, conditions)
         pairs_sha = sha256_file(pairs_path)
         run, skipped = runnable_conditions(conditions, pairs)
-        cached = {k: r for k, r in self._cached_rows(options).items()
-                  if r.get("pairs_sha256") == pairs_sha and r.get("n_pairs") == len(pairs)
+        inputs = {c: inputs_sha256(pairs, c) for c in run}  # what each condition reads, not the whole file
+        cached = {(j, c): r for (j, c), r in self._cached_rows(options).items()
+                  if c in inputs and r.get("inputs_sha256") == inputs[c] and r.get("n_pairs") == len(pairs)
                   and r.get("judge_config", {}) == options.judge_config}
         todo = [(j, c) for j in judges for c in run if (j, c) not in cached]  # a judge at a time: its finding
+        not_run, todo = (todo, []) if options.stored_only else ([], todo)
         rows = []
         for j, c in tqdm(todo, desc="figure3 judge × condition", disable=len(todo) < 2):
             # fail_fast=0: a judge that answers nothing readable is a result here ("no reading"), not an error
             row = sweep([j], [c], pairs=pairs_path, limit=limit, log_dir=Path(options.results) / "logs",
                         judge_args=options.judge_args, grader_config=options.judge_config, fail_fast=0)[0]
-            rows.append(row | {"pairs_sha256": pairs_sha, "n_pairs": len(pairs), "size_b": judge_size(j),
+            rows.append(row | {"pairs_sha256": pairs_sha, "inputs_sha256": inputs[c], "n_pairs": len(pairs),
+                               "size_b": judge_size(j),
                                **({"judge_config": options.judge_config} if options.judge_config else {})})
             write_results({"rows": [*cached.values(), *rows]}, self.partial_path(options.results))  # resumable
         stored = load_results(self.results_path(options.results)) or {}
-        wanted = {"judges": judges, "conditions": conditions, "run": run, "skipped": skipped, "pairs": len(pairs)}
+        wanted = {"judges": judges, "conditions": conditions, "run": run, "skipped": skipped, "pairs": len(pairs),
+                  **({"not_run": [f"{j} · {c}" for j, c in not_run]} if not_run else {})}
         if not todo and stored.get("settings") == wanted and stored.get("scale") == options.scale:
             print(f"figure3: every row is stored in {self.results_path(options.results)}; rendering it (--force "
                   "recomputes)")
@@ -161,10 +167,13 @@ class Figure3(Artifact):
             return {k: v for k, v in stored.items() if k not in ("artifact", "title", "scale")} | {
                 "comparison": self.comparison(stored.get("rows", []), judges)}
         done = {(r["judge"], r["condition"]): r for r in rows}
-        rows = [done.get((j, c)) or cached[(j, c)] for c in run for j in judges]
+        rows = [done.get((j, c)) or cached[(j, c)] for c in run for j in judges if (j, c) not in not_run]
         source = pairs[0].provenance if pairs else None
         notes = [f"The paper gives {IMAGE_ONLY} for Figure 3; the rows below compare its qualitative finding."]
         notes += [f"Skipped condition {c}: {why}." for c, why in skipped.items()]
+        if not_run:
+            notes.append(f"Not run (--stored-only draws stored rows only): {', '.join(wanted['not_run'])}; "
+                         "these judges are kept off the findings that need them.")
         if failures:
             notes.append(f"Rubric generation failed for {len(failures)} conversation(s), replaced by the next "
                          f"eligible one: {'; '.join(f[:160] for f in failures)}.")
@@ -196,15 +205,20 @@ class Figure3(Artifact):
         """Per judge × condition accuracy (no paper number), then the paper's qualitative findings, each
         tested per judge by a paired bootstrap of the tie-free accuracy difference (:func:`finding_differences`):
         "yes" when every judge with a reading has its interval above 0, "no" when one has it below, else
-        "undecided". A judge with no reading is named and kept off the finding, never read as "no"."""
+        "undecided". A judge with no reading, or a condition not run for it, is named and kept off the finding,
+        never read as "no"; a "yes" or "no" then says how many judges it rests on."""
         out = [compare(f"{r['judge']} · {r['condition']} accuracy", None,
                        round(r["accuracy"], 3) if r.get("n_scored") else "no reading") for r in rows]
+        have = {(r["judge"], r["condition"]) for r in rows}
+        out += [compare(f"{j} · {c} accuracy", None, "not run") for c in dict.fromkeys(c for _, c in have)
+                for j in judges if (j, c) not in have]
         for better, worse in FINDINGS:
             diffs = finding_differences(rows, judges, better, worse)
             if not diffs:
                 continue
-            for judge, d in diffs.items():
-                shown = no_reading(d["n"]) if d["mean"] is None else (
+            for judge in judges:
+                d = diffs.get(judge)
+                shown = "not run" if d is None else no_reading(d["n"]) if d["mean"] is None else (
                     f"{d['mean']:+.3f} [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}] (n={d['n']}"
                     + (f"; smallest detectable ±{d['detectable']:.2f}" if "detectable" in d else "") + ")")
                 out.append(compare(f"{judge}: accuracy({better}) − accuracy({worse}), tie-free, paired 95 % CI",
@@ -213,6 +227,8 @@ class Figure3(Artifact):
             ours = f"undecided (no judge read {MIN_READINGS} pairs)" if not read else \
                 "no" if any(d["ci95"][1] < 0 for d in read) else \
                 "yes" if all(d["ci95"][0] > 0 for d in read) else "undecided (an interval spans 0)"
+            if ours in ("yes", "no") and len(read) < len(judges):
+                ours += f" (on the {len(read)} of {len(judges)} judges read)"
             out.append(compare(f"finding: {better} > {worse} at every judge size", "yes", ours))
         return out
 
@@ -322,9 +338,10 @@ class Figure3(Artifact):
         pairs = results.get("settings", {}).get("pairs", "?")
         fig.suptitle(f"{self.title}\nscale: {results.get('scale')}; {pairs} pairs", fontsize=9)
         skipped = results.get("settings", {}).get("skipped", {})
+        not_run = results.get("settings", {}).get("not_run", [])
         fig.tight_layout(rect=(0, 0.09, 1, 0.93))
         fig.text(0.01, 0.01, f"Paper ({PAPER}, Fig. 3): {IMAGE_ONLY}. Its finding: rubrics beat Direct-Likert at "
                  "every judge size, most for small judges." + (f"\nSkipped: {', '.join(skipped)} (no generated "
-                                                                  "rubrics in the pairs)." if skipped else ""),
-                 fontsize=7)
+                                                                  "rubrics in the pairs)." if skipped else "")
+                 + (f"\nNot run: {', '.join(n.split('/')[-1] for n in not_run)}." if not_run else ""), fontsize=7)
         return [write_markdown(results, Path(out_dir) / f"{self.key}.md"), *save_figure(fig, out_dir, self.key)]

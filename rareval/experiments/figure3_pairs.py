@@ -3,6 +3,8 @@ pairs a run uses, building the embedded pairs once, and the per-call projection 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -140,6 +142,18 @@ def runnable_conditions(conditions: list[str], pairs: list) -> tuple[list[str], 
         else:
             run.append(c)
     return run, skipped
+
+
+def inputs_sha256(pairs: list[PreferencePair], condition: str) -> str:
+    """sha256 of what ``condition``'s ratings read from ``pairs``: each pair's id, conversation, both answers
+    and the condition's rubric (none for ``likert``). A stored row is reused while it is unchanged, so adding
+    generated rubrics to a pairs file leaves its Direct-Likert and physician-rubric rows valid."""
+    from rareval.evals.judge_alignment import CONDITIONS
+
+    field = CONDITIONS[condition][1]
+    read = [[p.pair_id, [m.model_dump() for m in p.prompt], p.chosen, p.rejected,
+             getattr(p, field).model_dump(mode="json") if field else None] for p in pairs]
+    return hashlib.sha256(json.dumps(read, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def calls_per_response(condition: str) -> float:

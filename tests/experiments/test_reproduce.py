@@ -131,6 +131,53 @@ def test_figure3_judge_settings_reach_the_judges_and_are_not_mixed_with_stored_r
     assert (recorded["parse_retries"], recorded["max_tokens"]) == (0, 64)
 
 
+def test_figure3_reuses_rows_whose_inputs_are_unchanged_and_draws_an_interrupted_run(dirs, tmp_path, capsys,
+                                                                                    monkeypatch):
+    """Adding rubrics to a pairs file keeps its Direct-Likert rows (what they read is unchanged); an interrupted
+    run keeps its finished rows, --stored-only draws them without running a judge and names each judge ×
+    condition not run (kept off the finding), and a rerun computes only what is missing."""
+    from rareval.evals import judge_alignment
+
+    plain, with_rubrics = tmp_path / "pairs.jsonl", tmp_path / "pairs_rubrics.jsonl"
+    assert cli(["alignment", "build", "--source", str(UNION), "--kind", "removed", "--select", "2",
+                "--max-chars", "3000", "--out", str(plain)]) == 0
+    base = ["reproduce", "--figure", "3", "--judges", "scripted/keyword,scripted/malformed", "--pairs", "2", *dirs]
+    assert cli([*base, "--pairs-file", str(plain), "--conditions", "likert"]) == 0
+    likert_logs = [r["log"] for r in stored(tmp_path, "figure3")["rows"]]
+    pairs = [json.loads(line) for line in plain.read_text().splitlines()]
+    with_rubrics.write_text("".join(json.dumps(p | {"rubric_ref": p["physician_rubric"]}) + "\n" for p in pairs))
+
+    real, ran = judge_alignment.sweep, []
+
+    def interrupted(judges, conditions, **kwargs):
+        if len(ran) == 1:
+            raise KeyboardInterrupt
+        ran.append((judges[0], conditions[0]))
+        return real(judges, conditions, **kwargs)
+
+    monkeypatch.setattr("rareval.evals.judge_alignment.sweep", interrupted)
+    args = [*base, "--pairs-file", str(with_rubrics), "--conditions", "likert,rubric_ref"]
+    with pytest.raises(KeyboardInterrupt):
+        cli(args)
+    assert ran == [("scripted/keyword", "rubric_ref")]  # the likert rows were not recomputed
+    assert cli([*args, "--stored-only"]) == 0
+    assert len(ran) == 1  # no judge ran
+    results = stored(tmp_path, "figure3")
+    assert results["settings"]["not_run"] == ["scripted/malformed · rubric_ref"]
+    assert [r["log"] for r in results["rows"] if r["condition"] == "likert"] == likert_logs
+    shown = {c["item"]: c["ours"] for c in results["comparison"]}
+    assert shown["scripted/malformed · rubric_ref accuracy"] == "not run"
+    assert shown["scripted/malformed: accuracy(rubric_ref) − accuracy(likert), tie-free, paired 95 % CI"] == "not run"
+    assert shown["scripted/keyword: accuracy(rubric_ref) − accuracy(likert), tie-free, paired 95 % CI"] == \
+        "too few readings (n=2)"
+    assert "Not run (--stored-only" in (tmp_path / "figs" / "figure3.md").read_text()
+    monkeypatch.setattr("rareval.evals.judge_alignment.sweep", lambda j, c, **k: ran.append((j[0], c[0])) or
+                        real(j, c, **k))
+    assert cli(args) == 0
+    assert ran[1:] == [("scripted/malformed", "rubric_ref")]
+    assert "not_run" not in stored(tmp_path, "figure3")["settings"]
+
+
 def test_figure3_paper_scale_prints_the_plan_only(dirs, tmp_path, capsys):
     assert cli(["reproduce", "--figure", "3", "--scale", "paper", "--price-per-mtok", "0.5", *dirs]) == 0
     out = capsys.readouterr().out
