@@ -276,7 +276,8 @@ class Figure3(Artifact):
                     "NAME`), paper scale a pairs file with rubrics and the vLLM judges (see --scale paper)")
         s = stored.get("settings", {})
         return (f"{super().status(results_dir)}: {len(s.get('judges', []))} judges × {', '.join(s.get('run', []))}"
-                f" on {s.get('pairs')} pairs" + (f"; skipped {', '.join(s['skipped'])}" if s.get("skipped") else ""))
+                f" on {s.get('pairs')} pairs" + (f"; skipped {', '.join(s['skipped'])}" if s.get("skipped") else "")
+                + (f"; not run: {', '.join(s['not_run'])}" if s.get("not_run") else ""))
 
     def render(self, results: dict[str, Any], out_dir: str | Path) -> list[Path]:
         """Markdown, and accuracy (95 % CI) vs judge size, one line per condition (unknown sizes at the right):

@@ -171,6 +171,9 @@ def test_figure3_reuses_rows_whose_inputs_are_unchanged_and_draws_an_interrupted
     assert shown["scripted/keyword: accuracy(rubric_ref) − accuracy(likert), tie-free, paired 95 % CI"] == \
         "too few readings (n=2)"
     assert "Not run (--stored-only" in (tmp_path / "figs" / "figure3.md").read_text()
+    capsys.readouterr()
+    assert cli(["reproduce", "--list", *dirs]) == 0
+    assert "not run: scripted/malformed · rubric_ref" in capsys.readouterr().out
     monkeypatch.setattr("rareval.evals.judge_alignment.sweep", lambda j, c, **k: ran.append((j[0], c[0])) or
                         real(j, c, **k))
     assert cli(args) == 0
