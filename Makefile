@@ -30,7 +30,10 @@ DEMO_PAIRS ?= 20
 REPRODUCE ?= --figure 3 --pairs-file results/paper/figure3_pairs.jsonl --pairs $(DEMO_PAIRS) \
 	--conditions likert,rubric_human --results $(DEMO) --out $(DEMO) --force
 
-FIGURE3 ?= --figure 3 --pairs-file results/paper/figure3_pairs.jsonl --pairs 100 --conditions likert,rubric_human
+# the committed run's settings (judges largest first: the order they ran in); --stored-only runs no judge
+FIGURE3_JUDGES ?= local/qwen-1.5b,local/qwen-0.5b,local/smollm-135m,local/gemma-270m
+FIGURE3 ?= --figure 3 --pairs-file results/paper/figure3_pairs.jsonl --pairs 100 \
+	--conditions likert,rubric_human,rubric_ref,rubric_noref --judges $(FIGURE3_JUDGES) --stored-only
 
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed

@@ -177,10 +177,11 @@ class Figure3(Artifact):
         if failures:
             notes.append(f"Rubric generation failed for {len(failures)} conversation(s), replaced by the next "
                          f"eligible one: {'; '.join(f[:160] for f in failures)}.")
-        if pairs and pairs[0].provenance.generator and not options.pairs_file:
-            notes.append(f"rubric_ref / rubric_noref written by {pairs[0].provenance.generator} (≤ {RUBRIC_TOKENS} "
-                         "tokens each; rubric_ref sees the physician's ideal answer, which is also the chosen "
-                         "answer — the leakage the paper leaves open, SPEC §1.8).")
+        if pairs and pairs[0].rubric_ref is not None and (generator := pairs[0].provenance.generator):
+            cap = "" if options.pairs_file else f"≤ {RUBRIC_TOKENS} tokens each; "
+            notes.append(f"rubric_ref / rubric_noref written by {generator} ({cap}rubric_ref sees the physician's "
+                         "ideal answer, which is also the chosen answer — the leakage the paper leaves open, "
+                         "SPEC §1.8).")
         if not options.pairs_file:
             notes.append("Pairs: physician ideal answer ≻ a model reference completion the physicians improved on "
                          "(HealthBench Group 2; implicit preference), not the paper's o3-degraded pairs; one per "
