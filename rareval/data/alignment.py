@@ -150,10 +150,12 @@ async def build_pairs(rows: list[HealthBenchExample], source: str | Path, *, kin
     """Build pairs of ``kind``; with ``rubrics`` also generate ``rubric_ref`` and ``rubric_noref``
     (``max_tokens`` caps each generation; ``per_prompt`` caps reference pairs per conversation).
 
-    Returns ``(pairs, failures)``: a conversation whose generation failed (a rewrite cut off, unchanged or
-    unreadable, :func:`~rareval.rubrics.generate.degrade`) is left out and named in ``failures``, never
-    given a made-up answer. With ``out``, each pair is appended to that JSONL file as soon as it is built,
-    and pairs already there are kept and not built again: an interrupted build resumes. ``concurrency``
+    Returns ``(pairs, failures)``: a conversation whose rewrite failed (cut off, unchanged or unreadable,
+    :func:`~rareval.rubrics.generate.degrade`) is left out and named in ``failures``, never given a made-up
+    answer; a pair whose rubrics failed is kept without them (its rubric conditions leave it unscored) and
+    named. With ``out``, each pair is appended to that JSONL file as soon as it is built, and pairs already
+    there are kept and not built again (a pair without the rubrics asked for is tried again): an interrupted
+    build resumes. ``concurrency``
     pairs are built at once. ``base``: pairs already made (rule-based ones, :mod:`rareval.data.rule_pairs`) to
     give rubrics to, in place of the pairs of ``kind``. ``select``: build only that many, chosen by
     :func:`select_pairs` (``seed``, ``max_chars``; one per conversation) instead of the first ``limit``.
@@ -193,6 +195,8 @@ async def build_pairs(rows: list[HealthBenchExample], source: str | Path, *, kin
     prov = source_prov.model_copy(update={"generator": str(generator) if generator else None,
                                           "prompt_versions": versions, "notes": notes or ""})
     done = {p.pair_id: p for p in load_pairs(out)} if out and Path(out).is_file() else {}
+    if rubrics:  # a pair kept when its rubrics failed is tried again
+        done = {i: p for i, p in done.items() if p.rubric_ref is not None}
     rubric_cache: dict[str, asyncio.Future] = {}
     slots, written = asyncio.Semaphore(concurrency), asyncio.Lock()
     failures: list[str] = []
@@ -216,13 +220,16 @@ async def build_pairs(rows: list[HealthBenchExample], source: str | Path, *, kin
                 if kind == "degraded":
                     update["rejected"] = (await degrade(generator, pair.prompt, pair.chosen, max_tokens=max_tokens,
                                                         screened=screened)).text
-                if rubrics:
-                    update["rubric_ref"], update["rubric_noref"] = await rubrics_of(pair)
             except GenerationError as e:
                 failures.append(f"{pair.pair_id}: {e}")
-                return None
-            finally:
                 bar.update()
+                return None
+            if rubrics:
+                try:
+                    update["rubric_ref"], update["rubric_noref"] = await rubrics_of(pair)
+                except GenerationError as e:  # the pair stands; its rubric conditions leave it unscored
+                    failures.append(f"{pair.pair_id}: no rubrics: {e}")
+            bar.update()
         built = pair.model_copy(update=update)
         if out:
             async with written:

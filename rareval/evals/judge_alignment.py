@@ -115,9 +115,10 @@ def preference_scorer(condition: str = "likert", ties: str = "wrong", judge_role
     async def do_score(state: TaskState, target: Target) -> Score:
         pair = PreferencePair.model_validate(state.metadata["pair"])
         rubric = getattr(pair, rubric_field) if rubric_field else None
-        if rubric_field and rubric is None:
-            raise ValueError(f"pair {pair.pair_id} has no {rubric_field}: build the pairs file with "
-                             f"`rareval alignment build --rubrics --generator MODEL`")
+        if rubric_field and rubric is None:  # its generation failed when the pairs were built: no reading
+            return Score(value="N", explanation=f"pair {pair.pair_id} has no {rubric_field} (its generation failed)",
+                         metadata={"outcome": None, "chosen": None, "rejected": None, "condition": condition,
+                                   "kind": pair.kind, "no_rubric": True})
         judge = Judge(model=get_model(role=judge_role) if judge_role else get_model(), role=None, config=config)
         conversation = [m.model_dump() for m in pair.prompt]
         chosen, rejected = await asyncio.gather(
@@ -161,6 +162,10 @@ def alignment_task(pairs: str | Path | None = None, source: str | Path | None = 
     selected = [p for p in alignment_pairs(pairs, source, per_prompt) if kind in (None, p.kind)]
     if not selected:
         raise ValueError(f"no {kind or ''} pairs in {pairs or source}")
+    field = CONDITIONS.get(condition, (None, None))[1]
+    if field and all(getattr(p, field) is None for p in selected):
+        raise ValueError(f"no pair in {pairs or source} has a {field}: build the pairs file with "
+                         "`rareval alignment build --rubrics --generator MODEL`")
     # solver=[]: the judge only rates the pair's answers in the scorer (which reads the pair from the
     # sample's metadata, never state.output); Inspect's default generate() would have it write an
     # unused answer of its own to every conversation first.

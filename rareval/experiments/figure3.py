@@ -132,7 +132,7 @@ class Figure3(Artifact):
     def compute(self, options: ReproduceOptions) -> dict[str, Any]:
         from tqdm import tqdm
 
-        from rareval.evals.judge_alignment import judge_size, sweep
+        from rareval.evals.judge_alignment import CONDITIONS, judge_size, sweep
 
         if options.scale == "paper" and not options.pairs_file:
             raise NotRunnable("figure3 at paper scale needs --pairs-file (degraded pairs with rubrics: "
@@ -171,6 +171,10 @@ class Figure3(Artifact):
         source = pairs[0].provenance if pairs else None
         notes = [f"The paper gives {IMAGE_ONLY} for Figure 3; the rows below compare its qualitative finding."]
         notes += [f"Skipped condition {c}: {why}." for c, why in skipped.items()]
+        lacking = {c: n for c in run if (n := sum(getattr(p, CONDITIONS[c][1] or "chosen") is None for p in pairs))}
+        if lacking:
+            notes.append("Pairs whose rubric could not be generated are unscored under that condition ("
+                         + "; ".join(f"{c}: {n} of {len(pairs)} pairs have none" for c, n in lacking.items()) + ").")
         if not_run:
             notes.append(f"Not run (--stored-only draws stored rows only): {', '.join(wanted['not_run'])}; "
                          "these judges are kept off the findings that need them.")

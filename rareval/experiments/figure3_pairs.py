@@ -118,6 +118,8 @@ def prepare_pairs(options: ReproduceOptions, n: int, conditions: list[str]
                                              max_tokens=RUBRIC_TOKENS, progress=False)
             failures += failed
             for new in built:
+                if new.rubric_ref is None:  # its rubrics failed (named in failures): the next one replaces it
+                    continue
                 pairs.append(new.model_copy(update={"provenance": new.provenance.model_copy(
                     update={"source": rel(options.source)})}))
                 bar.update()
@@ -130,13 +132,14 @@ def prepare_pairs(options: ReproduceOptions, n: int, conditions: list[str]
 
 
 def runnable_conditions(conditions: list[str], pairs: list) -> tuple[list[str], dict[str, str]]:
-    """The conditions every pair can be scored under, and why the others are skipped."""
+    """The conditions the pairs can be scored under, and why the others are skipped: a rubric condition
+    needs the rubric on some pair (a pair without it is unscored there)."""
     from rareval.evals.judge_alignment import CONDITIONS
 
     run, skipped = [], {}
     for c in conditions:
         field = CONDITIONS[c][1]
-        if field and any(getattr(p, field) is None for p in pairs):
+        if field and all(getattr(p, field) is None for p in pairs):
             skipped[c] = (f"the pairs carry no {field} (give --generator MODEL, or a --pairs-file built with "
                           f"`python -m rareval.cli alignment build --rubrics --generator MODEL`)")
         else:
@@ -151,8 +154,9 @@ def inputs_sha256(pairs: list[PreferencePair], condition: str) -> str:
     from rareval.evals.judge_alignment import CONDITIONS
 
     field = CONDITIONS[condition][1]
+    rubrics = [getattr(p, field) if field else None for p in pairs]
     read = [[p.pair_id, [m.model_dump() for m in p.prompt], p.chosen, p.rejected,
-             getattr(p, field).model_dump(mode="json") if field else None] for p in pairs]
+             r.model_dump(mode="json") if r is not None else None] for p, r in zip(pairs, rubrics)]
     return hashlib.sha256(json.dumps(read, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 

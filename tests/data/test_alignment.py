@@ -92,6 +92,28 @@ def test_an_interrupted_build_resumes_without_losing_pairs(rows, tmp_path):
     assert kept == [] and len(failed) == 2 and all("cut off at max_tokens=20" in f for f in failed)
 
 
+def test_a_pair_whose_rubrics_failed_is_kept_without_them_and_tried_again(rows, tmp_path):
+    """A rule-based pair stands without a model: when its rubrics fail it is kept without them and named
+    (its rubric conditions leave it unscored), and a rerun asks for those rubrics only."""
+    from inspect_ai.model import get_model
+
+    from rareval.data.rule_pairs import rule_pairs
+
+    base, out = rule_pairs(rows, UNION, "removed_criteria")[:2], tmp_path / "pairs.jsonl"
+    failing = get_model("scripted/policy", reply=RUBRIC, fail_first=2, memoize=False)  # both tries of pair 1
+    pairs, failures = build_pairs_sync(rows, UNION, kind="removed_criteria", generator=failing, rubrics=True,
+                                       base=base, out=out, progress=False)
+    assert [p.pair_id for p in pairs] == [p.pair_id for p in base] == [p.pair_id for p in load_pairs(out)]
+    assert pairs[0].rubric_ref is None and pairs[0].rejected == base[0].rejected
+    assert pairs[1].rubric_ref is not None and pairs[1].rubric_noref is not None
+    assert len(failures) == 1 and failures[0].startswith(f"{base[0].pair_id}: no rubrics: ")
+    writer = get_model("scripted/policy", reply=RUBRIC, memoize=False)
+    again, failures = build_pairs_sync(rows, UNION, kind="removed_criteria", generator=writer, rubrics=True,
+                                       base=base, out=out, progress=False)
+    assert not failures and writer.api.calls == 2 and again[1] == pairs[1]  # pair 2 was kept, not rebuilt
+    assert all(p.rubric_ref is not None for p in again)
+
+
 def test_selection_is_a_seeded_sample_by_theme_of_answerable_conversations(rows):
     from rareval.data.alignment import answerable, pair_chars, select_pairs
 

@@ -75,9 +75,9 @@ def test_reference_pairs_from_the_offline_rows_and_missing_rubrics(tmp_path, mon
                        task_args={"source": str(UNION), "condition": "explicit"}, display="none")[0]
     assert log.status == "success" and len(log.samples) == 4
     assert all(s.metadata["kind"] == "reference" for s in log.samples)
-    failed = inspect_eval("tasks/judge_alignment.py", model="scripted/keyword", log_dir=str(tmp_path), limit=1,
-                          task_args={"source": str(UNION), "condition": "rubric_ref"}, display="none")[0]
-    assert failed.status == "error" and "alignment build --rubrics" in failed.error.message
+    with pytest.raises(ValueError, match="no pair in .* has a rubric_ref: .*alignment build --rubrics"):
+        inspect_eval("tasks/judge_alignment.py", model="scripted/keyword", log_dir=str(tmp_path), limit=1,
+                     task_args={"source": str(UNION), "condition": "rubric_ref"}, display="none")
 
 
 def test_sweep_writes_figures_and_plot(pairs_file, tmp_path):

@@ -145,7 +145,8 @@ def test_figure3_reuses_rows_whose_inputs_are_unchanged_and_draws_an_interrupted
     assert cli([*base, "--pairs-file", str(plain), "--conditions", "likert"]) == 0
     likert_logs = [r["log"] for r in stored(tmp_path, "figure3")["rows"]]
     pairs = [json.loads(line) for line in plain.read_text().splitlines()]
-    with_rubrics.write_text("".join(json.dumps(p | {"rubric_ref": p["physician_rubric"]}) + "\n" for p in pairs))
+    with_rubrics.write_text("".join(json.dumps(p | {"rubric_ref": p["physician_rubric"] if k == 0 else None}) + "\n"
+                                    for k, p in enumerate(pairs)))  # the second pair's rubric "failed"
 
     real, ran = judge_alignment.sweep, []
 
@@ -169,7 +170,10 @@ def test_figure3_reuses_rows_whose_inputs_are_unchanged_and_draws_an_interrupted
     assert shown["scripted/malformed · rubric_ref accuracy"] == "not run"
     assert shown["scripted/malformed: accuracy(rubric_ref) − accuracy(likert), tie-free, paired 95 % CI"] == "not run"
     assert shown["scripted/keyword: accuracy(rubric_ref) − accuracy(likert), tie-free, paired 95 % CI"] == \
-        "too few readings (n=2)"
+        "too few readings (n=1)"  # a pair without the rubric is unscored there, not an error
+    row = next(r for r in results["rows"] if r["condition"] == "rubric_ref")
+    assert (row["n_scored"], row["unscored"]) == (1, 1)
+    assert "rubric_ref: 1 of 2 pairs have none" in " ".join(results["notes"])
     assert "Not run (--stored-only" in (tmp_path / "figs" / "figure3.md").read_text()
     capsys.readouterr()
     assert cli(["reproduce", "--list", *dirs]) == 0
