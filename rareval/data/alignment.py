@@ -155,8 +155,7 @@ async def build_pairs(rows: list[HealthBenchExample], source: str | Path, *, kin
     answer; a pair whose rubrics failed is kept without them (its rubric conditions leave it unscored) and
     named. With ``out``, each pair is appended to that JSONL file as soon as it is built, and pairs already
     there are kept and not built again (a pair without the rubrics asked for is tried again): an interrupted
-    build resumes. ``concurrency``
-    pairs are built at once. ``base``: pairs already made (rule-based ones, :mod:`rareval.data.rule_pairs`) to
+    build resumes. ``concurrency`` pairs are built at once. ``base``: pairs already made (rule-based ones, :mod:`rareval.data.rule_pairs`) to
     give rubrics to, in place of the pairs of ``kind``. ``select``: build only that many, chosen by
     :func:`select_pairs` (``seed``, ``max_chars``; one per conversation) instead of the first ``limit``.
     ``screened``: degraded rewrites pass :func:`~rareval.rubrics.generate.screen` (False: only differ).

@@ -171,8 +171,8 @@ class Figure3(Artifact):
         source = pairs[0].provenance if pairs else None
         notes = [f"The paper gives {IMAGE_ONLY} for Figure 3; the rows below compare its qualitative finding."]
         notes += [f"Skipped condition {c}: {why}." for c, why in skipped.items()]
-        lacking = {c: n for c in run if (n := sum(getattr(p, CONDITIONS[c][1] or "chosen") is None for p in pairs))}
-        if lacking:
+        fields = {c: field for c in run if (field := CONDITIONS[c][1])}
+        if lacking := {c: n for c, field in fields.items() if (n := sum(getattr(p, field) is None for p in pairs))}:
             notes.append("Pairs whose rubric could not be generated are unscored under that condition ("
                          + "; ".join(f"{c}: {n} of {len(pairs)} pairs have none" for c, n in lacking.items()) + ").")
         if not_run:
