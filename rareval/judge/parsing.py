@@ -108,7 +108,8 @@ def parse_rating(text: str, low: int = 1, high: int = 10) -> int | None:
     value = obj["rating"]
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():  # not "²": int() refuses it
         value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or value != int(value):  # JSON's Infinity and NaN parse as floats
         return None
     return int(value) if low <= value <= high else None
 

@@ -263,6 +263,12 @@ def test_answer_readers_return_an_answer_or_none(output):
         parse(text)
 
 
+def test_json_infinity_and_nan_are_not_ratings():
+    """Python's json reads Infinity and NaN as floats; int(inf) raised OverflowError in the rating reader."""
+    for text in ('{"rating": Infinity}', '{"rating": -Infinity}', '{"rating": NaN}'):
+        assert parse_rating(text) is None
+
+
 def test_superscript_digits_are_not_ratings():
     """"²".isdigit() is true but int("²") raises: an answer carrying it crashed the rating reader."""
     assert parse_rating('{"rating": "²"}') is None
