@@ -58,7 +58,7 @@ from rareval.errors import redact
 from rareval.judge import calibration, evidence, simple_evals
 from rareval.judge.cache import VerdictCache
 from rareval.judge.config import JudgeConfig
-from rareval.judge.generation import JudgeSetupError, cache_key_parts, generate_config
+from rareval.judge.generation import JudgeSetupError, cache_key_parts, connect, generate_config
 from rareval.judge.readers import CONTEXT_OVERFLOW, MET_SCHEMA, RATING_SCHEMA, failure, inverted_answer, overflowed, \
     read_batch, read_json_met, read_rating, read_slots, read_yesno
 from rareval.judge.sanitize import shown_response
@@ -339,6 +339,7 @@ class Judge:
         """
         if self._cache is None:
             return await self._call(None, text, gen, read, messages)
+        await connect(self.model.api)  # the endpoint is part of the key from the first question on
         key = VerdictCache.key(model=self.name, prompt=prompt.version, text=text, mode=gen.response_schema is not None,
                                logprobs=bool(gen.logprobs), temperature=gen.temperature,
                                **cache_key_parts(gen, self.model.api), **self.config.cache_key_parts())

@@ -19,6 +19,7 @@ request the provider accepts:
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from inspect_ai.model import GenerateConfig
@@ -81,11 +82,23 @@ def generate_config(config: JudgeConfig, api: Any, role: GenerateConfig | None =
                           reasoning_effort=config.reasoning_effort, reasoning_tokens=config.reasoning_tokens, **asked)
 
 
+async def connect(api: Any) -> None:
+    """Let a provider that connects lazily resolve its server now, so that its endpoint is known before the
+    first question is keyed (:func:`cache_key_parts`). Inspect's ``vllm/`` provider sets ``base_url`` only
+    inside its first ``generate()`` (``_ensure_server_started``: the ``base_url`` model argument, else
+    ``VLLM_BASE_URL``, else a server it starts); this runs that step, once, under the provider's own lock.
+    A failure is left to the call that follows, which meets it and abstains (nothing is cached)."""
+    start = getattr(api, "_ensure_server_started", None)
+    if getattr(api, "base_url", None) is None and callable(start):
+        with contextlib.suppress(Exception):  # the question's own call meets it and reports it
+            await start()
+
+
 def cache_key_parts(gen: GenerateConfig, api: Any) -> dict[str, Any]:
     """What the verdict cache key adds to the model, prompt and text: the endpoint (two servers that
-    serve the same model name do not share verdicts) and the reasoning settings with the output budget
-    of a reasoning judge. Only parts that are set are added, so an in-process judge that does not
-    reason keeps the keys it always had."""
+    serve the same model name do not share verdicts; a lazy provider has it once :func:`connect` ran) and
+    the reasoning settings with the output budget of a reasoning judge. Only parts that are set are added,
+    so an in-process judge that does not reason keeps the keys it always had."""
     parts: dict[str, Any] = {k: v for k in ("reasoning_effort", "reasoning_tokens")
                              if (v := getattr(gen, k)) is not None}
     if gen.temperature is None:  # a reasoning judge: its budget bounds the reasoning, and so the answer

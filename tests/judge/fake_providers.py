@@ -12,7 +12,9 @@ logprobs, temperature accepted and ignored.
 
 :class:`FakeServedJudge` plays a judge served apart from training (vLLM's or llama.cpp's
 OpenAI-compatible ``POST /v1/chat/completions``, ``GET /v1/models``): the answer token with its
-top logprobs, and a count of the requests in flight at once.
+top logprobs, and a count of the requests in flight at once; or, given ``replies``, those texts in turn
+(a grader's answers as written). Given ``api_key``, a request without that bearer key is answered
+``401`` as OpenAI answers a wrong key.
 
 Each answers like a judge: ``yes``/``no`` (or the JSON the request's schema asks for),
 deciding "met" when the criterion's last long word appears in the response. Both record every
@@ -57,6 +59,8 @@ class _Server:
 
     path = ""
     model = "served-judge"
+    #: the only key accepted (``Authorization: Bearer KEY``); None: any
+    api_key: str | None = None
 
     def __init__(self):
         self.requests: list[dict[str, Any]] = []
@@ -77,6 +81,10 @@ class _Server:
                 owner.requests.append(body)
                 if not self.path.endswith(owner.path):
                     return self._send(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
+                if owner.api_key is not None and self.headers.get("authorization") != f"Bearer {owner.api_key}":
+                    return self._send(401, {"error": {"message": "Incorrect API key provided.", "type":
+                                                      "invalid_request_error", "param": None,
+                                                      "code": "invalid_api_key"}})
                 status, reply = owner.answer(body)
                 self._send(status, reply)
 
@@ -220,9 +228,10 @@ class FakeServedJudge(_Server):
 
     path = "/chat/completions"
 
-    def __init__(self, delay: float = 0.05):
+    def __init__(self, delay: float = 0.05, replies: list[str] | None = None, api_key: str | None = None):
         super().__init__()
         self.delay, self.in_flight, self.max_in_flight = delay, 0, 0
+        self.replies, self.api_key = list(replies or []), api_key
         self._lock = threading.Lock()
 
     @property
@@ -240,7 +249,8 @@ class FakeServedJudge(_Server):
             time.sleep(self.delay)
             prompt = "\n".join(_text_of(m.get("content", "")) for m in body.get("messages", []))
             schema = (body.get("response_format") or {}).get("json_schema", {}).get("schema")
-            text = judge_answer(prompt, schema)
+            with self._lock:
+                text = self.replies.pop(0) if self.replies else judge_answer(prompt, schema)
             logprobs = None
             if body.get("logprobs") and schema is None:
                 yes = text == "Yes"
