@@ -231,7 +231,7 @@ def healthbench_scorer(strategy: str = "healthbench", batched: bool = False, gra
                                "verdicts": result.verdicts, "p_met": [c.verdict.p_met for c in result.criteria],
                                "p_raw": [c.verdict.p_raw for c in result.criteria],
                                "rating": result.rating.model_dump() if result.rating is not None else None,
-                               "abstained": result.abstentions,
+                               "abstained": result.abstentions, "judge_error": result.judge_error,
                                "questions": len(result.criteria) + (result.rating is not None),
                                "hacking_veto": veto, "response_truncated": result.response_truncated,
                                "judge_usage": result.usage.model_dump()})

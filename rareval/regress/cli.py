@@ -2,9 +2,11 @@
 
 Exit codes: 0 — no metric regressed; 1 — at least one regressed, in score or in
 coverage (``regressed (coverage)``: the candidate lost more scored items than the
-suite's ``coverage_tolerance`` allows); 2 — the gate could
-not run as asked (bad arguments, an unreadable or invalid file, a failed
-evaluation), with a one-line error naming the file and field.
+suite's ``coverage_tolerance`` allows: items the model errored on, or
+whose answers the judge abstained on or refused, with why in the report); 2 — the gate
+could not run as asked (bad arguments, an unreadable or invalid file, a failed
+evaluation, a judge that could not be reached at all or a model that answered no item:
+:mod:`rareval.regress.run`), with a one-line error naming the file and field.
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ def add_regress(commands: argparse._SubParsersAction) -> None:
         "Face checkpoint (a folder, a `rareval train` run, hf/NAME) or an Inspect model string; models are "
         "run on the suite's tasks. A candidate that loses scored items (judge abstentions, refusals, errors) beyond "
         "the suite's coverage_tolerance is 'regressed (coverage)'. Exit 0: no regression; 1: a metric regressed "
-        "(in score or coverage); 2: misuse.")
+        "(in score or coverage); 2: misuse, or nothing could be judged (a judge that cannot be reached).")
     parser.add_argument("--candidate", required=True, metavar="MODEL_OR_LOGS",
                         help="what is gated: checkpoint, model string, log file or folder, results JSON")
     parser.add_argument("--baseline", required=True, metavar="MODEL_OR_LOGS_OR_RESULTS",

@@ -48,6 +48,9 @@ class SideCoverage(BaseModel):
     refused: int = Field(description="Items without a score because the model under test refused (output "
                          "stopped with content_filter) or errored before answering.")
     absent: int = Field(0, description="Items only the other side's results mention.")
+    lost: dict[str, str] = Field(default_factory=dict, description="Each abstained or refused item → why, as its "
+                                 "log tells (MetricItems.lost): the sample's error, the model's refusal, the judge's "
+                                 "reason.")
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -83,7 +86,8 @@ def _side(items: MetricItems, union: set[str]) -> SideCoverage:
     unscored = set(items.unscored) - scored
     refused = unscored & set(items.refused)
     return SideCoverage(items=len(union), scored=len(scored), abstained=len(unscored - refused),
-                        refused=len(refused), absent=len(union - scored - unscored))
+                        refused=len(refused), absent=len(union - scored - unscored),
+                        lost={i: items.lost[i] for i in sorted(unscored) if i in items.lost})
 
 
 def coverage(candidate: MetricItems, baseline: MetricItems, tolerance: float) -> Coverage:

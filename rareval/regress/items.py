@@ -21,7 +21,8 @@ is not a rubric scorer, *graded* otherwise.
 An item with no numeric observation is *unscored*; it is also *refused* when the
 log shows the model under test gave no usable answer on one of its observations
 (:func:`model_refused`: an error before any output, or a ``content_filter`` stop).
-:mod:`rareval.regress.coverage` counts both, so a candidate cannot pass by losing items.
+:mod:`rareval.regress.coverage` counts both, so a candidate cannot pass by losing items;
+``MetricItems.lost`` says why each was lost (:func:`lost_reason`), for the report.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from rareval.regress.errors import RegressUsageError
 
-__all__ = ["CriterionOutcome", "ItemDetail", "MetricItems", "RESULTS_FORMAT", "ResultSet", "items_from_log",
-           "load_results", "model_refused", "read_logs"]
+__all__ = ["CriterionOutcome", "ItemDetail", "MetricItems", "RESULTS_FORMAT", "ResultSet", "answered", "first_line",
+           "items_from_log", "load_results", "lost_reason", "model_refused", "read_logs"]
 
 RESULTS_FORMAT = "rareval.regress.results/1"
 LMEVAL_SUFFIX = ".lmeval.json"
@@ -73,6 +74,8 @@ class MetricItems(BaseModel):
     refused: list[str] = Field(default_factory=list, description="The unscored items the model under test refused "
                                "(content_filter stop) or errored on before answering; the rest of `unscored` "
                                "are judge abstentions or failed scoring.")
+    lost: dict[str, str] = Field(default_factory=dict, description="Unscored item → why, as its log tells: the "
+                                 "sample's error, the model's refusal or the judge's reason (lost_reason).")
     details: dict[str, ItemDetail] = Field(default_factory=dict, description="Item id → criteria and tag scores.")
     judge_calls: int = Field(0, description="Judge calls the scores cost (verdict-cache hits excluded).")
     judge_cached: int = Field(0, description="Judge answers served from the verdict cache.")
@@ -118,15 +121,49 @@ def _number(value: Any) -> float | None:
     return None if number != number else float(number)  # NaN: unscored
 
 
-def model_refused(sample: Any) -> bool:
-    """Whether the model under test gave no usable answer to ``sample``, as far as the log tells: the
-    sample errored before the model produced any output (an error after it, in scoring, is the grader's),
-    or the model's output stopped with ``content_filter`` (a provider's refusal)."""
+def answered(sample: Any) -> bool:
+    """Whether the model under test produced output for ``sample``: it did not error before answering
+    (an error after the answer, in scoring, is the grader's)."""
     output = getattr(sample, "output", None)
     completion = getattr(output, "completion", "") if output is not None else ""
-    if getattr(sample, "error", None) is not None and not completion:
-        return True
+    return getattr(sample, "error", None) is None or bool(completion)
+
+
+def _content_filtered(sample: Any) -> bool:
+    output = getattr(sample, "output", None)
     return bool(output is not None and output.choices and output.stop_reason == "content_filter")
+
+
+def model_refused(sample: Any) -> bool:
+    """Whether the model under test gave no usable answer to ``sample``, as far as the log tells: the
+    sample errored before the model produced any output (:func:`answered`), or the model's output stopped
+    with ``content_filter`` (a provider's refusal)."""
+    return not answered(sample) or _content_filtered(sample)
+
+
+def first_line(text: str | None, limit: int = 200) -> str:
+    """The first non-empty line of an error message, secrets redacted, at most ``limit`` characters."""
+    from rareval.errors import redact
+
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return redact(lines[0])[:limit] if lines else "no message"
+
+
+def lost_reason(sample: Any, score: Any = None) -> str:
+    """Why ``sample`` got no score, in one line: where it errored (before the model answered, or in
+    scoring), the model's refusal, or the judge's reason (HealthBench's ``unscored_reason`` and the
+    judge's first error)."""
+    if getattr(sample, "error", None) is not None:
+        where = "scoring" if answered(sample) else "the model"
+        return f"{where} errored: {first_line(sample.error.message)}"
+    if _content_filtered(sample):
+        return "the model refused (content_filter)"
+    meta = (getattr(score, "metadata", None) or {}) if score is not None else {}
+    if meta.get("unscored_reason"):
+        error = meta.get("judge_error")
+        return f"judge: {str(meta['unscored_reason']).replace('_', ' ')}" + (
+            f" ({first_line(error)})" if error else "")
+    return f"no score ({getattr(score, 'value', None)!r})"
 
 
 def items_from_log(log: Any, name: str | None = None) -> MetricItems:
@@ -146,6 +183,7 @@ def items_from_log(log: Any, name: str | None = None) -> MetricItems:
     unscored: set[str] = set()
     refused: set[str] = set()
     details: dict[str, ItemDetail] = {}
+    reasons: dict[str, str] = {}
     calls = cached = 0
     graded = False  # rubric scores are graded even when every item happens to score 0 or 1
     for sample in log.samples:
@@ -155,6 +193,7 @@ def items_from_log(log: Any, name: str | None = None) -> MetricItems:
             refused.add(item)
         if not sample.scores:  # the sample errored before it was scored
             unscored.add(item)
+            reasons.setdefault(item, lost_reason(sample))
             continue
         scorer, score = next(iter(sample.scores.items()))
         meta = score.metadata or {}
@@ -170,15 +209,17 @@ def items_from_log(log: Any, name: str | None = None) -> MetricItems:
             value = _number(score.value)
         if value is None or value != value:  # missing or NaN: unscored
             unscored.add(item)
+            reasons.setdefault(item, lost_reason(sample, score))
         else:
             observations[item].append(float(value))
     binary = not graded and all(len(v) == 1 and v[0] in (0.0, 1.0) for v in observations.values())
     suite = (getattr(log.eval, "metadata", None) or {}).get("regress_suite")
+    lost = unscored - set(observations)
     return MetricItems(name=name or log.eval.task.split("/")[-1], kind="binary" if binary else "graded",
                        scores={k: sum(v) / len(v) for k, v in sorted(observations.items())},
-                       unscored=sorted(unscored - set(observations)),
-                       refused=sorted(refused & (unscored - set(observations))), details=details, judge_calls=calls,
-                       judge_cached=cached, source=source, suite=suite)
+                       unscored=sorted(lost), refused=sorted(refused & lost),
+                       lost={k: reasons[k] for k in sorted(lost) if k in reasons}, details=details,
+                       judge_calls=calls, judge_cached=cached, source=source, suite=suite)
 
 
 def _log_files(path: Path) -> list[Path]:

@@ -7,8 +7,9 @@ timestamp, so an unchanged re-run writes the same bytes.
 
 Both give, per metric and side, the items scored, abstained (the judge abstained,
 or the score is missing or NaN) and refused (the model under test refused or
-errored), as :mod:`rareval.regress.coverage` defines them; the JSON report in each
-metric's ``coverage``.
+errored), as :mod:`rareval.regress.coverage` defines them, and why each unscored item
+was lost (the sample's error, the model's refusal, the judge's reason); the JSON report
+in each metric's ``coverage``.
 """
 
 from __future__ import annotations
@@ -80,12 +81,25 @@ def _coverage_row(name: str, c: Coverage) -> str:
             f"{c.baseline.share:.3f} → {c.candidate.share:.3f} ({change}) | {state} |")
 
 
+def _lost(name: str, side: str, lost: dict[str, str], shown: int = 6) -> list[str]:
+    """One line per reason a side lost items of a metric, its items named (the first ``shown``)."""
+    by_reason: dict[str, list[str]] = {}
+    for item, why in lost.items():
+        by_reason.setdefault(why, []).append(item)
+    return [f"- `{name}`, {side}: {len(items)} item{'s' * (len(items) != 1)} — {why} "
+            f"({', '.join(f'`{i}`' for i in items[:shown])}{' …' if len(items) > shown else ''})"
+            for why, items in sorted(by_reason.items(), key=lambda kv: (-len(kv[1]), kv[0]))]
+
+
 def _coverage(result: GateResult) -> list[str]:
-    return [f"Coverage — items scored · abstained (judge abstained, score missing or NaN) · refused (the model "
-            f"refused or errored); the candidate's share scored may fall at most {result.coverage_tolerance:g} "
-            f"below the baseline's:", "",
-            "| metric | items | baseline | candidate | share scored | coverage |", "|---|---|---|---|---|---|",
-            *(_coverage_row(x.name, x.coverage) for x in result.metrics), ""]
+    lines = [f"Coverage — items scored · abstained (judge abstained, score missing or NaN) · refused (the model "
+             f"refused or errored); the candidate's share scored may fall at most {result.coverage_tolerance:g} "
+             f"below the baseline's:", "",
+             "| metric | items | baseline | candidate | share scored | coverage |", "|---|---|---|---|---|---|",
+             *(_coverage_row(x.name, x.coverage) for x in result.metrics), ""]
+    lost = [line for x in result.metrics for side in ("candidate", "baseline")
+            for line in _lost(x.name, side, getattr(x.coverage, side).lost)]
+    return lines + (["Why items were not scored:", "", *lost, ""] if lost else [])
 
 
 def _why(name: str, d: Diagnostics, kind: str) -> list[str]:

@@ -6,6 +6,24 @@ prompts at a time; the judge is the suite's pinned model in the ``grader`` role,
 asked through rareval's verdict cache, so a re-run on unchanged answers makes no
 judge call. Logs go to ``log_dir`` (Inspect ``.eval`` files, the likelihood check's
 ``NAME.lmeval.json``) and can be handed to a later gate instead of the model.
+
+What is lost coverage and what cannot run. The gate exists to catch a candidate that
+loses items, so an item the model errors on, or whose answer the judge abstains on or
+refuses, is recorded as that item's outcome (:mod:`rareval.regress.coverage`) and the
+run goes on: samples that error do not fail the evaluation (Inspect's
+``fail_on_error=False``), and the HealthBench scorer does not stop on a judge that
+abstains on its first samples (``fail_fast=0``). Only what no item can be judged without
+stops the gate (:class:`RegressUsageError`, exit 2), since no verdict on the candidate
+could then be told from a broken set-up:
+
+* the judge **could not be reached**: it was called and every call failed (Inspect's
+  model events of the ``grader`` role all carry an error: a wrong key or URL, a server
+  that is down). A judge that answers, even with a refusal or an unreadable answer, was
+  reached: what it abstains on is the answer's lost coverage;
+* **scoring failed on every sample** the model answered (an exception in the scorer,
+  e.g. judge settings the provider rejects);
+* the **model answered no item** (every sample errored before any output: a model that
+  cannot be reached). A model that answers some items and errors on others loses those.
 """
 
 from __future__ import annotations
@@ -16,11 +34,18 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from rareval.regress.errors import RegressUsageError
-from rareval.regress.items import LMEVAL_SUFFIX, MetricItems, ResultSet, items_from_log
+from rareval.regress.items import (
+    LMEVAL_SUFFIX,
+    MetricItems,
+    ResultSet,
+    answered,
+    first_line,
+    items_from_log,
+)
 from rareval.regress.sources import Source
 from rareval.regress.suite import GPQALikelihoodTask, GPQATask, HealthBenchTask, Suite
 
-__all__ = ["check_prompt_versions", "inspect_tasks", "run_suite"]
+__all__ = ["check_prompt_versions", "inspect_tasks", "run_suite", "unusable"]
 
 
 @contextmanager
@@ -71,8 +96,9 @@ def _healthbench(task: HealthBenchTask, suite: Suite) -> Any:
         rows, _ = split_1k(rows)
     rows = rows[:task.limit] if task.limit else rows
     return Task(dataset=[example_to_sample(r) for r in rows], solver=generate(),
+                # fail_fast=0: items the judge abstains on are the candidate's lost coverage, not a stop
                 scorer=healthbench_scorer(strategy=task.strategy, batched=task.batched,
-                                          verdict_mode=task.verdict_mode,
+                                          verdict_mode=task.verdict_mode, fail_fast=0,
                                           grader_config=suite.judge.config if suite.judge else None),
                 config=GenerateConfig(temperature=0.0, max_tokens=task.max_tokens, seed=suite.seed),
                 name=task.name, metadata={"regress_suite": suite.fingerprint(), "subset": task.subset})
@@ -115,6 +141,42 @@ def _model(source: Source, suite: Suite) -> Any:
                                 file=source.spec) from None
 
 
+def _judge_calls(samples: list[Any]) -> tuple[int, int, str | None]:
+    """``(replied, failed, last error)`` of the judge's model calls: Inspect's model events of the
+    ``grader`` role (one per attempt; a failed one carries its error). Verdict-cache hits make none."""
+    replied = failed = 0
+    error = None
+    for sample in samples:
+        for event in sample.events or []:
+            if getattr(event, "event", None) == "model" and event.role == "grader":
+                if event.error:
+                    failed, error = failed + 1, event.error
+                else:
+                    replied += 1
+    return replied, failed, error
+
+
+def unusable(log: Any) -> str | None:
+    """Why no item of ``log`` could be judged for a reason of the set-up rather than of the model's answers
+    (module docstring), or None: its unscored items are then lost coverage. An evaluation that did not
+    finish (a task error, a cancelled run) is one such reason."""
+    if log.status != "success":
+        return first_line(log.error.message) if log.error else f"the evaluation ended {log.status}"
+    samples = list(log.samples or [])
+    silent = [s for s in samples if not answered(s)]
+    if samples and len(silent) == len(samples):
+        return (f"the model answered no item: all {len(samples)} samples errored before any output "
+                f"(first: {first_line(samples[0].error.message if samples[0].error else None)})")
+    replied, failed, error = _judge_calls(samples)
+    if failed and not replied:
+        return f"the judge could not be reached: all {failed} calls to it failed (last: {first_line(error)})"
+    scored = [s for s in samples if answered(s)]
+    if scored and all(s.error is not None for s in scored):
+        return (f"scoring failed on every sample the model answered ({len(scored)}; first: "
+                f"{first_line(scored[0].error.message)})")
+    return None
+
+
 def run_suite(suite: Suite, source: Source, log_dir: str | Path) -> ResultSet:
     """Evaluate ``source`` (a checkpoint or an Inspect model) on every task of ``suite``."""
     from inspect_ai import eval as inspect_eval
@@ -135,11 +197,13 @@ def run_suite(suite: Suite, source: Source, log_dir: str | Path) -> ResultSet:
         tasks = inspect_tasks(suite)
         if tasks:
             roles = {"grader": get_model(suite.judge.model, **suite.judge.args)} if suite.judge else None
+            # fail_on_error=False: a sample that errors is that item's lost coverage (unusable() says when
+            # nothing could be judged at all)
             logs = inspect_eval(tasks, model=_model(source, suite), model_roles=roles, log_dir=str(log_dir),
-                                display="none", score_display=False)
+                                display="none", score_display=False, fail_on_error=False)
             for log in logs:
-                if log.status != "success":
-                    error = log.error.message.splitlines()[0] if log.error else log.status
+                error = unusable(log)
+                if error:
                     raise RegressUsageError(f"evaluating {source.spec} on {log.eval.task} failed: {error}",
                                             file=log.location)
                 metrics[log.eval.task] = items_from_log(log, name=log.eval.task).model_copy(

@@ -149,8 +149,10 @@ def test_a_candidate_losing_items_to_judge_abstentions_regresses_on_coverage_exi
     (metric,) = report["gate"]["metrics"]
     assert report["exit_code"] == 1 and report["status"] == "regressed"
     assert metric["verdict"] == "regressed (coverage)" and metric["items"] == 6 and metric["difference"] == 0
+    overflow = "judge: every positive abstained (the prompt exceeds the judge's context (''))"
     assert metric["coverage"]["candidate"] == {"items": 8, "scored": 6, "abstained": 2, "refused": 0, "absent": 0,
-                                               "share": 0.75}
+                                               "share": 0.75, "lost": {"e6": overflow, "e7": overflow}}
+    assert f"- `healthbench`, candidate: 2 items — {overflow} (`e6`, `e7`)" in out
     assert report["candidate_results"]["metrics"]["healthbench"]["unscored"] == ["e6", "e7"]
 
 

@@ -67,8 +67,10 @@ def test_both_reports_count_each_sides_scored_abstained_and_refused_items():
     assert "| hb | 41 | 40 · 1 · 0 | 35 · 3 · 2 (+1 absent) | 0.976 → 0.854 (-0.122) | **lost** |" in text
     assert "**regressed (coverage)** (paired: no detectable change)" in text and "*regressed (coverage)* — " in text
     coverage = json_report(result, cand, base)["gate"]["metrics"][0]["coverage"]
+    # stored results without the reasons (written before MetricItems.lost) have none to give
     assert coverage["baseline"] == {"items": 41, "scored": 40, "abstained": 1, "refused": 0, "absent": 0,
-                                    "share": 40 / 41}
+                                    "share": 40 / 41, "lost": {}}
     assert coverage["candidate"] == {"items": 41, "scored": 35, "abstained": 3, "refused": 2, "absent": 1,
-                                     "share": 35 / 41}
+                                     "share": 35 / 41, "lost": {}}
+    assert "Why items were not scored" not in text
     assert coverage["drop"] == 5 / 41 and coverage["lost"] and coverage["tolerance"] == 0.1
