@@ -24,9 +24,11 @@ class JudgeConfig(BaseModel):
         "simple-evals' HealthBench grader verbatim (its template, sampler settings and JSON reading; criteria as "
         "written) for numbers comparable to published HealthBench scores (rareval.judge.simple_evals).")
     on_failure: str = Field(
-        "abstain", pattern=r"^(abstain|not_met|retry:\d+)$", description="A question with no readable answer "
-        "after parse_retries: 'abstain' (left out of the score), 'not_met' (scored not met, as inspect_evals "
-        "does), or 'retry:N' (asked up to N more times, then abstain; simple-evals asks until it gets one).")
+        "abstain", pattern=r"^(abstain|not_met|retry:\d+)$", description="A question whose answer came back "
+        "unreadable after parse_retries: 'abstain' (left out of the score), 'not_met' (scored not met, as "
+        "inspect_evals does), or 'retry:N' (asked up to N more times, then abstain; simple-evals asks until it gets "
+        "one). A call that failed (an error, a timeout, a wrong key), came back empty or was refused abstains "
+        "under every rule, so fail-fast still stops a run with the judge's error.")
     verdict_mode: Literal["yesno", "json"] = Field(
         "yesno", description="Per-criterion answer format: one word with logprobs, or JSON with an explanation.")
     threshold: float | None = Field(
@@ -41,7 +43,8 @@ class JudgeConfig(BaseModel):
         "graded rows); used in place of the stored calibration. `--judge-calibration FILE`.")
     temperature: float = Field(0.0, description="Sampling temperature of the first attempt.")
     parse_retries: int = Field(1, ge=0, le=5, description="Extra attempts when an answer cannot be read.")
-    retry_temperature: float = Field(0.7, description="Temperature of those extra attempts.")
+    retry_temperature: float = Field(0.7, description="Temperature of those extra attempts; with "
+                                     "grader='simple-evals', unless set, the first attempt's (simple-evals' 0.5).")
     max_connections: int | None = Field(
         None, ge=1, description="Concurrent calls to the judge from this process (Inspect's max_connections); in a "
         "multi-rank run it is per rank, so N ranks make up to N × this many. None: the provider's default.")

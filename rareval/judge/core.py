@@ -33,10 +33,12 @@ none). ``grader="simple-evals"`` asks each criterion with simple-evals' grader i
 Failure rules, written down: transport errors, timeouts and rate limits are retried by Inspect
 (``max_retries``, ``timeout``); an unreadable answer (including one without choices, or one a reader
 fails on) is asked again ``parse_retries`` times at ``retry_temperature``; a refusal or anything still
-unreadable becomes an **abstention** (``met=None``), never a verdict (``on_failure="not_met"`` scores it
-not met instead, as inspect_evals does, and says so in the explanation). A prompt longer than the judge's
-context is asked again with the response cut (``fit_attempts``; or cut up front at ``max_response_chars``),
-and the verdict records ``response_truncated``. Every call's token usage is counted, abstained or not.
+unreadable becomes an **abstention** (``met=None``), never a verdict. ``on_failure="not_met"`` scores an
+answer that came back unreadable not met instead, as inspect_evals does, and says so in the explanation;
+a call that failed, came back empty or was refused still abstains under it, so fail-fast still stops a
+run whose judge cannot be reached (a wrong key). A prompt longer than the judge's context is asked again
+with the response cut (``fit_attempts``; or cut up front at ``max_response_chars``), and the verdict
+records ``response_truncated``. Every call's token usage is counted, abstained or not.
 Prompts are ordered conversation → response → criterion so servers that reuse a cached prompt prefix
 recompute only the criterion's tokens.
 
@@ -60,7 +62,7 @@ from rareval.judge.cache import VerdictCache
 from rareval.judge.config import JudgeConfig
 from rareval.judge.generation import JudgeSetupError, cache_key_parts, connect, generate_config
 from rareval.judge.readers import CONTEXT_OVERFLOW, MET_SCHEMA, RATING_SCHEMA, failure, inverted_answer, overflowed, \
-    read_batch, read_json_met, read_rating, read_slots, read_yesno
+    read_batch, read_json_met, read_rating, read_slots, read_yesno, unreadable
 from rareval.judge.sanitize import shown_response
 from rareval.judge.text import SLOT_GAP, Conversation, batch_key, cut_response, positive_form, \
     render_conversation, render_response, render_rubric, response_fence, slot_marker
@@ -282,9 +284,9 @@ class Judge:
         text, inverted = asked
         if inverted:
             value = inverted_answer(value)
-        if value is None and self.config.on_failure == "not_met":  # inspect_evals' rule, asked for
-            return Verdict(criterion_id=criterion.id, met=False, explanation=f"scored not met after the judge "
-                           f"failed (on_failure=not_met): {error}", prompt_version=prompt.version,
+        if value is None and self.config.on_failure == "not_met" and unreadable(error):  # inspect_evals' rule
+            return Verdict(criterion_id=criterion.id, met=False, explanation=f"scored not met: the judge's answer "
+                           f"could not be read (on_failure=not_met): {error}", prompt_version=prompt.version,
                            response_truncated=truncated)
         if value is None:
             return Verdict(criterion_id=criterion.id, met=None, error=error, prompt_version=prompt.version,
@@ -362,6 +364,13 @@ class Judge:
                 del self._inflight[key]
             future.set_result(result[0])
 
+    def _retry_temperature(self, first: float) -> float:
+        """The temperature a question is asked again at: ``retry_temperature``; with simple-evals' grader the
+        first attempt's (simple-evals samples every attempt alike, with its one sampler at 0.5) unless
+        ``retry_temperature`` is set."""
+        official = self.config.grader == "simple-evals" and "retry_temperature" not in self.config.model_fields_set
+        return first if official else self.config.retry_temperature
+
     async def _call(self, key: str | None, text: str, gen: GenerateConfig, read: Callable[[ModelOutput], T | None],
                     messages: list[ChatMessage] | None) -> tuple[T | None, str | None, bool, Usage]:
         """Call the model until its answer is readable (``parse_retries``); a readable answer is cached."""
@@ -371,7 +380,7 @@ class Judge:
             retries = int(self.config.on_failure.split(":")[1])
         for attempt in range(1 + retries):
             retry = attempt and gen.temperature is not None  # a reasoning judge's temperature is the provider's
-            config = gen.merge(GenerateConfig(temperature=self.config.retry_temperature)) if retry else gen
+            config = gen.merge(GenerateConfig(temperature=self._retry_temperature(gen.temperature))) if retry else gen
             try:
                 output = await self.model.generate(messages or text, config=config)
             except Exception as ex:  # Inspect already retried transport errors

@@ -180,6 +180,18 @@ def failure(ex: BaseException) -> str:
     return redact(f"{type(ex).__name__}: {getattr(ex, 'provider_message', None) or ex}")[:300]
 
 
+#: How an abstention starts when an answer came back but could not be read, whole or for one criterion of a
+#: batched answer: the only failure ``on_failure="not_met"`` scores as not met. A call that failed (an error
+#: Inspect gave up retrying, a timeout, a wrong key), an answer without choices, a refusal or a prompt over the
+#: context abstains.
+UNREADABLE = ("unreadable answer", "no answer for ", "no answer slot read for ")
+
+
+def unreadable(error: str | None) -> bool:
+    """Whether an abstention's ``error`` says an answer came back unreadable (:data:`UNREADABLE`)."""
+    return bool(error) and error.startswith(UNREADABLE)
+
+
 #: How an abstention for a prompt too long for the judge's context starts
 #: (see :meth:`rareval.judge.core.Judge._ask_fitted`).
 CONTEXT_OVERFLOW = "the prompt exceeds the judge's context"

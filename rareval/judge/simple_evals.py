@@ -9,12 +9,18 @@
 * simple-evals' sampler: system message "You are a helpful assistant.", temperature 0.5
   (its ``ChatCompletionSampler`` default; a temperature set in the config wins),
   ``max_tokens`` 2048 (its grading sampler);
-* the answer read as simple-evals reads it: a ```` ```json ```` fence stripped, JSON parsed,
-  ``criteria_met`` a boolean — no logprobs, no threshold.
+* the answer read as simple-evals reads it (``parse_json_to_dict``): a leading ```` ```json ```` and a
+  trailing ```` ``` ```` stripped, JSON parsed, ``criteria_met`` a boolean — no logprobs, no threshold. A
+  grade in an unlabelled fence (```` ``` ```` then the JSON) is not read, as simple-evals does not read it:
+  it is asked again. inspect_evals 0.26 strips that fence too and reads it; on the other grade forms that
+  ``tests/evals/test_simple_evals_parity.py`` lists, the two references read alike;
+* a grade not read is asked again at the first attempt's temperature (simple-evals samples every attempt
+  with its one sampler), not at ``retry_temperature`` unless that is set.
 
 What happens when no boolean comes back is ``JudgeConfig.on_failure``: simple-evals asks again
 until one does (``retry:N`` bounds that), inspect_evals scores the criterion "not met" after three
-attempts (``not_met``), rareval abstains (``abstain``).
+attempts (``not_met``), rareval abstains (``abstain``). A call that fails (an error, a timeout, a wrong
+key) is no grade: it abstains under every rule, where inspect_evals scores it "not met".
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 answers both, through Inspect's runner, on the 754 rubrics of the union file; per-example scores are equal."""
 
 import asyncio
+import json
 
 import pytest
 from inspect_ai import Task
@@ -82,3 +83,53 @@ def test_on_failure_rules():
     assert abstained.met is None and retried.met is None and "unreadable" in abstained.error
     assert not_met.met is False and not_met.error is None and "on_failure=not_met" in not_met.explanation
     assert (default_usage.calls, retry_usage.calls) == (2, 5)
+
+
+#: A grade as graders write it, and what simple-evals' ``parse_json_to_dict`` and its check make of it
+#: (openai/simple-evals healthbench_eval.py: a leading ```json fence and a trailing ``` stripped, json.loads, then
+#: ``criteria_met`` True or False, else asked again): True / False, or None for "not read, asked again".
+GRADE = '{\n  "explanation": "The assistant told the user to drink water.",\n  "criteria_met": %s\n}'
+GRADER_TEXTS = [
+    ("```json\n" + GRADE % "true" + "\n```", True),          # what the template asks for
+    (GRADE % "false", False),                                 # bare JSON
+    ("  ```json\n" + GRADE % "false" + "\n```\n\n", False),  # surrounding white space
+    ("```json" + GRADE % "true" + "```", True),              # a fence without line breaks
+    ("```\n" + GRADE % "true" + "\n```", None),               # an unlabelled fence: simple-evals cannot read it
+    ("```JSON\n" + GRADE % "true" + "\n```", None),           # the label in capitals: neither
+    ("```json\n" + GRADE % "true" + "\n```\nHope this helps.", None),  # text after the fence
+    ('```json\n{"explanation": "x", "criteria_met": "true"}\n```', None),  # a string, not a boolean
+    ('```json\n{"explanation": "x"}\n```', None),             # no verdict
+]
+
+
+@pytest.mark.parametrize("text, simple_evals_reads", GRADER_TEXTS)
+def test_grades_are_read_exactly_as_simple_evals_reads_them(text, simple_evals_reads):
+    """The official mode reads what simple-evals reads and nothing else; inspect_evals 0.26 also strips an
+    unlabelled fence (its parse_json_to_dict), the one grade form on which the two references differ."""
+    from inspect_ai.model import ModelOutput
+
+    from rareval.judge.simple_evals import read_grade
+
+    grade = read_grade(ModelOutput.from_content("grader", text))
+    assert (grade["met"] if grade else None) is simple_evals_reads
+    theirs = inspect_evals_healthbench.parse_json_to_dict(text).get("criteria_met")
+    theirs = theirs if theirs is True or theirs is False else None
+    unlabelled = text.startswith("```\n")
+    assert (theirs is not simple_evals_reads) is unlabelled
+
+
+def test_an_unread_grade_is_asked_again_at_simple_evals_temperature(monkeypatch):
+    """A grader that first writes an unlabelled fence, then the labelled one, over a real OpenAI-compatible
+    server: asked twice, both times at simple-evals' 0.5 (its one sampler), and read from the second answer."""
+    from tests.judge.fake_providers import FakeServedJudge
+
+    monkeypatch.setenv("SERVED_API_KEY", "sk-served")
+    row = load_healthbench(path=UNION)[0]
+    fenced = ["```\n" + GRADE % "true" + "\n```", "```json\n" + GRADE % "true" + "\n```"]
+    with FakeServedJudge(delay=0, replies=fenced) as server:
+        model = get_model(f"openai-api/served/{server.model}", base_url=server.base_url)
+        judge = Judge(model, config=JudgeConfig(grader="simple-evals", cache=False))
+        verdict, usage = asyncio.run(judge.criterion([m.model_dump() for m in row.prompt], "Hello", row.rubric[0]))
+    graded = [r for r in server.requests if "# Rubric item" in json.dumps(r)]
+    assert [r["temperature"] for r in graded] == [0.5, 0.5] and usage.calls == 2
+    assert verdict.met is True and verdict.error is None
