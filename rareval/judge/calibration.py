@@ -16,7 +16,8 @@ table: it never imports the model catalog.
 
 Lookup order (:func:`thresholds`): a single configured threshold, else configured
 per-kind thresholds (0.5 for kinds not named), else a calibration file
-(``rareval judge calibrate``'s output, ``JudgeConfig.calibration``), else the table's entry
+(``rareval judge calibrate``'s output, ``JudgeConfig.calibration``; refused when it records another
+judge's identity, unless ``JudgeConfig.calibration_any_judge``), else the table's entry
 for the identity, else 0.5 for every criterion. :func:`calibrated` re-expresses P(met) so that 0.5 is the
 threshold, which makes P(met) comparable across kinds (one AUC can span them).
 """
@@ -69,8 +70,17 @@ def calibrated_thresholds(model_name: str) -> dict[str, float]:
     return dict(entry["thresholds"]) if entry else dict(UNCALIBRATED)
 
 
-def read_calibration(path: str | Path) -> dict[str, float]:
-    """The thresholds of a calibration file written by ``rareval judge calibrate`` (``{"thresholds": …}``)."""
+class CalibrationMismatch(ValueError):
+    """A calibration file fitted for another judge than the one it is applied to."""
+
+
+def read_calibration(path: str | Path, judge: str | None = None, any_judge: bool = False) -> dict[str, float]:
+    """The thresholds of a calibration file written by ``rareval judge calibrate`` (``{"thresholds": …}``).
+
+    ``judge``: the model they are for. A file that records another judge (its ``identity``, else its
+    ``judge``'s, :func:`identity`) is refused with :class:`CalibrationMismatch`, naming the file and both
+    judges: a threshold fitted to one judge's P(yes) misreads another's. ``any_judge`` applies it anyway.
+    """
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         by_kind = {str(k): float(v) for k, v in data["thresholds"].items()}
@@ -79,19 +89,26 @@ def read_calibration(path: str | Path) -> dict[str, float]:
                          f"`rareval judge calibrate`") from None
     if "default" not in by_kind or not all(0 <= t <= 1 for t in by_kind.values()):
         raise ValueError(f"{path}: thresholds need a 'default' and values in [0, 1], got {by_kind}")
+    fitted_for = data.get("identity") or (identity(str(data["judge"])) if data.get("judge") else None)
+    if judge is not None and not any_judge and fitted_for and fitted_for != identity(judge):
+        raise CalibrationMismatch(
+            f"{path} was fitted for the judge {data.get('judge') or fitted_for} (identity {fitted_for}), not for "
+            f"{judge} (identity {identity(judge)}): calibrate this judge with `rareval judge calibrate`, or apply "
+            f"the file anyway with the judge setting calibration_any_judge=true")
     return by_kind
 
 
 def thresholds(model_name: str, threshold: float | None = None, by_kind: Mapping[str, float] | None = None,
-               calibration: str | Path | None = None) -> dict[str, float]:
+               calibration: str | Path | None = None, any_judge: bool = False) -> dict[str, float]:
     """The thresholds a judge uses: ``threshold`` for all, else ``by_kind`` (0.5 for other kinds), else the
-    ``calibration`` file's, else those stored for the judge ``model_name``."""
+    ``calibration`` file's (refused when fitted for another judge, unless ``any_judge``:
+    :func:`read_calibration`), else those stored for the judge ``model_name``."""
     if threshold is not None:
         return {"default": threshold}
     if by_kind is not None:
         return {"default": 0.5, **by_kind}
     if calibration is not None:
-        return read_calibration(calibration)
+        return read_calibration(calibration, model_name, any_judge)
     return calibrated_thresholds(model_name)
 
 

@@ -40,7 +40,10 @@ class JudgeConfig(BaseModel):
         "judge's weights (rareval/judge/calibrations.json), else 0.5.")
     calibration: str | None = Field(
         None, description="A calibration file written by `rareval judge calibrate` (per-kind thresholds fitted on "
-        "graded rows); used in place of the stored calibration. `--judge-calibration FILE`.")
+        "graded rows); used in place of the stored calibration. `--judge-calibration FILE`. A file fitted for "
+        "another judge (another identity: the weights' name) is refused before the first question.")
+    calibration_any_judge: bool = Field(
+        False, description="Apply the calibration file even when it records another judge than this one.")
     temperature: float = Field(0.0, description="Sampling temperature of the first attempt.")
     parse_retries: int = Field(1, ge=0, le=5, description="Extra attempts when an answer cannot be read.")
     retry_temperature: float = Field(0.7, description="Temperature of those extra attempts; with "

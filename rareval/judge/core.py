@@ -96,15 +96,24 @@ class Judge:
         self.config = config or JudgeConfig()
         self._cache = (cache or VerdictCache()) if self.config.cache else None
         self._inflight: dict[str, asyncio.Future] = {}  # cache key → the answer of the same question in flight
+        if self._model is not None:
+            self._check_calibration(self._model)
 
     @property
     def model(self) -> Model:
         if self._model is None:
-            if isinstance(self._spec, str):
-                self._model = get_model(self._spec, **self._model_args)
-            else:
-                self._model = get_model(role=self._role)
+            model = get_model(self._spec, **self._model_args) if isinstance(self._spec, str) else \
+                get_model(role=self._role)
+            self._model = self._check_calibration(model)
         return self._model
+
+    def _check_calibration(self, model: Model) -> Model:
+        """``model``, once a calibration file is known to be fitted for it: one fitted for another judge is
+        refused (:class:`calibration.CalibrationMismatch`) before any question, and at every question after,
+        even for a judge whose verdicts use no threshold."""
+        if self.config.calibration is not None:
+            self._thresholds_of(str(model))
+        return model
 
     @property
     def name(self) -> str:
@@ -114,8 +123,11 @@ class Judge:
     def thresholds(self) -> dict[str, float]:
         """P(yes) thresholds by criterion kind; ``"default"`` for the rest (:func:`calibration.thresholds`):
         the configured ones, else those calibrated for this judge, else 0.5."""
-        return calibration.thresholds(self.name, self.config.threshold, self.config.thresholds,
-                                      self.config.calibration)
+        return self._thresholds_of(self.name)
+
+    def _thresholds_of(self, name: str) -> dict[str, float]:
+        return calibration.thresholds(name, self.config.threshold, self.config.thresholds,
+                                      self.config.calibration, self.config.calibration_any_judge)
 
     def threshold_for(self, criterion: Criterion) -> float:
         return calibration.threshold_for(criterion, self.thresholds)

@@ -23,7 +23,15 @@ def test_lookup_is_by_the_weights_and_configuration_wins(tmp_path):
     assert thresholds("local/qwen-1.5b") == stored
     calib = tmp_path / "calib.json"
     calib.write_text(json.dumps({"judge": "openai/gpt-4.1", "thresholds": {"default": 0.4, "pitfall": 0.6}}))
-    assert thresholds("local/qwen-1.5b", calibration=calib) == {"default": 0.4, "pitfall": 0.6}
+    assert thresholds("openai/gpt-4.1", calibration=calib) == {"default": 0.4, "pitfall": 0.6}
+    with pytest.raises(ValueError, match=r"calib.json was fitted for the judge openai/gpt-4.1 \(identity gpt-4.1\), "
+                       r"not for local/qwen-1.5b \(identity qwen2.5-coder-1.5b-instruct-q4_k_m\)"):
+        thresholds("local/qwen-1.5b", calibration=calib)  # another judge's thresholds misread this one's P(yes)
+    assert thresholds("local/qwen-1.5b", calibration=calib, any_judge=True) == {"default": 0.4, "pitfall": 0.6}
+    calib.write_text(json.dumps({"judge": "local/qwen-1.5b", "identity": "qwen2.5-coder-1.5b-instruct-q4_k_m",
+                                 "thresholds": {"default": 0.4}}))  # the same weights served by llama.cpp
+    assert thresholds("openai-api/llamacpp//models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+                      calibration=calib) == {"default": 0.4}
     calib.write_text(json.dumps({"thresholds": {"pitfall": 1.5}}))
     with pytest.raises(ValueError, match="calib.json: thresholds need a 'default'"):
         thresholds("x", calibration=calib)
