@@ -106,14 +106,19 @@ def cmd_alignment_build(args: argparse.Namespace) -> int:
 
 @command_errors(KeyError, ValueError, DataUnavailable)
 def cmd_alignment_sweep(args: argparse.Namespace) -> int:
-    """Run the judge-alignment task for every judge × condition; table, JSON and plot."""
-    from rareval.evals.judge_alignment import sweep
+    """Run the judge-alignment task for every judge × condition; table, JSON and plot. A judge whose run
+    failed is named with its error (exit 1); the other judges' rows are written."""
+    from rareval.evals.judge_alignment import SweepFailed, sweep
     from rareval.judge.options import judge_options
 
     judge_args, settings = judge_options(args)
-    sweep(judges=args.judges.split(","), conditions=args.conditions.split(","), pairs=args.pairs,
-          source=args.source, limit=args.limit, out=args.out, plot=args.plot, log_dir=args.log_dir,
-          judge_args=judge_args, grader_config=settings)
+    try:
+        sweep(judges=args.judges.split(","), conditions=args.conditions.split(","), pairs=args.pairs,
+              source=args.source, limit=args.limit, out=args.out, plot=args.plot, log_dir=args.log_dir,
+              judge_args=judge_args, grader_config=settings)
+    except SweepFailed as failed:
+        print(f"error: {failed}", file=sys.stderr)
+        return 1
     return 0
 
 

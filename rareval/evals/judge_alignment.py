@@ -16,18 +16,21 @@ explicit        explicit           per-criterion verdicts on the physician rubri
 
 A pair is correct when the chosen answer scores higher (a tie is wrong unless
 ``ties="half"``). Metrics: ``accuracy`` with a 95 % percentile bootstrap interval
-(``ci_low``, ``ci_high``), ``ties`` (share of tied pairs), ``auc`` (ROC AUC of a
-response's ranking value for chosen vs rejected: the expected rating under the
-judge's rating distribution where logprobs exist, on the score's scale, else the score) and ``unscored``
-(pairs where the judge abstained on either side; left out, never counted as wrong
-or right). Running it for judges of several sizes gives Figure 3:
-``rareval alignment sweep``.
+(``ci_low``, ``ci_high``), ``accuracy_half`` (ties counted half), ``ties`` (share of tied pairs),
+``accuracy_expected`` (tie-free: each answer's expected rating under the judge's rating distribution;
+only from pairs whose two ratings came with logprobs, ``n_expected`` of them — a judge without logprobs
+(reasoning judges, Anthropic, any provider that returns none) and the ``explicit`` condition have no
+tie-free reading, and the metric is absent), ``auc`` (ROC AUC of chosen vs rejected answers, each by its
+expected rating where it has a distribution, on the score's scale, else by its score; ties count half) and
+``unscored`` (pairs where the judge abstained on either side; left out, never counted as wrong or right).
+Running it for judges of several sizes gives Figure 3: ``rareval alignment sweep``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -61,12 +64,20 @@ def pair_to_sample(pair: PreferencePair) -> Sample:
 
 
 def ranking_value(result: RubricScore) -> float | None:
-    """The score with the expected rating (under the judge's rating distribution, where it
-    has one) in place of the sampled rating, so ties between equal ratings are broken."""
+    """The score with the expected rating under the judge's rating distribution in place of the sampled
+    rating, so ties between equal ratings are broken; None without a distribution (no logprobs, or no
+    rating): then there is no tie-free reading, and the integer rating is never passed off as one."""
     dist = result.rating.distribution if result.rating is not None else None
     if dist:
         return score(result.strategy, rating=sum(int(k) * p for k, p in dist.items()), **result.options)
-    return result.value
+    return None
+
+
+def no_tie_free(condition: str) -> str:
+    """Why a judge's reading of ``condition`` has no tie-free accuracy (shown where one would be)."""
+    if CONDITIONS.get(condition, ("",))[0] == "explicit":
+        return "no tie-free reading: per-criterion verdicts give no rating distribution"
+    return "no tie-free reading: the judge returned no logprobs"
 
 
 @metric
@@ -74,8 +85,9 @@ def alignment_metrics(seed: int = 0) -> Metric:
     """Pairwise accuracy with a bootstrap CI (ties wrong, the paper's likely rule, SPEC §1.8), the same
     with ties counted half (``accuracy_half``: what a coin flip on ties would score), the tie-free paired
     reading (``accuracy_expected``: the chosen answer's expected rating under the judge's rating distribution
-    above the rejected one's, where logprobs exist; ties then almost never happen), tie share, AUC and
-    unscored pairs."""
+    above the rejected one's; ties then almost never happen) over the ``n_expected`` pairs whose two ratings
+    have a distribution — absent when none has (a judge without logprobs) — tie share, AUC (ties count half)
+    and unscored pairs."""
 
     def compute(scores: list[SampleScore]) -> dict[str, float]:
         metas = [s.score.metadata or {} for s in scores]
@@ -88,16 +100,23 @@ def alignment_metrics(seed: int = 0) -> Metric:
             [preference_outcome(m["chosen"], m["rejected"], ties="half") for m in scored], seed=seed)
         out |= {"accuracy_half": half, "half_ci_low": half_low, "half_ci_high": half_high}
         ranked = [m for m in scored if m.get("chosen_rank") is not None and m.get("rejected_rank") is not None]
-        expected, (exp_low, exp_high) = pairwise_accuracy(
-            [preference_outcome(m["chosen_rank"], m["rejected_rank"]) for m in ranked], seed=seed)
-        out |= {"accuracy_expected": expected, "expected_ci_low": exp_low, "expected_ci_high": exp_high,
-                "n_expected": float(len(ranked))}
-        labels = [1] * len(ranked) + [0] * len(ranked)
-        values = [m["chosen_rank"] for m in ranked] + [m["rejected_rank"] for m in ranked]
-        out["auc"] = roc_auc(labels, values) if ranked else float("nan")
+        out["n_expected"] = float(len(ranked))
+        if ranked:  # a tie-free reading exists only where the ratings came with a distribution
+            expected, (exp_low, exp_high) = pairwise_accuracy(
+                [preference_outcome(m["chosen_rank"], m["rejected_rank"]) for m in ranked], seed=seed)
+            out |= {"accuracy_expected": expected, "expected_ci_low": exp_low, "expected_ci_high": exp_high}
+        labels = [1] * len(scored) + [0] * len(scored)
+        values = [_rank_or_score(m, "chosen") for m in scored] + [_rank_or_score(m, "rejected") for m in scored]
+        out["auc"] = roc_auc(labels, values) if scored else float("nan")
         return out
 
     return compute
+
+
+def _rank_or_score(meta: dict, side: str) -> float:
+    """A side's expected-rating score where its rating has a distribution, else its score (AUC's value)."""
+    rank = meta.get(f"{side}_rank")
+    return meta[side] if rank is None else rank
 
 
 @scorer(metrics=[alignment_metrics()])
@@ -105,9 +124,10 @@ def preference_scorer(condition: str = "likert", ties: str = "wrong", judge_role
                       grader_config: dict[str, Any] | str | None = None, fail_fast: int = 5):
     """Score both answers of a pair with the judge (the task's model, or ``judge_role``), set by
     ``grader_config`` (:func:`~rareval.judge.config.judge_config`); stop, naming the judge's error, when the
-    first ``fail_fast`` pairs abstained on every question (:mod:`rareval.judge.health`; 0: never)."""
+    judge's first ``fail_fast`` pairs abstained on every question (:mod:`rareval.judge.health`; 0: never).
+    Each judge has its own tracker: one judge's answers never vouch for another run on the same task."""
     config = judge_config(grader_config)
-    health = JudgeHealth(window=fail_fast, first_only=True) if fail_fast else None
+    health: dict[str, JudgeHealth] = {}  # by judge
     if condition not in CONDITIONS:
         raise ValueError(f"unknown condition {condition!r}; choose from {', '.join(CONDITIONS)}")
     strategy, rubric_field = CONDITIONS[condition]
@@ -119,23 +139,28 @@ def preference_scorer(condition: str = "likert", ties: str = "wrong", judge_role
             return Score(value="N", explanation=f"pair {pair.pair_id} has no {rubric_field} (its generation failed)",
                          metadata={"outcome": None, "chosen": None, "rejected": None, "condition": condition,
                                    "kind": pair.kind, "no_rubric": True})
-        judge = Judge(model=get_model(role=judge_role) if judge_role else get_model(), role=None, config=config)
+        model = get_model(role=judge_role) if judge_role else get_model()
+        judge = Judge(model=model, role=None, config=config)
         conversation = [m.model_dump() for m in pair.prompt]
         chosen, rejected = await asyncio.gather(
             *(score_response(strategy, judge, conversation, answer, rubric=rubric)
               for answer in (pair.chosen, pair.rejected)))
-        if health is not None:
-            health.check(chosen.questions + rejected.questions, chosen.abstentions + rejected.abstentions,
-                         chosen.judge_error or rejected.judge_error)
+        if fail_fast:
+            health.setdefault(str(model), JudgeHealth(window=fail_fast, first_only=True)).check(
+                chosen.questions + rejected.questions, chosen.abstentions + rejected.abstentions,
+                chosen.judge_error or rejected.judge_error)
         both = chosen.value is not None and rejected.value is not None
         outcome = preference_outcome(chosen.value, rejected.value, ties) if both else None
+        ranks = ranking_value(chosen), ranking_value(rejected)
         return Score(
             value=outcome if outcome is not None else "N",
-            explanation=f"chosen {chosen.value} vs rejected {rejected.value} ({condition})",
+            explanation=f"chosen {chosen.value} vs rejected {rejected.value} ({condition})"
+            + (f"; {no_tie_free(condition)}" if both and None in ranks else ""),
             metadata={"outcome": outcome, "chosen": chosen.value, "rejected": rejected.value,
-                      "chosen_rank": ranking_value(chosen), "rejected_rank": ranking_value(rejected),
+                      "chosen_rank": ranks[0], "rejected_rank": ranks[1],
                       "condition": condition, "kind": pair.kind,
                       "abstained": chosen.abstentions + rejected.abstentions,
+                      "judge_error": chosen.judge_error or rejected.judge_error,
                       "judge_usage": (chosen.usage + rejected.usage).model_dump()})
 
     return do_score
@@ -177,7 +202,7 @@ def alignment_task(pairs: str | Path | None = None, source: str | Path | None = 
 
 def pair_outcomes(log: Any) -> dict[str, dict[str, float | None]]:
     """Per pair id of an eval log: the strict outcome (integer ratings, ties wrong) and the expected-rating
-    one (None where the judge gave no rating distribution), for paired comparisons across conditions."""
+    one (tie-free; None where either rating has no distribution), for paired comparisons across conditions."""
     out = {}
     for sample in log.samples or []:
         meta = next(iter(sample.scores.values())).metadata or {} if sample.scores else {}
@@ -195,6 +220,10 @@ def judge_size(model: str) -> float | None:
     return float(m.group(1)) / (1000 if m.group(2) == "m" else 1)
 
 
+class SweepFailed(RuntimeError):
+    """Some judge × condition runs of a sweep failed (named, with their errors); the others' rows were kept."""
+
+
 def sweep(judges: list[str], conditions: list[str], *, pairs: str | Path | None = None,
           source: str | Path | None = None, limit: int | None = None, out: str | Path | None = None,
           plot: str | Path | None = None, log_dir: str | Path | None = None,
@@ -202,32 +231,74 @@ def sweep(judges: list[str], conditions: list[str], *, pairs: str | Path | None 
           fail_fast: int = 5) -> list[dict]:
     """Every judge × condition through the Inspect runner, one at a time; rows of Figure 3. ``judge_args``
     are every judge's model arguments, ``grader_config`` every judge's settings, ``fail_fast`` as in
-    :func:`preference_scorer` (0: a judge that reads nothing gives a row of unscored pairs)."""
+    :func:`preference_scorer` (0: a judge that reads nothing gives a row of unscored pairs). Each run has a
+    task (and fail-fast tracker) of its own. A run that fails (its judge stopped by fail-fast, unable to
+    start, or, with ``fail_fast``, reading no pair of fewer than its window) gives no row: it is listed under
+    ``failed`` in ``out``, the other runs go on, and :class:`SweepFailed` names it once ``out`` and ``plot``
+    are written."""
     import json
 
-    from inspect_ai import eval as inspect_eval
-
-    rows = []
+    rows, failed = [], []
     for condition in conditions:
-        task = alignment_task(pairs=pairs, source=source, condition=condition, grader_config=grader_config,
-                              fail_fast=fail_fast)
         for judge in judges:
-            log = inspect_eval(task, model=judge, model_args=judge_args or {}, limit=limit,
-                               log_dir=str(log_dir) if log_dir else None, display="plain")[0]
-            if log.status != "success":
-                raise RuntimeError(f"{judge} {condition}: eval {log.status}")
-            m = {k: v.value for k, v in log.results.scores[0].metrics.items()}
-            rows.append({"judge": judge, "size_b": judge_size(judge), "condition": condition, **m,
-                         "outcomes": pair_outcomes(log), "log": log.location})
-            print(f"{judge:24s} {condition:12s} accuracy {m['accuracy']:.3f} "
-                  f"[{m['ci_low']:.3f}, {m['ci_high']:.3f}] auc {m['auc']:.3f} n {m['n_scored']:.0f} "
-                  f"ties {m['ties']:.2f}")
+            task = alignment_task(pairs=pairs, source=source, condition=condition, grader_config=grader_config,
+                                  fail_fast=fail_fast)
+            row = _sweep_run(task, judge, condition, limit=limit, log_dir=log_dir, judge_args=judge_args,
+                             read_nothing_fails=bool(fail_fast))
+            (rows if "error" not in row else failed).append(row)
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
-        Path(out).write_text(json.dumps({"pairs": str(pairs or source), "rows": rows}, indent=1))
-    if plot:
+        Path(out).write_text(json.dumps({"pairs": str(pairs or source), "rows": rows,
+                                         **({"failed": failed} if failed else {})}, indent=1))
+    if plot and rows:
         plot_sweep(rows, plot)
+    if failed:
+        raise SweepFailed("; ".join(f"{f['judge']} · {f['condition']} failed: {f['error']}" for f in failed)
+                          + (f" (the other runs are in {out})" if out and rows else ""))
     return rows
+
+
+def _sweep_run(task: Task, judge: str, condition: str, *, limit: int | None, log_dir: str | Path | None,
+               judge_args: dict[str, Any] | None, read_nothing_fails: bool) -> dict:
+    """One judge × condition of :func:`sweep`: its row, printed, or :func:`_failed`
+    (``read_nothing_fails``: also when every pair was unscored)."""
+    from inspect_ai import eval as inspect_eval
+
+    from rareval.errors import one_line
+
+    args = dict(judge_args or {})  # Inspect's eval() takes base_url apart: in model_args it is passed twice
+    try:
+        log = inspect_eval(task, model=judge, model_base_url=args.pop("base_url", None), model_args=args,
+                           limit=limit, log_dir=str(log_dir) if log_dir else None, display="plain")[0]
+    except Exception as error:  # noqa: BLE001 -- a judge that cannot start (no key, bad provider): named, no row
+        return _failed(judge, condition, one_line(error))
+    if log.status == "cancelled":  # interrupted by the user: the sweep stops, as the run did
+        raise KeyboardInterrupt(f"{judge} · {condition}: eval cancelled")
+    if log.status != "success":
+        why = log.error.message.strip().splitlines()[-1] if log.error else "no error given"
+        return _failed(judge, condition, f"eval {log.status}: {why}", log.location)
+    m = {k: v.value for k, v in log.results.scores[0].metrics.items()}
+    if read_nothing_fails and not m["n_scored"]:  # fewer pairs than the fail-fast window, none read
+        metas = [next(iter(s.scores.values())).metadata or {} for s in log.samples or [] if s.scores]
+        error = next((e for meta in metas if (e := meta.get("judge_error"))), "none given")
+        return _failed(judge, condition, f"the judge read none of {m['unscored']:.0f} pairs; last error: {error}",
+                       log.location)
+    tie_free = (f"tie-free {m['accuracy_expected']:.3f} [{m['expected_ci_low']:.3f}, {m['expected_ci_high']:.3f}] "
+                f"n {m['n_expected']:.0f}" if "accuracy_expected" in m else no_tie_free(condition))
+    print(f"{judge:24s} {condition:12s} accuracy (ties wrong) {m['accuracy']:.3f} [{m['ci_low']:.3f}, "
+          f"{m['ci_high']:.3f}] ties half {m['accuracy_half']:.3f} auc {m['auc']:.3f} n {m['n_scored']:.0f} "
+          f"ties {m['ties']:.2f}; {tie_free}")
+    return {"judge": judge, "size_b": judge_size(judge), "condition": condition, **m,
+            "outcomes": pair_outcomes(log), "log": log.location}
+
+
+def _failed(judge: str, condition: str, error: str, log: str | None = None) -> dict:
+    """A failed run of :func:`sweep`, printed: ``{judge, condition, error, log}`` (secrets redacted)."""
+    from rareval.errors import redact
+
+    failure = {"judge": judge, "condition": condition, "error": redact(error), **({"log": log} if log else {})}
+    print(f"{judge:24s} {condition:12s} failed: {failure['error']}", file=sys.stderr)
+    return failure
 
 
 def plot_sweep(rows: list[dict], path: str | Path) -> Path:
@@ -247,7 +318,7 @@ def plot_sweep(rows: list[dict], path: str | Path) -> Path:
         ax.errorbar(x, y, yerr=err, marker="o", capsize=3, label=condition)
     ax.axhline(0.5, color="grey", lw=0.8, ls="--")
     ax.set_xticks(range(len(judges)), [j.split("/")[-1] for j in judges], rotation=20)
-    ax.set_ylabel("pairwise preference accuracy")
+    ax.set_ylabel("pairwise preference accuracy (ties count as wrong)")
     ax.set_xlabel("judge (by size)")
     ax.legend()
     fig.tight_layout()

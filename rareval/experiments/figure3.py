@@ -15,8 +15,9 @@ conversation, a seeded random sample stratified by theme within a length budget,
 (default ``local/qwen-1.5b``; ``none`` skips those two conditions). The pairs are built
 once and saved with provenance as ``figure3_pairs.jsonl``.
 Paper scale: the Qwen2.5 judges on 3,027 degraded pairs (``--pairs-file``). Stored rows
-are reused when judge, condition, judge settings and what the condition reads from the pairs match
-(:func:`~rareval.experiments.figure3_pairs.inputs_sha256`; Inspect logs under ``<results>/logs``;
+are reused when judge, condition, judge settings, judge arguments (``--judge-arg``: another server is another
+judge), the judge prompts the condition reads and what it reads from the pairs match
+(:func:`~rareval.experiments.figure3_pairs.reuse_key`; Inspect logs under ``<results>/logs``;
 the verdict cache does the rest); ``--stored-only`` draws them without running a judge.
 """
 
@@ -29,7 +30,7 @@ from rareval.data.cache import sha256_file
 from rareval.experiments.base import (Artifact, NotRunnable, ReproduceOptions, compare, load_results, provenance,
                                       register, rel, write_results)
 from rareval.experiments.figure3_pairs import (EMBEDDED_MAX_PAIR_CHARS, FINDINGS, RUBRIC_CONDITIONS, RUBRIC_TOKENS,
-                                               SHOWN, calls_per_response, inputs_sha256, prepare_pairs,
+                                               SHOWN, calls_per_response, prepare_pairs, reusable, reuse_key,
                                                rubric_generator, runnable_conditions, settings, stored_count,
                                                tokens_per_call)
 from rareval.experiments.plan import Plan, Step, tokens
@@ -43,6 +44,18 @@ def no_reading(n: int) -> str:
     return "no reading" if not n else f"too few readings (n={n})"
 
 
+def tie_free_cell(row: dict) -> str:
+    """A row's tie-free accuracy [95 % CI] as the table shows it, or why it has none (a judge without
+    logprobs has no tie-free reading: its ties-wrong and ties-half accuracies are all there is)."""
+    from rareval.evals.judge_alignment import no_tie_free
+
+    if row.get("n_expected") and "accuracy_expected" in row:
+        part = f" (n={row['n_expected']:.0f} of {row['n_scored']:.0f})" if row["n_expected"] < row["n_scored"] else ""
+        return (f"{row['accuracy_expected']:.3f} [{row['expected_ci_low']:.3f}, {row['expected_ci_high']:.3f}]"
+                + part)
+    return no_tie_free(row["condition"]) if row.get("n_scored") else "—"
+
+
 def finding_differences(rows: list[dict], judges: list[str], better: str, worse: str,
                         seed: int = 0) -> dict[str, dict]:
     """Per judge: accuracy(``better``) − accuracy(``worse``) on the pairs both conditions read, from each
@@ -51,7 +64,11 @@ def finding_differences(rows: list[dict], judges: list[str], better: str, worse:
     power 0.8 at α = 0.05 (:func:`rareval.regress.stats.minimum_detectable_effect`, planned with
     :func:`~rareval.regress.stats.planning_sd` as the checkpoint gate plans it). ``{"mean": None}``: the
     judge read fewer than :data:`MIN_READINGS` shared pairs (``n`` says how many): no interval is drawn from
-    them. Judges whose rows lack either condition, or predate per-pair outcomes, are left out."""
+    them, and ``why`` says so: "no tie-free reading" where the judge read pairs but returned no logprobs
+    (:func:`rareval.evals.judge_alignment.no_tie_free`; its ties-wrong outcomes are never used in their
+    place). ``read``: shared pairs read at all. Judges whose rows lack either condition, or predate per-pair
+    outcomes, are left out."""
+    from rareval.evals.judge_alignment import no_tie_free
     from rareval.regress.stats import minimum_detectable_effect, planning_sd
     from rareval.stats import paired_difference
 
@@ -64,8 +81,10 @@ def finding_differences(rows: list[dict], judges: list[str], better: str, worse:
         ids = sorted(set(b) & set(w))
         out[judge] = d = paired_difference([w[i]["expected"] for i in ids], [b[i]["expected"] for i in ids],
                                            seed=seed)
+        d["read"] = sum(any(None not in (b[i][k], w[i][k]) for k in ("strict", "expected")) for i in ids)
         if d["n"] < MIN_READINGS:  # a bootstrap of 1 or 2 pairs gives a zero-width interval, not evidence
-            out[judge] = {"mean": None, "ci95": None, "n": d["n"]}
+            why = no_tie_free(better) if d["read"] and not d["n"] else no_reading(d["n"])
+            out[judge] = {"mean": None, "ci95": None, "n": d["n"], "read": d["read"], "why": why}
             continue
         read = [(b[i]["expected"], w[i]["expected"]) for i in ids if None not in (b[i]["expected"], w[i]["expected"])]
         d["detectable"] = minimum_detectable_effect(len(read), planning_sd(*zip(*read)), alpha=0.05, power=0.8)
@@ -142,10 +161,9 @@ class Figure3(Artifact):
         pairs_path, pairs, limit, failures = prepare_pairs(options, n, conditions)
         pairs_sha = sha256_file(pairs_path)
         run, skipped = runnable_conditions(conditions, pairs)
-        inputs = {c: inputs_sha256(pairs, c) for c in run}  # what each condition reads, not the whole file
-        cached = {(j, c): r for (j, c), r in self._cached_rows(options).items()
-                  if c in inputs and r.get("inputs_sha256") == inputs[c] and r.get("n_pairs") == len(pairs)
-                  and r.get("judge_config", {}) == options.judge_config}
+        # what each condition reads (not the whole file), the judge's settings, arguments and prompts
+        keys = {c: reuse_key(pairs, c, options.judge_args, options.judge_config) for c in run}
+        cached = {(j, c): r for (j, c), r in self._cached_rows(options).items() if c in keys and reusable(r, keys[c])}
         todo = [(j, c) for j in judges for c in run if (j, c) not in cached]  # a judge at a time: its finding
         not_run, todo = (todo, []) if options.stored_only else ([], todo)
         rows = []
@@ -153,9 +171,8 @@ class Figure3(Artifact):
             # fail_fast=0: a judge that answers nothing readable is a result here ("no reading"), not an error
             row = sweep([j], [c], pairs=pairs_path, limit=limit, log_dir=Path(options.results) / "logs",
                         judge_args=options.judge_args, grader_config=options.judge_config, fail_fast=0)[0]
-            rows.append(row | {"pairs_sha256": pairs_sha, "inputs_sha256": inputs[c], "n_pairs": len(pairs),
-                               "size_b": judge_size(j),
-                               **({"judge_config": options.judge_config} if options.judge_config else {})})
+            rows.append(row | {"pairs_sha256": pairs_sha, "size_b": judge_size(j),
+                               **{k: v for k, v in keys[c].items() if v or k not in ("judge_config", "judge_args")}})
             write_results({"rows": [*cached.values(), *rows]}, self.partial_path(options.results))  # resumable
         stored = load_results(self.results_path(options.results)) or {}
         wanted = {"judges": judges, "conditions": conditions, "run": run, "skipped": skipped, "pairs": len(pairs),
@@ -163,9 +180,12 @@ class Figure3(Artifact):
         if not todo and stored.get("settings") == wanted and stored.get("scale") == options.scale:
             print(f"figure3: every row is stored in {self.results_path(options.results)}; rendering it (--force "
                   "recomputes)")
-            # the comparison is derived from the rows: drawn again, so a stored run reads by today's rules
+            # the comparison and the table are derived from the rows: drawn again, so a stored run reads by
+            # today's rules (a judge without logprobs: no tie-free reading)
             return {k: v for k, v in stored.items() if k not in ("artifact", "title", "scale")} | {
-                "comparison": self.comparison(stored.get("rows", []), judges)}
+                "comparison": self.comparison(stored.get("rows", []), judges),
+                "sections": {**stored.get("sections", {}),
+                             "Accuracy per judge and condition": self.detail(stored.get("rows", []))}}
         done = {(r["judge"], r["condition"]): r for r in rows}
         rows = [done.get((j, c)) or cached[(j, c)] for c in run for j in judges if (j, c) not in not_run]
         source = pairs[0].provenance if pairs else None
@@ -223,8 +243,9 @@ class Figure3(Artifact):
                 continue
             for judge in judges:
                 d = diffs.get(judge)
-                shown = "not run" if d is None else no_reading(d["n"]) if d["mean"] is None else (
+                shown = "not run" if d is None else d["why"] if d["mean"] is None else (
                     f"{d['mean']:+.3f} [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}] (n={d['n']}"
+                    + (f" of {d['read']} read: the rest without logprobs" if d["n"] < d.get("read", 0) else "")
                     + (f"; smallest detectable ±{d['detectable']:.2f}" if "detectable" in d else "") + ")")
                 out.append(compare(f"{judge}: accuracy({better}) − accuracy({worse}), tie-free, paired 95 % CI",
                                    None, shown))
@@ -239,14 +260,16 @@ class Figure3(Artifact):
 
     @staticmethod
     def detail(rows: list[dict]) -> list[str]:
-        lines = ["| judge | size (B) | condition | accuracy [95% CI] | ties half [95% CI] | AUC | n scored | unscored "
-                 "| ties |", "|---|---|---|---|---|---|---|---|---|"]
+        lines = ["| judge | size (B) | condition | accuracy, ties wrong [95% CI] | ties half [95% CI] | tie-free "
+                 "(expected rating) [95% CI] | AUC (ties half) | n scored | unscored | ties |",
+                 "|---|---|---|---|---|---|---|---|---|---|"]
         for r in rows:
             size = f"{r['size_b']:g}" if r.get("size_b") else "unknown"
             half = (f"{r['accuracy_half']:.3f} [{r['half_ci_low']:.3f}, {r['half_ci_high']:.3f}]"
                     if "accuracy_half" in r else "—")
             lines.append(f"| {r['judge']} | {size} | {r['condition']} | {r['accuracy']:.3f} [{r['ci_low']:.3f}, "
-                         f"{r['ci_high']:.3f}] | {half} | {r['auc']:.3f} | {r['n_scored']:.0f} | {r['unscored']:.0f} | "
+                         f"{r['ci_high']:.3f}] | {half} | {tie_free_cell(r)} | {r['auc']:.3f} | {r['n_scored']:.0f} | "
+                         f"{r['unscored']:.0f} | "
                          f"{r['ties']:.2f} |")
         return lines
 
@@ -264,8 +287,8 @@ class Figure3(Artifact):
                             label=f"{SHOWN.get(better, better)} − {SHOWN.get(worse, worse)}")
             for j, d in by_judge.items():
                 if d["mean"] is None:
-                    ax.text(judges.index(j), 0, no_reading(d["n"]).replace(" (", "\n("), ha="center", fontsize=7,
-                            color="grey")
+                    ax.text(judges.index(j), 0, d["why"].replace(" (", "\n(").replace(": ", ":\n"), ha="center",
+                            fontsize=7, color="grey")
         ax.axhline(0, color="grey", lw=0.8, ls="--")
         ax.set_xticks(range(len(judges)), [j.split("/")[-1] for j in judges], fontsize=7)
         ax.set_xlim(-0.5, max(len(judges) - 0.5, 0.5))
@@ -292,12 +315,12 @@ class Figure3(Artifact):
         plt = pyplot()
         rows = results.get("rows", [])
         judges = sorted({r["judge"] for r in rows}, key=lambda j: (judge_size(j) is None, judge_size(j) or 0, j))
-        panels = [("accuracy", "ci_low", "ci_high", "ties count as wrong (the paper's likely rule)")]
+        panels = [("accuracy", "ci_low", "ci_high", "n_scored", "ties count as wrong (the paper's likely rule)")]
         if rows and all("accuracy_half" in r for r in rows):
-            panels.append(("accuracy_half", "half_ci_low", "half_ci_high", "ties count half"))
-        if rows and all("accuracy_expected" in r for r in rows):
-            panels.append(("accuracy_expected", "expected_ci_low", "expected_ci_high",
-                           "expected ratings (tie-free, paired reading)"))
+            panels.append(("accuracy_half", "half_ci_low", "half_ci_high", "n_scored", "ties count half"))
+        if any("accuracy_expected" in r for r in rows):  # a judge without logprobs has no point here, but a note
+            panels.append(("accuracy_expected", "expected_ci_low", "expected_ci_high", "n_expected",
+                           "expected ratings (tie-free, paired reading; needs logprobs)"))
         diffs = {(b, w): d for b, w in FINDINGS if (d := finding_differences(rows, judges, b, w))}
         fig, axes = plt.subplots(1, len(panels) + bool(diffs), figsize=(6 * (len(panels) + bool(diffs)), 4.5),
                                  squeeze=False)
@@ -306,9 +329,10 @@ class Figure3(Artifact):
         conditions = list(dict.fromkeys(r["condition"] for r in rows))
         names = [f"{j.split('/')[-1]}\n({judge_size(j):g}B)" if judge_size(j) else f"{j}\n(size unknown)"
                  for j in judges]
-        for ax, (key, low, high, subtitle) in zip(axes[0][:len(panels)], panels):
+        for ax, (key, low, high, count, subtitle) in zip(axes[0][:len(panels)], panels):
             for k, condition in enumerate(conditions):
-                rs = sorted((r for r in rows if r["condition"] == condition and r["n_scored"] >= MIN_READINGS),
+                rs = sorted((r for r in rows if r["condition"] == condition and key in r
+                             and r.get(count, 0) >= MIN_READINGS),
                             key=lambda r: judges.index(r["judge"]))  # a point from 2 readings is not a point
                 shift = 0.06 * (k - (len(conditions) - 1) / 2)  # conditions side by side, not on top of each other
                 color = None
@@ -326,6 +350,10 @@ class Figure3(Artifact):
                 if all(not r["n_scored"] for r in rows if r["judge"] == j):
                     ax.text(x, 0.5, "no answer\nreadable\n(all unscored)", ha="center", va="center", fontsize=7,
                             color="grey")
+                elif key == "accuracy_expected" and (none := [r for r in rows if r["judge"] == j and r["n_scored"]
+                                                             and "accuracy_expected" not in r]):
+                    ax.text(x, 0.5, "\n".join(dict.fromkeys(tie_free_cell(r).replace(": ", ":\n") for r in none)),
+                            ha="center", va="center", fontsize=6, color="grey")
                 elif few := [r for r in rows if r["judge"] == j and r["n_scored"] < MIN_READINGS]:
                     ax.text(x, 0.92, "too few readings\n" + "\n".join(f"{SHOWN.get(r['condition'], r['condition'])}: "
                                                                    f"{r['n_scored']:.0f}" for r in few),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rareval.data.cache import sha256_file
 from rareval.experiments.base import EMBEDDED_JUDGES, PAPER_JUDGES, NotRunnable, ReproduceOptions, rel
@@ -158,6 +158,53 @@ def inputs_sha256(pairs: list[PreferencePair], condition: str) -> str:
     read = [[p.pair_id, [m.model_dump() for m in p.prompt], p.chosen, p.rejected,
              r.model_dump(mode="json") if r is not None else None] for p, r in zip(pairs, rubrics)]
     return hashlib.sha256(json.dumps(read, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+#: Every per-criterion prompt an ``explicit`` condition may ask with (which one depends on the judge's settings:
+#: ``verdict_mode``, ``rubric_context``, ``phrasings``, ``evidence``, ``grader``); all are keyed, so an edit to
+#: any of them recomputes the condition rather than reusing a row that may have read it.
+CRITERION_PROMPTS = ("criterion_yesno", "criterion_yesno_alt", "criterion_yesno_context", "criterion_json",
+                     "criterion_evidence")
+
+
+def condition_prompts(condition: str, judge_config: dict[str, Any] | None = None) -> list[str]:
+    """Versions (``name@sha256 prefix``, :attr:`rareval.prompts.Prompt.version`) of the judge prompts
+    ``condition``'s ratings read under these judge settings (``prompt_variant`` picks ``NAME_hardened``): the
+    rating prompt of a rating condition; for ``explicit`` every per-criterion prompt (see
+    :data:`CRITERION_PROMPTS`) and simple-evals' grader."""
+    from rareval.evals.judge_alignment import CONDITIONS
+    from rareval.judge import RATING_PROMPTS
+    from rareval.judge.config import judge_config as config_of
+    from rareval.prompts import load_prompt
+    from rareval.strategies import get_strategy
+
+    strategy = get_strategy(CONDITIONS[condition][0])
+    variant = config_of(judge_config).prompt_variant
+    names = [RATING_PROMPTS[strategy.rating_context]] if strategy.question == "rating" else list(CRITERION_PROMPTS)
+    versions = [load_prompt(n if variant == "default" else f"{n}_{variant}").version for n in names]
+    if strategy.question != "rating":  # simple-evals' grader is asked verbatim, in no variant
+        versions.append(load_prompt("simple_evals_grader").version)
+    return versions
+
+
+def reuse_key(pairs: list[PreferencePair], condition: str, judge_args: dict[str, Any],
+              judge_config: dict[str, Any]) -> dict[str, Any]:
+    """What a stored Figure 3 row must match to be reused for ``condition``: what it reads from the pairs
+    (:func:`inputs_sha256`) and how many pairs, the judge's settings, its model arguments (``base_url`` and
+    the like: another server is another judge; a secret such as ``api_key`` is left out, it does not change an
+    answer and is never written) and the judge prompts it reads (:func:`condition_prompts`)."""
+    from rareval.errors import secret_name
+
+    return {"inputs_sha256": inputs_sha256(pairs, condition), "n_pairs": len(pairs), "judge_config": judge_config,
+            "judge_args": {k: v for k, v in judge_args.items() if not secret_name(k)},
+            "prompts": condition_prompts(condition, judge_config)}
+
+
+def reusable(row: dict[str, Any], key: dict[str, Any]) -> bool:
+    """Whether a stored row matches ``key`` (:func:`reuse_key`). A row records ``judge_config`` and
+    ``judge_args`` only when some were given (absent: none); one without ``prompts`` predates that key and is
+    recomputed."""
+    return all(row.get(k, {} if k in ("judge_config", "judge_args") else None) == v for k, v in key.items())
 
 
 def calls_per_response(condition: str) -> float:

@@ -8,7 +8,7 @@ from inspect_ai import eval as inspect_eval
 from rareval.cli import main as cli
 from rareval.data.alignment import pair_chars, PreferencePair, Provenance, load_pairs, save_pairs
 from rareval.data.healthbench import Message
-from rareval.evals.judge_alignment import judge_size, sweep
+from rareval.evals.judge_alignment import judge_size, pair_outcomes, sweep
 from rareval.rubric import Rubric
 from tests.conftest import REPO, SHARED, hb_rubric
 
@@ -81,11 +81,21 @@ def test_reference_pairs_from_the_offline_rows_and_missing_rubrics(tmp_path, mon
 
 
 def test_sweep_writes_figures_and_plot(pairs_file, tmp_path):
-    rows = sweep(["scripted/keyword", "scripted/malformed"], ["explicit"], pairs=pairs_file,
-                 out=tmp_path / "fig3.json", plot=tmp_path / "fig3.png", log_dir=tmp_path / "logs")
-    assert [r["accuracy"] for r in rows][0] == 1.0 and rows[1]["n_scored"] == 0
-    assert json.loads((tmp_path / "fig3.json").read_text())["rows"][0]["condition"] == "explicit"
+    """A judge that reads none of the pairs (fewer than the fail-fast window) is named as failed, not a row of
+    NaN; with fail_fast=0 (Figure 3) its row of unscored pairs is a result."""
+    from rareval.evals.judge_alignment import SweepFailed
+
+    kwargs = {"pairs": pairs_file, "out": tmp_path / "fig3.json", "plot": tmp_path / "fig3.png",
+              "log_dir": tmp_path / "logs"}
+    with pytest.raises(SweepFailed, match="scripted/malformed · explicit failed: the judge read none of 3 pairs"):
+        sweep(["scripted/keyword", "scripted/malformed"], ["explicit"], **kwargs)
+    written = json.loads((tmp_path / "fig3.json").read_text())
+    assert [(r["judge"], r["condition"], r["accuracy"]) for r in written["rows"]] == [
+        ("scripted/keyword", "explicit", 1.0)]
+    assert [f["judge"] for f in written["failed"]] == ["scripted/malformed"]
     assert (tmp_path / "fig3.png").stat().st_size > 1000
+    rows = sweep(["scripted/keyword", "scripted/malformed"], ["explicit"], fail_fast=0, **kwargs)
+    assert rows[0]["accuracy"] == 1.0 and rows[1]["n_scored"] == 0
 
 
 def test_cli_builds_reference_pairs(tmp_path, capsys):
@@ -138,3 +148,90 @@ def test_the_judge_writes_no_answer_of_its_own(pairs_file, tmp_path, monkeypatch
     assert log.status == "success"
     for sample in log.samples:
         assert sample.output.empty and len([e for e in sample.events if isinstance(e, ModelEvent)]) == 2
+
+
+def metrics_of(log) -> dict:
+    return {k: v.value for k, v in log.results.scores[0].metrics.items()}
+
+
+@pytest.mark.parametrize("judge", ["scripted", "anthropic"])
+def test_a_judge_without_logprobs_shows_no_tie_free_accuracy(pairs_file, tmp_path, monkeypatch, judge):
+    """A judge whose ratings come without logprobs (scripted; Claude through Inspect's real Anthropic client)
+    has no tie-free reading: the metrics show accuracy with ties wrong and half, no accuracy_expected, and each
+    sample says why; its integer ratings are never passed off as a tie-free reading."""
+    from tests.judge.fake_providers import FakeAnthropic
+
+    monkeypatch.chdir(REPO)
+    with FakeAnthropic() as fake:
+        model, url = ("scripted/keyword", None) if judge == "scripted" else ("anthropic/claude-sonnet-4-5",
+                                                                            fake.base_url)
+        log = inspect_eval("tasks/judge_alignment.py", model=model, model_base_url=url,
+                           model_args={"api_key": "sk-test"} if url else {}, log_dir=str(tmp_path),
+                           task_args={"pairs": str(pairs_file), "condition": "likert"}, display="none")[0]
+    assert log.status == "success"
+    m = metrics_of(log)
+    assert m["n_scored"] == 3 and m["ties"] > 0  # ties that only a rating distribution could break
+    assert m["n_expected"] == 0 and not {"accuracy_expected", "expected_ci_low", "expected_ci_high"} & set(m)
+    assert m["accuracy_half"] == pytest.approx(m["accuracy"] + m["ties"] / 2)
+    for sample in log.samples:
+        score = next(iter(sample.scores.values()))
+        assert score.explanation.endswith("no tie-free reading: the judge returned no logprobs")
+        assert score.metadata["chosen_rank"] is None and score.metadata["rejected_rank"] is None
+    assert {o["expected"] for o in pair_outcomes(log).values()} == {None}
+
+
+def test_ratings_with_logprobs_give_the_tie_free_reading(pairs_file, tmp_path, monkeypatch):
+    """With a rating distribution the expected rating breaks the ties the integer ratings leave: two pairs tie
+    on the 1-10 scale (wrong, or half) and are read tie-free (here by length: the second pair's chosen answer,
+    the third pair's rejected one)."""
+    import tests.evals.rating_logprobs  # noqa: F401  registers ratinglogprobs/
+
+    monkeypatch.chdir(REPO)
+    log = inspect_eval("tasks/judge_alignment.py", model="ratinglogprobs/keyword", log_dir=str(tmp_path),
+                       task_args={"pairs": str(pairs_file), "condition": "likert"}, display="none")[0]
+    assert log.status == "success"
+    m = metrics_of(log)
+    assert m["n_expected"] == m["n_scored"] == 3 and m["ties"] == pytest.approx(2 / 3) and m["accuracy"] == 1 / 3
+    assert m["accuracy_expected"] == pytest.approx(2 / 3) and m["expected_ci_low"] <= 2 / 3
+    assert [o["expected"] for _, o in sorted(pair_outcomes(log).items())] == [1.0, 1.0, 0.0]
+    assert all("tie-free" not in next(iter(s.scores.values())).explanation for s in log.samples)
+
+
+def test_sweep_stops_a_broken_judge_after_a_working_one(tmp_path, capsys):
+    """Each judge of a sweep has its own fail-fast tracker: a judge that answers nothing, run after one that
+    answers, stops with its error; it is named as failed (exit 1), and no row of NaN goes into the JSON or the
+    plot; the working judge's row is written."""
+    out, plot = tmp_path / "fig3.json", tmp_path / "fig3.png"
+    code = cli(["alignment", "sweep", "--judges", "scripted/keyword,scripted/error", "--conditions", "likert",
+                "--source", str(UNION), "--limit", "6", "--out", str(out), "--plot", str(plot),
+                "--log-dir", str(tmp_path / "logs")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "scripted/error · likert failed:" in err and "the judge abstained on 100%" in err
+    assert "scripted judge failure" in err  # the judge's own error, named
+    written = json.loads(out.read_text())
+    assert [r["judge"] for r in written["rows"]] == ["scripted/keyword"]
+    assert written["rows"][0]["n_scored"] == 6
+    assert [(f["judge"], f["condition"]) for f in written["failed"]] == [("scripted/error", "likert")]
+    assert "NaN" not in out.read_text() and plot.stat().st_size > 1000
+
+
+def test_sweep_reaches_a_served_judge_without_logprobs(pairs_file, tmp_path, capsys):
+    """`--judge-arg base_url=…` reaches the judge (Inspect's eval() takes base_url apart from model_args: passed
+    among them it raised "got multiple values for keyword argument 'base_url'"); a judge that returns no
+    logprobs (Claude, through Inspect's real Anthropic client) is printed and written with no tie-free
+    accuracy, its reason in its place."""
+    from tests.judge.fake_providers import FakeAnthropic
+
+    out = tmp_path / "fig3.json"
+    with FakeAnthropic() as fake:
+        code = cli(["alignment", "sweep", "--judges", "anthropic/claude-sonnet-4-5", "--judge-arg",
+                    f"base_url={fake.base_url}", "--judge-arg", "api_key=sk-test", "--conditions", "likert",
+                    "--pairs", str(pairs_file), "--out", str(out), "--plot", str(tmp_path / "fig3.png"),
+                    "--log-dir", str(tmp_path / "logs")])
+        asked = len(fake.judged)
+    printed = capsys.readouterr().out
+    assert code == 0 and asked == 6
+    assert "accuracy (ties wrong)" in printed and "no tie-free reading: the judge returned no logprobs" in printed
+    [row] = json.loads(out.read_text())["rows"]
+    assert row["n_scored"] == 3 and row["n_expected"] == 0 and "accuracy_expected" not in row

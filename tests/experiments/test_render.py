@@ -158,8 +158,8 @@ def test_figure3_finding_is_a_paired_interval_and_a_judge_without_a_reading_is_k
     assert 0 < finding_differences(many, judges, "rubric_ref", "likert")["local/qwen-0.5b"]["detectable"] < \
         diffs["local/qwen-0.5b"]["detectable"]
     few = [{**r, "outcomes": dict(list(r["outcomes"].items())[:9])} for r in rows]
-    assert finding_differences(few, judges, "rubric_ref", "likert")["local/qwen-0.5b"] == {"mean": None, "ci95": None,
-                                                                                           "n": 9}
+    assert finding_differences(few, judges, "rubric_ref", "likert")["local/qwen-0.5b"] == {
+        "mean": None, "ci95": None, "n": 9, "read": 9, "why": "too few readings (n=9)"}
     assert {c["item"]: c["ours"] for c in artifact.comparison(few, judges)}[
         "local/qwen-0.5b: accuracy(rubric_ref) − accuracy(likert), tie-free, paired 95 % CI"] == \
         "too few readings (n=9)"

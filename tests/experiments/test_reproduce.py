@@ -88,7 +88,8 @@ def test_figure3_ci_sized_through_the_real_pipeline(dirs, tmp_path, capsys, monk
     for r in results["rows"]:  # ties counted half sits between ties-wrong accuracy and ties counted right
         assert r["accuracy"] <= r["accuracy_half"] <= r["accuracy"] + r["ties"] + 1e-9
         assert r["accuracy_half"] == pytest.approx(r["accuracy"] + r["ties"] / 2)
-        assert len(r["outcomes"]) == 2 and 0 <= r["accuracy_expected"] <= 1  # per-pair, tie-free reading stored
+        assert len(r["outcomes"]) == 2  # per-pair outcomes stored; a scripted judge's ratings have no logprobs:
+        assert r["n_expected"] == 0 and "accuracy_expected" not in r  # no tie-free reading
     findings = [c for c in results["comparison"] if c["item"].startswith("finding")]
     assert findings and all(c["ours"] in ("yes", "no") or c["ours"].startswith("undecided") for c in findings)
     prov = results["provenance"]
@@ -170,7 +171,8 @@ def test_figure3_reuses_rows_whose_inputs_are_unchanged_and_draws_an_interrupted
     assert shown["scripted/malformed · rubric_ref accuracy"] == "not run"
     assert shown["scripted/malformed: accuracy(rubric_ref) − accuracy(likert), tie-free, paired 95 % CI"] == "not run"
     assert shown["scripted/keyword: accuracy(rubric_ref) − accuracy(likert), tie-free, paired 95 % CI"] == \
-        "too few readings (n=1)"  # a pair without the rubric is unscored there, not an error
+        "no tie-free reading: the judge returned no logprobs"  # read (a pair without the rubric is unscored there,
+    # not an error), but its integer ratings are no tie-free reading
     row = next(r for r in results["rows"] if r["condition"] == "rubric_ref")
     assert (row["n_scored"], row["unscored"]) == (1, 1)
     assert "rubric_ref: 1 of 2 pairs have none" in " ".join(results["notes"])
