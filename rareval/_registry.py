@@ -5,4 +5,5 @@ Importing this module registers rareval's model providers with Inspect, so that
 the Inspect CLI. Providers import their heavy back-ends lazily.
 """
 
+from rareval.data import cache  # noqa: F401  (records the launch directory before Inspect enters tasks/)
 from rareval.models import providers  # noqa: F401

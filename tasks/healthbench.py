@@ -3,8 +3,8 @@
     inspect eval tasks/healthbench.py --model local/qwen-1.5b --model-role grader=local/qwen-1.5b -T subset=sample
 
 ``subset``: full | hard | consensus | sample (bundled) | 1k (the HealthBench-1k split
-of the full file); ``path`` reads a local copy (absolute, or relative to the
-repository root). The grader is the ``grader`` model
+of the full file); ``path`` reads a local copy (absolute, or relative to the directory
+``inspect eval`` runs in, else to the repository root). The grader is the ``grader`` model
 role (gpt-4o-mini for RaR parity, gpt-4.1 for OpenAI parity). ``-T batched=true``
 judges a whole rubric in one call, read from the judge's JSON answer or, with
 ``-T batch_reading=prompt``, from the prompt's log probabilities at an answer

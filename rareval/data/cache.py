@@ -34,12 +34,34 @@ T = TypeVar("T")
 DEFAULT_TIMEOUT_S = 5.0
 
 
+def _cwd() -> Path | None:
+    try:
+        return Path.cwd()
+    except OSError:  # the directory was removed
+        return None
+
+
+#: The working directory when rareval was first imported: the directory the command was run in. Inspect
+#: loads rareval (its entry point, ``rareval._registry``) when an evaluation starts, and only then moves
+#: into a task file's folder to load and run the task, so relative paths a user gave are read from here.
+LAUNCH_DIR = _cwd()
+
+
+def launch_path(path: str | Path) -> Path:
+    """``path`` (``~`` expanded) as the user meant it: a relative path is read from the directory the
+    command was run in (:data:`LAUNCH_DIR`), not from wherever the process is now — Inspect runs a task
+    file from the file's folder (``tasks/``), where ``../data/x.zip`` would name another file."""
+    path = Path(path).expanduser()
+    return path if path.is_absolute() else (LAUNCH_DIR or Path.cwd()) / path
+
+
 def data_dir() -> Path:
-    """The data cache: ``$RAREVAL_DATA_DIR``, ``$RAREVAL_CACHE_DIR/data`` or ``~/.cache/rareval/data``."""
+    """The data cache: ``$RAREVAL_DATA_DIR``, ``$RAREVAL_CACHE_DIR/data`` or ``~/.cache/rareval/data``
+    (a relative setting read from the directory the command was run in, :func:`launch_path`)."""
     if os.environ.get("RAREVAL_DATA_DIR"):
-        return Path(os.environ["RAREVAL_DATA_DIR"]).expanduser()
-    root = os.environ.get("RAREVAL_CACHE_DIR") or Path.home() / ".cache" / "rareval"
-    return Path(root).expanduser() / "data"
+        return launch_path(os.environ["RAREVAL_DATA_DIR"])
+    root = os.environ.get("RAREVAL_CACHE_DIR")
+    return (launch_path(root) if root else Path.home() / ".cache" / "rareval") / "data"
 
 
 def offline() -> bool:
@@ -276,12 +298,14 @@ def from_rubric_error(e: Exception, *, file: Any, line: int, unit: str = "line")
 
 
 def task_arg_path(path: str | Path | None, task_file: str | Path) -> str | None:
-    """A ``-T path=...`` argument as given, or read from the task file's repository root.
+    """A ``-T path=...`` argument read as the user meant it.
 
-    Inspect calls a task function from its file's directory (``tasks/``), so a path
-    relative to the repository root, where ``inspect eval tasks/x.py`` is run, would
-    otherwise not be found.
+    Inspect calls a task function from its file's directory (``tasks/``), so a relative path is
+    read from the directory the command was run in (:func:`launch_path`); where nothing is there,
+    from the task file's repository root (``inspect eval`` run elsewhere with a repository path).
     """
-    if path is None or Path(path).expanduser().is_absolute() or Path(path).exists():
-        return None if path is None else str(path)
-    return str(Path(task_file).resolve().parents[1] / path)
+    if path is None:
+        return None
+    launched = launch_path(path)
+    repo = Path(task_file).resolve().parents[1] / Path(path).expanduser()
+    return str(repo if not launched.exists() and repo.exists() else launched)

@@ -9,7 +9,8 @@ repository. Record ``repr`` hides the question and answers.
 
 Where the CSV comes from (:func:`gpqa_csv_path`), first match wins:
 
-1. ``path`` argument, else ``$RAREVAL_GPQA_PATH``: a ``.csv`` is read as is; a
+1. ``path`` argument, else ``$RAREVAL_GPQA_PATH`` (relative: to the directory the command
+   was run in, also under ``inspect eval``, which runs a task from ``tasks/``): a ``.csv`` is read as is; a
    ``.zip`` (password ``deserted-untie-orchid``, as the GPQA authors distribute
    it) is unpacked into ``<data dir>/gpqa/`` and its sha256 checked;
 2. an already verified copy in ``<data dir>/gpqa/gpqa_diamond.csv``;
@@ -36,7 +37,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rareval.data.cache import DataError, DataUnavailable, data_dir, download
+from rareval.data.cache import (
+    DataError,
+    DataUnavailable,
+    data_dir,
+    download,
+    launch_path,
+)
 
 __all__ = [
     "GPQA_SHA256",
@@ -146,12 +153,17 @@ def _download() -> Path:
             f"authors' password-protected zip") from None
 
 
+def gpqa_env_path() -> Path | None:
+    """``$RAREVAL_GPQA_PATH``, a relative one read from the directory the command was run in."""
+    value = os.environ.get("RAREVAL_GPQA_PATH")
+    return launch_path(value) if value else None
+
+
 def gpqa_csv_path(path: str | Path | None = None) -> Path:
     """Local path of the GPQA-Diamond CSV: given, unpacked from a zip, cached or downloaded."""
-    chosen = path if path is not None else os.environ.get("RAREVAL_GPQA_PATH") or None
+    chosen = Path(path).expanduser() if path is not None else gpqa_env_path()
     if chosen is None:
         return _cached_csv() or _download()
-    chosen = Path(chosen).expanduser()
     if not chosen.is_file():
         raise DataUnavailable(GPQA_CSV_NAME, chosen, GPQA_URL, f"no file at {chosen} (expected the CSV "
                               f"or a zip holding it)")

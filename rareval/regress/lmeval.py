@@ -28,7 +28,6 @@ the only task is this config.
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
 import zipfile
 from contextlib import contextmanager
@@ -92,15 +91,15 @@ def task_config(csv_path: Path, cache_dir: Path, seed: int = 0, name: str = "rar
 @contextmanager
 def _plain_csv(path: str | None) -> Iterator[tuple[Path, Path]]:
     """``(csv, scratch folder)``: the CSV as given, or unpacked from the zip into a temporary folder."""
-    from rareval.data.gpqa import GPQA_CSV_NAME, gpqa_csv_path
+    from rareval.data.gpqa import GPQA_CSV_NAME, gpqa_csv_path, gpqa_env_path
 
-    chosen = path or os.environ.get("RAREVAL_GPQA_PATH") or None
+    chosen = Path(path).expanduser() if path else gpqa_env_path()
     with tempfile.TemporaryDirectory(prefix="rareval-gpqa-") as tmp:
         scratch = Path(tmp)
         if chosen is None:
             yield gpqa_csv_path(None), scratch
             return
-        source = Path(chosen).expanduser()
+        source = chosen
         if not source.is_file():
             raise RegressUsageError("no GPQA file there", file=source, field="path")
         if source.suffix.lower() != ".zip":
