@@ -11,8 +11,10 @@ What is lost coverage and what cannot run. The gate exists to catch a candidate 
 loses items, so an item the model errors on, or whose answer the judge abstains on or
 refuses, is recorded as that item's outcome (:mod:`rareval.regress.coverage`) and the
 run goes on: samples that error do not fail the evaluation (Inspect's
-``fail_on_error=False``), and the HealthBench scorer does not stop on a judge that
-abstains on its first samples (``fail_fast=0``). Only what no item can be judged without
+``fail_on_error=False``; no sample is run again, ``retry_on_error`` stays off, as the
+providers already retry transport errors and a re-run of a greedy answer errs again),
+and the HealthBench scorer does not stop on a judge that abstains on its first samples
+(``fail_fast=0``). The report says why each item was lost. Only what no item can be judged without
 stops the gate (:class:`RegressUsageError`, exit 2), since no verdict on the candidate
 could then be told from a broken set-up:
 
