@@ -81,24 +81,40 @@ def add_models(commands: argparse._SubParsersAction) -> None:
 
 @command_errors(KeyError, ValueError, DataUnavailable)  # bad input: one line naming file, line, field
 def cmd_alignment_build(args: argparse.Namespace) -> int:
-    """Build preference pairs (and generated rubrics) once and save them with provenance."""
-    from rareval.data.alignment import build_pairs_sync, save_pairs
+    """Build preference pairs (and generated rubrics) once and save them with provenance, merged into --out: the
+    pairs already there that this run does not build are kept, with their rubrics."""
+    from pathlib import Path
+
+    from rareval.data import alignment
     from rareval.data.healthbench import healthbench_path, load_healthbench
 
     source = healthbench_path("full", args.source)
     rows = load_healthbench(path=source)
-    base, kind = None, args.kind
+    stored = alignment.stored_pairs(args.out) if Path(args.out).is_file() else {}
+    base, kind, kinds, gone = None, args.kind, (args.kind,), []
     if kind.startswith("removed"):  # rule-based: no model writes the rejected answer
         from rareval.data.rule_pairs import RULE_KINDS, rule_pairs
 
         kinds = RULE_KINDS if kind == "removed" else (kind,)
         base = [p for k in kinds for p in rule_pairs(rows, source, k)]
         kind = kinds[0]
-    pairs, failures = build_pairs_sync(rows, source, kind=kind, generator=args.generator, rubrics=args.rubrics,
-                                       limit=args.limit, out=args.out, concurrency=args.concurrency, base=base,
-                                       select=args.select, seed=args.seed, max_chars=args.max_chars)
-    save_pairs(pairs, args.out)  # each pair was appended as built; now in the rows' order
-    print(f"{len(pairs)} {args.kind} pairs written to {args.out}; {len(failures)} failed")
+    if args.rebuild:  # the pairs of --out, made again by this version of the rule
+        if kind == "degraded" or args.select or args.limit:
+            raise ValueError("--rebuild remakes the rule-based or reference pairs already in --out (no model "
+                             "writes them); it takes no --select or --limit and no --kind degraded")
+        made = {p.pair_id: p for p in (base if base is not None else alignment.reference_pairs(rows, source))}
+        wanted = [i for i, p in stored.items() if p.kind in kinds]
+        base, gone = [made[i] for i in wanted if i in made], [i for i in wanted if i not in made]
+    pairs, failures = alignment.build_pairs_sync(
+        rows, source, kind=kind, generator=args.generator, rubrics=args.rubrics, limit=args.limit, out=args.out,
+        concurrency=args.concurrency, base=base, select=args.select, seed=args.seed, max_chars=args.max_chars)
+    merged, report = alignment.merge_pairs(stored, pairs, drop=gone)
+    alignment.save_pairs(merged, args.out)  # each pair was appended as built; now in the merged order
+    print(f"{len(pairs)} {args.kind} pairs built into {args.out}: {report.summary()}; {len(failures)} failed")
+    if report.lost_rubrics:
+        print(f"warning: {len(report.lost_rubrics)} pairs were rebuilt without their stored rubrics (their "
+              f"conversation or chosen answer changed; --rubrics writes new ones): "
+              f"{', '.join(report.lost_rubrics[:5])}", file=sys.stderr)
     for failure in failures[:10]:
         print(f"  failed: {failure}", file=sys.stderr)
     return 0 if pairs else 1
@@ -157,8 +173,13 @@ def add_alignment(commands: argparse._SubParsersAction) -> None:
     build.add_argument("--generator", help="Inspect model that writes rejected answers and rubrics")
     build.add_argument("--rubrics", action="store_true", help="also generate rubric_ref and rubric_noref")
     build.add_argument("--limit", type=int, help="at most this many pairs")
-    build.add_argument("--out", required=True, help="pairs file (JSONL): each pair is appended as it is built, and "
-                       "pairs already in it are kept, so an interrupted build resumes")
+    build.add_argument("--out", required=True, help="pairs file (JSONL), merged into: the pairs already in it that "
+                       "this run does not build are kept with their rubrics; a pair it builds again keeps its "
+                       "stored rubrics while its conversation and chosen answer are unchanged; each pair is "
+                       "appended as it is built, so an interrupted build resumes")
+    build.add_argument("--rebuild", action="store_true", help="make the pairs of --kind already in --out again "
+                       "(the same ids, in order: e.g. after a fix to the rule), keeping their rubrics; a pair the "
+                       "rule no longer makes is left out and named")
     build.add_argument("--concurrency", type=int, default=1, help="pairs built at once (default 1)")
     build.set_defaults(run=cmd_alignment_build)
     sweep = sub.add_parser(

@@ -153,9 +153,14 @@ async def build_pairs(rows: list[HealthBenchExample], source: str | Path, *, kin
     Returns ``(pairs, failures)``: a conversation whose rewrite failed (cut off, unchanged or unreadable,
     :func:`~rareval.rubrics.generate.degrade`) is left out and named in ``failures``, never given a made-up
     answer; a pair whose rubrics failed is kept without them (its rubric conditions leave it unscored) and
-    named. With ``out``, each pair is appended to that JSONL file as soon as it is built, and pairs already
-    there are kept and not built again (a pair without the rubrics asked for is tried again): an interrupted
-    build resumes. ``concurrency`` pairs are built at once. ``base``: pairs already made (rule-based ones, :mod:`rareval.data.rule_pairs`) to
+    named. With ``out``, each pair is appended to that JSONL file as soon as it is built, and a pair already
+    there is not generated again while its conversation and chosen answer are unchanged (one without the
+    rubrics asked for is tried again): an interrupted build resumes. A degraded pair is reused as stored (its
+    rewrite kept; only missing rubrics are generated); a rule-based or reference pair is remade from ``base``
+    (its rejected answer is this version's) and keeps its stored rubrics, so a fixed rule rebuilds pairs
+    without generating their rubrics again. Writing the whole file is the caller's (:func:`merge_pairs`,
+    :func:`save_pairs`). ``concurrency`` pairs
+    are built at once. ``base``: pairs already made (rule-based ones, :mod:`rareval.data.rule_pairs`) to
     give rubrics to, in place of the pairs of ``kind``. ``select``: build only that many, chosen by
     :func:`select_pairs` (``seed``, ``max_chars``; one per conversation) instead of the first ``limit``.
     ``screened``: degraded rewrites pass :func:`~rareval.rubrics.generate.screen` (False: only differ).
@@ -193,14 +198,40 @@ async def build_pairs(rows: list[HealthBenchExample], source: str | Path, *, kin
     notes = "rejected answers written by the generator; no manual screen" if kind == "degraded" else None
     prov = source_prov.model_copy(update={"generator": str(generator) if generator else None,
                                           "prompt_versions": versions, "notes": notes or ""})
-    done = {p.pair_id: p for p in load_pairs(out)} if out and Path(out).is_file() else {}
-    if rubrics:  # a pair kept when its rubrics failed is tried again
-        done = {i: p for i, p in done.items() if p.rubric_ref is not None}
+    stored = stored_pairs(out) if out and Path(out).is_file() else {}
+
+    def provenance_of(pair: PreferencePair) -> Provenance:
+        return prov if notes else prov.model_copy(update={"notes": pair.provenance.notes})  # a base pair's own
+
+    def earlier(pair: PreferencePair) -> PreferencePair | None:
+        """The stored pair of the same conversation and chosen answer (None: none, or another question)."""
+        s = stored.get(pair.pair_id)
+        return s if s is not None and s.prompt == pair.prompt and s.chosen == pair.chosen else None
+
+    def reused(pair: PreferencePair) -> PreferencePair | None:
+        """The pair as it stands without generating anything, or None when something must be generated (a
+        new pair, a degraded one without its rewrite, one without the rubrics asked for)."""
+        s = earlier(pair)
+        if s is None and (kind == "degraded" or rubrics):
+            return None
+        if s is not None and rubrics and s.rubric_ref is None:  # a pair kept when its rubrics failed
+            return None
+        if kind == "degraded":
+            return s
+        if s is None:
+            return pair.model_copy(update={"provenance": provenance_of(pair)})
+        return pair.model_copy(update={  # this version's rejected answer; the stored rubrics and their maker
+            "rubric_ref": s.rubric_ref, "rubric_noref": s.rubric_noref, "provenance": s.provenance.model_copy(
+                update={"source": prov.source, "source_sha256": prov.source_sha256,
+                        "notes": provenance_of(pair).notes})})
+
+    done = {p.pair_id: r for p in base if (r := reused(p)) is not None}
+    if out:  # remade ones (a fixed rule) on disk at once, as a built pair is
+        append_pairs([p for p in done.values() if p != stored.get(p.pair_id)], out)
     rubric_cache: dict[str, asyncio.Future] = {}
     slots, written = asyncio.Semaphore(concurrency), asyncio.Lock()
     failures: list[str] = []
-    bar = tqdm(total=len(base), initial=sum(p.pair_id in done for p in base), desc=f"building {kind} pairs",
-               disable=not progress)
+    bar = tqdm(total=len(base), initial=len(done), desc=f"building {kind} pairs", disable=not progress)
 
     async def rubrics_of(pair: PreferencePair) -> tuple[Rubric, Rubric]:
         if pair.prompt_id not in rubric_cache:  # one generation per conversation, however many pairs share it
@@ -213,12 +244,12 @@ async def build_pairs(rows: list[HealthBenchExample], source: str | Path, *, kin
 
     async def build(pair: PreferencePair) -> PreferencePair | None:
         async with slots:
-            update: dict = {"provenance": prov if notes else prov.model_copy(
-                update={"notes": pair.provenance.notes})}  # a base pair's own notes (rule-based: its family)
+            update: dict = {"provenance": provenance_of(pair)}  # a base pair's own notes (rule-based: its family)
             try:
                 if kind == "degraded":
-                    update["rejected"] = (await degrade(generator, pair.prompt, pair.chosen, max_tokens=max_tokens,
-                                                        screened=screened)).text
+                    kept = earlier(pair)  # its stored rewrite is kept: only its rubrics are missing
+                    update["rejected"] = kept.rejected if kept else (await degrade(
+                        generator, pair.prompt, pair.chosen, max_tokens=max_tokens, screened=screened)).text
             except GenerationError as e:
                 failures.append(f"{pair.pair_id}: {e}")
                 bar.update()
@@ -232,8 +263,7 @@ async def build_pairs(rows: list[HealthBenchExample], source: str | Path, *, kin
         built = pair.model_copy(update=update)
         if out:
             async with written:
-                with Path(out).open("a", encoding="utf-8") as f:
-                    f.write(built.model_dump_json() + "\n")
+                append_pairs([built], out)
         return built
 
     new = await asyncio.gather(*(build(p) for p in base if p.pair_id not in done))
@@ -249,6 +279,78 @@ def build_pairs_sync(*args, **kwargs) -> tuple[list[PreferencePair], list[str]]:
 
 def save_pairs(pairs: list[PreferencePair], path: str | Path) -> Path:
     return write_text_atomic(path, "".join(p.model_dump_json() + "\n" for p in pairs))
+
+
+def append_pairs(pairs: list[PreferencePair], path: str | Path) -> None:
+    """Append pairs to a pairs file as they are built (an interrupted build keeps them)."""
+    if pairs:
+        with Path(path).open("a", encoding="utf-8") as f:
+            f.write("".join(p.model_dump_json() + "\n" for p in pairs))
+
+
+def stored_pairs(path: str | Path) -> dict[str, PreferencePair]:
+    """A pairs file's pairs by id, in the order they first appear; a pair written again (appended by a build
+    that rebuilt it and was interrupted) counts as its last version."""
+    out: dict[str, PreferencePair] = {}
+    for pair in load_pairs(path):
+        out[pair.pair_id] = pair
+    return out
+
+
+class MergeReport(BaseModel):
+    """What a build did to its pairs file, by pair id."""
+
+    added: list[str] = Field(default_factory=list, description="Built, not in the file before.")
+    replaced: list[str] = Field(default_factory=list, description="Built again, and different (a fixed rule).")
+    unchanged: list[str] = Field(default_factory=list, description="Built again, the same as stored.")
+    kept: list[str] = Field(default_factory=list, description="In the file and not built by this run: kept.")
+    dropped: list[str] = Field(default_factory=list, description="In the file, not made any more: left out.")
+    lost_rubrics: list[str] = Field(default_factory=list, description="Replaced without the rubrics stored "
+                                    "(their conversation or chosen answer changed).")
+    kept_rubrics: list[str] = Field(default_factory=list, description="Replaced, with the rubrics stored.")
+    total: int = Field(0, description="Pairs in the file now.")
+
+    def summary(self) -> str:
+        carried = f" ({len(self.kept_rubrics)} with their stored rubrics)" if self.kept_rubrics else ""
+        text = (f"{len(self.added)} added, {len(self.replaced)} replaced{carried}, {len(self.unchanged)} "
+                f"unchanged; {len(self.kept)} other pairs kept from the file")
+        if self.dropped:
+            text += f"; {len(self.dropped)} left out, no longer made: {', '.join(self.dropped[:5])}"
+        return text + f"; {self.total} pairs in the file"
+
+
+def has_rubrics(pair: PreferencePair) -> bool:
+    return pair.rubric_ref is not None or pair.rubric_noref is not None
+
+
+def merge_pairs(stored: dict[str, PreferencePair], built: list[PreferencePair], drop: list[str] | tuple = ()
+                ) -> tuple[list[PreferencePair], MergeReport]:
+    """A pairs file after a build: the stored pairs in their order, each one the build made again in its
+    place, the ones in ``drop`` left out, then the new ones in the build's order. A build into a file never
+    loses the pairs (and the generated rubrics) of earlier builds with another selection or kind."""
+    new = {p.pair_id: p for p in built}
+    report = MergeReport()
+    merged = []
+    for pair_id, pair in stored.items():
+        if pair_id in drop and pair_id not in new:
+            report.dropped.append(pair_id)
+            continue
+        fresh = new.pop(pair_id, None)
+        if fresh is None:
+            report.kept.append(pair_id)
+        elif fresh == pair:
+            report.unchanged.append(pair_id)
+        else:
+            report.replaced.append(pair_id)
+            if has_rubrics(pair) and (fresh.rubric_ref, fresh.rubric_noref) == (pair.rubric_ref, pair.rubric_noref):
+                report.kept_rubrics.append(pair_id)
+            elif has_rubrics(pair) and not has_rubrics(fresh):
+                report.lost_rubrics.append(pair_id)
+        merged.append(fresh or pair)
+    report.added = list(new)
+    merged += new.values()
+    report.total = len(merged)
+    return merged, report
 
 
 def load_pairs(path: str | Path) -> list[PreferencePair]:

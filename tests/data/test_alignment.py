@@ -131,3 +131,54 @@ def test_selection_is_a_seeded_sample_by_theme_of_answerable_conversations(rows)
     terse = HealthBenchExample.model_validate({**rows[0].model_dump(), "prompt": [{"role": "user",
                                                                                    "content": "He is 4"}]})
     assert not answerable(terse)
+
+
+def build(capsys, *args: str) -> tuple[int, str, str]:
+    """``rareval alignment build`` on the union file, as a user runs it: exit code, stdout, stderr."""
+    from rareval.cli import main
+
+    code = main(["alignment", "build", "--source", str(UNION), *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_build_into_a_pairs_file_keeps_the_pairs_and_rubrics_already_there(tmp_path, capsys):
+    """Building B into the file of build A (another --kind and --select) keeps A's pairs with their generated
+    rubrics, and says so; B's pairs are added after them."""
+    out = tmp_path / "pairs.jsonl"
+    code, said, _ = build(capsys, "--kind", "removed_criteria", "--select", "3", "--rubrics", "--generator",
+                          "scripted/keyword", "--out", str(out))
+    first = load_pairs(out)
+    assert code == 0 and len(first) == 3 and all(p.rubric_ref is not None and p.rubric_noref for p in first)
+    assert "3 added, 0 replaced, 0 unchanged; 0 other pairs kept from the file; 3 pairs in the file" in said
+    code, said, _ = build(capsys, "--kind", "removed_safety", "--select", "2", "--seed", "1", "--out", str(out))
+    both = load_pairs(out)
+    assert code == 0 and both[:3] == first and [p.kind for p in both[3:]] == ["removed_safety"] * 2
+    assert "2 removed_safety pairs built into" in said and \
+        "2 added, 0 replaced, 0 unchanged; 3 other pairs kept from the file; 5 pairs in the file" in said
+    code, said, _ = build(capsys, "--kind", "removed_criteria", "--select", "3", "--out", str(out))  # again
+    assert code == 0 and load_pairs(out) == both and "0 added, 0 replaced, 3 unchanged; 2 other pairs kept" in said
+
+
+def test_rebuild_remakes_the_pairs_in_the_file_and_keeps_their_rubrics(tmp_path, capsys):
+    """--rebuild makes the file's rule-based pairs again (as after a fix to the rule) with no generator: a stale
+    rejected answer is replaced and the pair keeps its rubrics; a pair whose chosen answer no longer matches
+    the data loses them, with a warning naming it; a pair the rule does not make is left out and named."""
+    out = tmp_path / "pairs.jsonl"
+    build(capsys, "--kind", "removed_criteria", "--select", "3", "--rubrics", "--generator", "scripted/keyword",
+          "--out", str(out))
+    built = load_pairs(out)
+    stale = built[0].model_copy(update={"rejected": "1. 2. what the old rule left"})
+    moved = built[1].model_copy(update={"chosen": built[1].chosen + " An edit."})
+    unknown = built[2].model_copy(update={"pair_id": "not-a-row:removed_criteria:0"})
+    save_pairs([stale, moved, built[2], unknown], out)
+    code, said, err = build(capsys, "--kind", "removed_criteria", "--rebuild", "--out", str(out))
+    after = load_pairs(out)
+    assert code == 0 and [p.pair_id for p in after] == [p.pair_id for p in built]
+    assert after[0] == built[0] and after[2] == built[2]  # the rule's rejected answer back, rubrics kept
+    assert after[1].chosen == built[1].chosen and after[1].rubric_ref is None
+    assert ("2 replaced (1 with their stored rubrics), 1 unchanged; 0 other pairs kept from the file; 1 left out, "
+            "no longer made: not-a-row:removed_criteria:0; 3 pairs in the file") in said
+    assert "1 pairs were rebuilt without their stored rubrics" in err and built[1].pair_id in err
+    code, _, err = build(capsys, "--kind", "degraded", "--rebuild", "--out", str(out))
+    assert code == 2 and "--rebuild remakes the rule-based or reference pairs" in err
