@@ -30,9 +30,11 @@ DEMO_PAIRS ?= 20
 REPRODUCE ?= --figure 3 --pairs-file results/paper/figure3_pairs.jsonl --pairs $(DEMO_PAIRS) \
 	--conditions likert,rubric_human --results $(DEMO) --out $(DEMO) --force
 
-# the committed run's settings (judges largest first: the order they ran in); --stored-only runs no judge
+# the committed run's settings (judges largest first: the order they ran in); --stored-only runs no judge.
+# Its pairs are figure3_pairs_v1.jsonl, cut by the rule before its layout fix; figure3_pairs.jsonl holds the same
+# conversations rebuilt by the fixed rule (make demo and a rerun use it).
 FIGURE3_JUDGES ?= local/qwen-1.5b,local/qwen-0.5b,local/smollm-135m,local/gemma-270m
-FIGURE3 ?= --figure 3 --pairs-file results/paper/figure3_pairs.jsonl --pairs 100 \
+FIGURE3 ?= --figure 3 --pairs-file results/paper/figure3_pairs_v1.jsonl --pairs 100 \
 	--conditions likert,rubric_human,rubric_ref,rubric_noref --judges $(FIGURE3_JUDGES) --stored-only
 
 BIN := $(VENV)/bin
