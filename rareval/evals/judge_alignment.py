@@ -293,10 +293,19 @@ def _sweep_run(task: Task, judge: str, condition: str, *, limit: int | None, log
 
 
 def _failed(judge: str, condition: str, error: str, log: str | None = None) -> dict:
-    """A failed run of :func:`sweep`, printed: ``{judge, condition, error, log}`` (secrets redacted)."""
+    """A failed run of :func:`sweep`, printed: ``{judge, condition, error, log}``, the error on one line without
+    the console markup of Inspect's messages ("No [bold]OPENAI_API_KEY[/bold] …"), secrets redacted."""
+    from rich.errors import MarkupError
+    from rich.text import Text
+
     from rareval.errors import redact
 
-    failure = {"judge": judge, "condition": condition, "error": redact(error), **({"log": log} if log else {})}
+    try:
+        error = Text.from_markup(error).plain
+    except MarkupError:  # brackets that are not markup: kept as written
+        pass
+    failure = {"judge": judge, "condition": condition, "error": redact(" ".join(error.split())),
+               **({"log": log} if log else {})}
     print(f"{judge:24s} {condition:12s} failed: {failure['error']}", file=sys.stderr)
     return failure
 

@@ -235,3 +235,19 @@ def test_sweep_reaches_a_served_judge_without_logprobs(pairs_file, tmp_path, cap
     assert "accuracy (ties wrong)" in printed and "no tie-free reading: the judge returned no logprobs" in printed
     [row] = json.loads(out.read_text())["rows"]
     assert row["n_scored"] == 3 and row["n_expected"] == 0 and "accuracy_expected" not in row
+
+
+def test_sweep_names_a_judge_that_cannot_start(pairs_file, tmp_path, capsys, monkeypatch):
+    """A judge whose provider refuses to start (no API key) is named with its error, on one line and without
+    Inspect's console markup; the working judge's row is written (before, the sweep ended in a traceback)."""
+    for name in ("OPENAI_API_KEY", "AZUREAI_OPENAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    out = tmp_path / "fig3.json"
+    assert cli(["alignment", "sweep", "--judges", "scripted/keyword,openai/gpt-4o-mini", "--pairs", str(pairs_file),
+                "--out", str(out), "--plot", str(tmp_path / "fig3.png"), "--log-dir", str(tmp_path / "logs")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("error: openai/gpt-4o-mini · likert failed:") and "No OPENAI_API_KEY" in err
+    assert "[bold]" not in err
+    written = json.loads(out.read_text())
+    assert [r["judge"] for r in written["rows"]] == ["scripted/keyword"]
+    assert written["failed"][0]["judge"] == "openai/gpt-4o-mini" and "No OPENAI_API_KEY" in written["failed"][0]["error"]
