@@ -121,7 +121,8 @@ def test_the_committed_figure3_rows_are_reused_by_make_figures(tmp_path, capsys,
     out. Run on a copy: the committed files are not touched."""
     committed = json.loads((REPO / "results/paper/figure3.json").read_text())
     pairs_sha = committed["provenance"]["data"][0]["sha256"]
-    pairs = next(p for p in sorted((REPO / "results/paper").glob("*.jsonl")) if sha256(p) == pairs_sha)
+    pairs = next((p for p in sorted((REPO / "results/paper").glob("*.jsonl")) if sha256(p) == pairs_sha), None)
+    assert pairs, f"no pairs file under results/paper has the committed rows' sha256 {pairs_sha}"
     results = tmp_path / "results"
     results.mkdir()
     shutil.copy(REPO / "results/paper/figure3.json", results)
