@@ -146,8 +146,11 @@ def test_figure3_reuses_rows_whose_inputs_are_unchanged_and_draws_an_interrupted
     assert cli([*base, "--pairs-file", str(plain), "--conditions", "likert"]) == 0
     likert_logs = [r["log"] for r in stored(tmp_path, "figure3")["rows"]]
     pairs = [json.loads(line) for line in plain.read_text().splitlines()]
-    with_rubrics.write_text("".join(json.dumps(p | {"rubric_ref": p["physician_rubric"] if k == 0 else None}) + "\n"
-                                    for k, p in enumerate(pairs)))  # the second pair's rubric "failed"
+    # the first pair's rubric_ref: its physician criteria of one line each (the scripted judge's rating rule reads
+    # a rubric line by line; HealthBench's multi-line cluster criteria break it); the second pair's rubric "failed"
+    one_line = [{"criteria": [c for c in p["physician_rubric"]["criteria"] if "\n" not in c["text"]]} for p in pairs]
+    with_rubrics.write_text("".join(json.dumps(p | {"rubric_ref": one_line[k] if k == 0 else None}) + "\n"
+                                    for k, p in enumerate(pairs)))
 
     real, ran = judge_alignment.sweep, []
 
