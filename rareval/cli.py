@@ -104,6 +104,8 @@ def cmd_alignment_build(args: argparse.Namespace) -> int:
                              "writes them); it takes no --select or --limit and no --kind degraded")
         made = {p.pair_id: p for p in (base if base is not None else alignment.reference_pairs(rows, source))}
         wanted = [i for i, p in stored.items() if p.kind in kinds]
+        if not wanted:
+            raise ValueError(f"--rebuild: {args.out} holds no {args.kind} pairs to make again")
         base, gone = [made[i] for i in wanted if i in made], [i for i in wanted if i not in made]
     pairs, failures = alignment.build_pairs_sync(
         rows, source, kind=kind, generator=args.generator, rubrics=args.rubrics, limit=args.limit, out=args.out,

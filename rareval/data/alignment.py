@@ -155,12 +155,11 @@ async def build_pairs(rows: list[HealthBenchExample], source: str | Path, *, kin
     answer; a pair whose rubrics failed is kept without them (its rubric conditions leave it unscored) and
     named. With ``out``, each pair is appended to that JSONL file as soon as it is built, and a pair already
     there is not generated again while its conversation and chosen answer are unchanged (one without the
-    rubrics asked for is tried again): an interrupted build resumes. A degraded pair is reused as stored (its
-    rewrite kept; only missing rubrics are generated); a rule-based or reference pair is remade from ``base``
-    (its rejected answer is this version's) and keeps its stored rubrics, so a fixed rule rebuilds pairs
-    without generating their rubrics again. Writing the whole file is the caller's (:func:`merge_pairs`,
-    :func:`save_pairs`). ``concurrency`` pairs
-    are built at once. ``base``: pairs already made (rule-based ones, :mod:`rareval.data.rule_pairs`) to
+    rubrics asked for is built again): an interrupted build resumes. A degraded pair is reused as stored; a
+    rule-based or reference pair is remade from ``base`` (its rejected answer is this version's) and keeps
+    its stored rubrics and their provenance, so a fixed rule rebuilds pairs without generating their rubrics
+    again. Writing the whole file is the caller's (:func:`merge_pairs`, :func:`save_pairs`). ``concurrency``
+    pairs are built at once. ``base``: pairs already made (rule-based ones, :mod:`rareval.data.rule_pairs`) to
     give rubrics to, in place of the pairs of ``kind``. ``select``: build only that many, chosen by
     :func:`select_pairs` (``seed``, ``max_chars``; one per conversation) instead of the first ``limit``.
     ``screened``: degraded rewrites pass :func:`~rareval.rubrics.generate.screen` (False: only differ).
@@ -210,7 +209,7 @@ async def build_pairs(rows: list[HealthBenchExample], source: str | Path, *, kin
 
     def reused(pair: PreferencePair) -> PreferencePair | None:
         """The pair as it stands without generating anything, or None when something must be generated (a
-        new pair, a degraded one without its rewrite, one without the rubrics asked for)."""
+        new degraded pair, a pair without the rubrics asked for)."""
         s = earlier(pair)
         if s is None and (kind == "degraded" or rubrics):
             return None
@@ -247,9 +246,8 @@ async def build_pairs(rows: list[HealthBenchExample], source: str | Path, *, kin
             update: dict = {"provenance": provenance_of(pair)}  # a base pair's own notes (rule-based: its family)
             try:
                 if kind == "degraded":
-                    kept = earlier(pair)  # its stored rewrite is kept: only its rubrics are missing
-                    update["rejected"] = kept.rejected if kept else (await degrade(
-                        generator, pair.prompt, pair.chosen, max_tokens=max_tokens, screened=screened)).text
+                    update["rejected"] = (await degrade(generator, pair.prompt, pair.chosen, max_tokens=max_tokens,
+                                                        screened=screened)).text
             except GenerationError as e:
                 failures.append(f"{pair.pair_id}: {e}")
                 bar.update()

@@ -182,3 +182,5 @@ def test_rebuild_remakes_the_pairs_in_the_file_and_keeps_their_rubrics(tmp_path,
     assert "1 pairs were rebuilt without their stored rubrics" in err and built[1].pair_id in err
     code, _, err = build(capsys, "--kind", "degraded", "--rebuild", "--out", str(out))
     assert code == 2 and "--rebuild remakes the rule-based or reference pairs" in err
+    code, _, err = build(capsys, "--kind", "removed_safety", "--rebuild", "--out", str(out))
+    assert code == 2 and "holds no removed_safety pairs to make again" in err
