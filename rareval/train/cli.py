@@ -22,6 +22,7 @@ EPILOG = """examples:
   rareval train ... --out runs/implicit-human --resume          # continue from the last checkpoint
   rareval train ... --accelerate-config zero3 --print-launch     # the multi-GPU command line (8 GPUs)
   rareval train ... --num-processes 2 --print-launch             # 2 ranks on this machine (torchrun; CPU too)
+  rareval train ... --num-processes 2 --shard-policy --print-launch  # the same, the policy sharded (FSDP2)
 """
 
 
@@ -75,7 +76,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     if missing:
         raise ValueError(f"rareval train needs {', '.join(missing)} (or --list)")
     from rareval.train.hacking import MonitorConfig
-    from rareval.train.run import RunConfig, grpo_config, split_settings
+    from rareval.train.run import (
+        RunConfig,
+        grpo_config,
+        refuse_untried,
+        split_settings,
+        step_batch,
+    )
 
     launcher = args.launcher or ("accelerate" if args.accelerate_config else "torchrun")
     if args.print_launch and launcher == "accelerate" and not args.accelerate_config:
@@ -97,7 +104,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     run = RunConfig(preset=preset, policy=args.policy, judge=args.judge, judge_args=judge_args,
                     judge_config=judge_settings, grpo_settings=grpo_settings, data=args.data, rubrics=args.rubrics,
                     out=args.out, num_processes=args.num_processes or launched.get("num_processes", 1),
-                    bf16=launched.get("bf16"), use_vllm=args.use_vllm,
+                    bf16=launched.get("bf16"), use_vllm=args.use_vllm, shard_policy=args.shard_policy,
                     vllm_mode=args.vllm_mode, max_judge_tokens=args.max_judge_tokens,
                     max_judge_cost=args.max_judge_cost, judge_price=args.judge_price,
                     max_judge_failure_rate=args.max_judge_failure_rate,
@@ -109,6 +116,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                                           rows=args.monitor_rows, warn_drift=args.monitor_warn,
                                           stop_drift=args.monitor_stop)
                     if args.gold_judge or args.rubric_free_judge else None)
+    refuse_untried(run, args.accelerate_config)
     if run.max_judge_cost is not None and not run.judge_price:
         raise ValueError("--max-judge-cost needs --judge-price (USD per million billed judge tokens)")
     if args.print_launch:
@@ -127,8 +135,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(launch_command(args.accelerate_config, again, args.num_processes))
         return 0
     if args.dry_run:
-        print(json.dumps({"preset": preset.model_dump(mode="json"),
-                          "grpo_config": grpo_config(run).to_dict()}, indent=1, default=str))
+        config = grpo_config(run)
+        print(json.dumps({"preset": preset.model_dump(mode="json"), "grpo_config": config.to_dict(),
+                          "per_step": step_batch(config, run.num_processes)}, indent=1, default=str))
         return 0
     if args.estimate:
         from rareval.train.estimate import estimate, report
@@ -218,6 +227,9 @@ def add_train(commands: argparse._SubParsersAction) -> None:
                        "on any machine, CPU included)")
     scale.add_argument("--num-processes", type=int, help="training processes (default: the accelerate config's, "
                        "else 1); pass the same number to accelerate launch")
+    scale.add_argument("--shard-policy", action="store_true", help="shard the policy's parameters across the "
+                       "ranks (FSDP2 as transformers applies it at load); runs on CPU ranks and GPUs, with the "
+                       "reward-hacking monitor too; its checkpoints hold the model only (no --resume)")
     scale.add_argument("--use-vllm", action="store_true", help="generate rollouts with vLLM (GPU, [gpu] extra)")
     scale.add_argument("--vllm-mode", choices=["colocate", "server"], default="colocate",
                        help="colocate: vLLM in each training process; server: `trl vllm-serve` on other GPUs")

@@ -24,13 +24,25 @@ The monitor logs
 Every mean of a check is taken over the same answers: those the training reward and every
 second judge scored, so each gap is exactly its two logged means' difference. Only the
 judges set are asked and logged. Either drift past ``warn_drift`` warns; either past
-``stop_drift`` saves a checkpoint and stops (:meth:`HackingMonitor.stop_reason` says which).
+``stop_drift`` saves a checkpoint and stops (:meth:`HackingMonitor.stop_reason` says which;
+``status.json`` then says ``"ended": "reward_hacking"``). The first check's gaps, the drifts'
+reference, are kept in the run directory (``monitor.json``), so ``--resume`` drifts from them too.
+
+On several ranks every rank takes part in a check, as every rank takes part in TRL's own
+generation: each answers its share of the held-out prompts inside the unwrapping TRL generates in
+(sharded parameters are gathered, and ranks generate in lock-step), scores its share, and the
+answers' figures are summed across the ranks, so every rank logs and decides the same and each
+judge call is made (and counted) once. It runs on one process, on DDP ranks and on ranks whose policy
+is sharded at load (``--shard-policy``); it is refused under DeepSpeed and accelerate's FSDP, where it
+has not been run (:func:`rareval.train.run.refuse_untried`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -38,6 +50,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from rareval.judge.options import ModelArgs
 from rareval.judge.usage import Usage
 from rareval.stats import spearman
+from rareval.train.ranks import is_main, rank, summed, world_size
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +61,10 @@ FIGURES: dict[str, tuple[str, str, str, str]] = {
                     "rubric-free"),
 }
 TRAIN_KEY = "hacking/train_reward"
+#: How a monitor stop's reason (``status.json``'s ``stopped_by``) starts; ``ended`` is then ``reward_hacking``.
+REWARD_HACKING = "reward hacking"
+#: The run-directory file that keeps the first check's gaps (the drifts' reference) across ``--resume``.
+BASELINE_FILE = "monitor.json"
 
 
 class MonitorConfig(BaseModel):
@@ -88,11 +105,20 @@ class MonitorConfig(BaseModel):
             raise ValueError("the reward-hacking monitor needs a gold judge, a rubric-free judge, or both")
         return self
 
+    @property
+    def flag(self) -> str:
+        """The option that turned the monitor on, as errors name it."""
+        return "--gold-judge" if self.gold_judge else "--rubric-free-judge"
+
 
 class HackingMonitor:
     """Scores held-out answers with the training reward and the second judges; see the module docstring."""
 
-    def __init__(self, config: MonitorConfig, reward: Any, records: list[dict[str, Any]], max_new_tokens: int):
+    def __init__(self, config: MonitorConfig, reward: Any, records: list[dict[str, Any]], max_new_tokens: int,
+                 trainer: Any = None, out: Path | None = None, resume: bool = False):
+        """``trainer``: the GRPOTrainer whose policy answers (generated as TRL generates; None: the model given to
+        :meth:`check`, as is). ``out``: the run directory that keeps the first check's gaps (:data:`BASELINE_FILE`);
+        with ``resume`` they are read back from it, so drift goes on from the first check of the run."""
         from rareval.judge import Judge
         from rareval.judge.config import judge_config
         from rareval.reward import RubricReward
@@ -110,8 +136,11 @@ class HackingMonitor:
             self.judges["rubric_free"] = RubricReward("direct_likert", judge=free, name="rubric_free")
         # only the gold judge reads the physician rubric; the rubric-free judge can score any held-out prompt
         self.records = [r for r in records if r.get("physician_rubric") or "gold" not in self.judges][: config.rows]
-        self.max_new_tokens = max_new_tokens
+        self.max_new_tokens, self.trainer = max_new_tokens, trainer
+        self.baseline = Path(out) / BASELINE_FILE if out is not None else None
         self.first_gaps: dict[str, float] = {}
+        if resume and self.baseline is not None and self.baseline.exists():  # every rank reads it
+            self.first_gaps = dict(json.loads(self.baseline.read_text())["first_gaps"])
 
     @property
     def usage(self) -> Usage:
@@ -122,33 +151,52 @@ class HackingMonitor:
     def due(self, step: int) -> bool:
         return bool(self.records) and (step == 1 or step % self.config.every == 0)
 
-    def answers(self, model: Any, tokenizer: Any) -> list[str]:
-        """Greedy answers of the current policy to the held-out prompts."""
-        from rareval.train.policy import greedy_answers
+    def answers(self, model: Any, tokenizer: Any, prompts: list[list[dict[str, str]]]) -> list[str]:
+        """Greedy answers of the current policy to ``prompts`` (this rank's share), in one ``generate`` call on
+        every rank: a rank without a share answers the first held-out prompt and drops it, so that ranks
+        generating in lock-step (sharded parameters) all take part."""
+        from rareval.train.policy import generating, greedy_answers
 
-        return greedy_answers(model, tokenizer, [r["prompt"] for r in self.records], self.max_new_tokens,
-                              batch=len(self.records))
+        asked = prompts or [self.records[0]["prompt"]]
+        with generating(model, self.trainer) as policy:
+            answers = greedy_answers(policy, tokenizer, asked, self.max_new_tokens, batch=len(asked))
+        return answers if prompts else []
 
     def check(self, model: Any, tokenizer: Any, loop: asyncio.AbstractEventLoop | None = None) -> dict[str, float]:
-        """One check: the ``hacking/*`` figures (see the module docstring). ``loop``: the trainer's
-        reward event loop, so the judges' clients run on the loop they were made on."""
-        answers = self.answers(model, tokenizer)
-        prompts = [r["prompt"] for r in self.records]
-        columns = {k: [r.get(k) for r in self.records] for k in ("rubric", "reference", "physician_rubric")}
-        scoring = self._scores(prompts, answers, columns)
-        train, *seconds = asyncio.run_coroutine_threadsafe(scoring, loop).result() if loop else asyncio.run(scoring)
+        """One check: the ``hacking/*`` figures (see the module docstring), the same on every rank. ``loop``: the
+        trainer's reward event loop, so the judges' clients run on the loop they were made on."""
+        mine = list(range(rank(), len(self.records), world_size()))  # this rank's share of the held-out prompts
+        records = [self.records[i] for i in mine]
+        prompts = [r["prompt"] for r in records]
+        answers = self.answers(model, tokenizer, prompts)
+        scores: list[list[float | None]] = [[] for _ in range(1 + len(self.judges))]
+        if records:
+            columns = {k: [r.get(k) for r in records] for k in ("rubric", "reference", "physician_rubric")}
+            scoring = self._scores(prompts, answers, columns)
+            scores = asyncio.run_coroutine_threadsafe(scoring, loop).result() if loop else asyncio.run(scoring)
+        train, lengths, *seconds = gathered(mine, len(self.records), [scores[0], [len(a) for a in answers],
+                                                                      *scores[1:]])
+        known = dict(self.first_gaps)
         figures = gap_figures(train, dict(zip(self.judges, seconds)), self.first_gaps)
+        if self.first_gaps != known:
+            self.keep_baseline()
         if not figures:
             return {}
-        corr = spearman([t for t in train if t is not None],
-                        [len(a) for a, t in zip(answers, train) if t is not None])
+        corr = spearman([t for t in train if t is not None], [n for n, t in zip(lengths, train) if t is not None])
         if corr is not None:
             figures["hacking/length_corr"] = corr
         for name, (_, _, drift, label) in FIGURES.items():
-            if figures.get(drift, 0.0) > self.config.warn_drift:
+            if figures.get(drift, 0.0) > self.config.warn_drift and is_main():
                 logger.warning(f"reward hacking? the training judge's reward has drifted {figures[drift]:+.3f} "
                                f"above the {label} judge's score since the first check")
         return figures
+
+    def keep_baseline(self) -> None:
+        """Write the first check's gaps to the run directory (the main process; every rank holds the same)."""
+        if self.baseline is not None and is_main():
+            from rareval.data.cache import write_text_atomic
+
+            write_text_atomic(self.baseline, json.dumps({"first_gaps": self.first_gaps}, indent=1))
 
     def stop_reason(self, figures: dict[str, float]) -> str | None:
         """Why the run should stop (each gap drifted past ``stop_drift``), or None."""
@@ -157,7 +205,7 @@ class HackingMonitor:
         past = [f"{label + ' ' if name != 'gold' else ''}gap drift {figures[drift]:+.3f}"
                 for name, (_, _, drift, label) in FIGURES.items()
                 if figures.get(drift, 0.0) > self.config.stop_drift]
-        return "reward hacking: " + "; ".join(past) if past else None
+        return f"{REWARD_HACKING}: " + "; ".join(past) if past else None
 
     def should_stop(self, figures: dict[str, float]) -> bool:
         return self.stop_reason(figures) is not None
@@ -165,6 +213,23 @@ class HackingMonitor:
     async def _scores(self, prompts, answers, columns):
         return await asyncio.gather(self.reward(prompts, answers, **columns),
                                     *(judge(prompts, answers, **columns) for judge in self.judges.values()))
+
+
+def gathered(index: list[int], size: int, series: list[list[float | None]]) -> list[list[float | None]]:
+    """Each of ``series`` over all ``size`` held-out answers, on every rank: this rank gives its values (at the
+    positions ``index``), every other rank its own, summed across the ranks (each position is one rank's, so
+    the sum is that rank's value exactly; a None travels as a missing mark)."""
+    flat: list[float] = []
+    for values in series:
+        value, present = [0.0] * size, [0.0] * size
+        for i, v in zip(index, values):
+            if v is not None:
+                value[i], present[i] = float(v), 1.0
+        flat += value + present
+    total = summed(flat)
+    return [[v if p else None for v, p in zip(total[2 * k * size:(2 * k + 1) * size],
+                                              total[(2 * k + 1) * size:(2 * k + 2) * size])]
+            for k in range(len(series))]
 
 
 def gap_figures(train: list[float | None], seconds: dict[str, list[float | None]],

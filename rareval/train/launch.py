@@ -27,6 +27,8 @@ from typing import Any
 
 CONFIG_DIR = Path(__file__).parent / "accelerate"
 CONFIGS = ("ddp", "zero2", "zero3")
+#: The configs that run DeepSpeed (the reward-hacking monitor is refused under them: rareval.train.hacking).
+DEEPSPEED_CONFIGS = ("zero2", "zero3")
 
 
 def config_path(name: str) -> Path:

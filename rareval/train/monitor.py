@@ -69,7 +69,7 @@ class RunLog(TrainerCallback):
         tokens count toward ``judge/billed_tokens``, the cost (at ``--judge-price``) and the budget, as
         the training judge's do (``judge/calls`` and ``judge/cached`` are the training judge's alone)."""
         u = self.reward.usage
-        m = getattr(self.monitor, "usage", None) or Usage()  # every rank sums the same list, monitor or not
+        m = getattr(self.monitor, "usage", None) or Usage()  # each rank's second judges scored its share
         calls, cached, billed, m_calls, m_billed = (int(x) for x in summed(
             [u.calls, u.cached, u.billed_tokens, m.calls, m.billed_tokens]))
         billed += m_billed + self.offset["billed_tokens"]  # the offset, a logged total, holds the monitor's share
@@ -112,8 +112,8 @@ class RunLog(TrainerCallback):
         # both checks sum over the ranks: every rank makes them every step, whatever the monitor said
         budget, failing = self.over_budget(), self.judge_failing()
         self.stopped_by = self.stopped_by or budget or failing
-        if on_any_rank(self.stopped_by is not None):  # the main process's monitor decides for every rank
-            self.stopped_by = self.stopped_by or "stopped with the main process (reward hacking monitor)"
+        if on_any_rank(self.stopped_by is not None):  # every rank decides alike; this is the guard that they stop
+            self.stopped_by = self.stopped_by or "stopped with another rank"
             control.should_save = True
             control.should_training_stop = True
 

@@ -5,6 +5,8 @@ greedy answers. Shared by :mod:`~rareval.train.run` (the trainer), :mod:`~rareva
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -23,6 +25,17 @@ def load_policy_model(policy: str) -> tuple[Any, Any]:
     return policy, None
 
 
+def policy_source(policy: str) -> str:
+    """Where the policy's weights load from by name: the converted folder of an embedded ``local/NAME``
+    model, else ``policy`` (a checkpoint folder or a Hub id), for a loader that must read them itself
+    (TRL, when the policy is sharded as it loads)."""
+    if policy.startswith("local/"):
+        from rareval.models.policy import converted
+
+        return str(converted(policy.split("/", 1)[1]))
+    return policy
+
+
 def generation_ready(policy: str) -> tuple[Any, Any]:
     """A policy as a ``(model, tokenizer)`` pair ready to generate (left padding)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -36,6 +49,28 @@ def generation_ready(policy: str) -> tuple[Any, Any]:
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     return model, tokenizer
+
+
+@contextmanager
+def generating(model: Any, trainer: Any = None) -> Iterator[Any]:
+    """The policy to call ``generate`` on, made ready as TRL's ``GRPOTrainer`` makes it for its own rollouts
+    (``_generate_single_turn``): unwrapped from DDP/FSDP/DeepSpeed with ``unwrap_model_for_generation`` (ZeRO-3's
+    parameters gathered per ``ds3_gather_for_generation``, gradient checkpointing off for the call) and, under
+    FSDP v1, the root's parameters summoned. Every rank must enter it together: with sharded parameters each
+    forward gathers shards from every rank, and transformers' ``generate`` keeps the ranks in lock-step by itself
+    (``synced_gpus`` on a ZeRO-3 or FSDP2 model, as ``--shard-policy`` loads one). ``trainer``: the trainer that
+    wraps the policy; None: ``model`` as it is (one process, no wrapper)."""
+    if trainer is None:
+        yield model
+        return
+    from trl.distributed import DistributedBackend
+    from trl.models import unwrap_model_for_generation
+
+    wrapped = trainer.model_wrapped
+    with (unwrap_model_for_generation(wrapped, trainer.accelerator,
+                                      gather_deepspeed3_params=trainer.args.ds3_gather_for_generation) as unwrapped,
+          DistributedBackend(trainer.accelerator).summon_full_params(wrapped, recurse=False)):
+        yield unwrapped
 
 
 def greedy_answers(model: Any, tokenizer: Any, prompts: Sequence[list[dict[str, str]]], max_new_tokens: int,

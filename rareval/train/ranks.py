@@ -17,9 +17,14 @@ def world_size() -> int:
     return int(os.environ.get("WORLD_SIZE", "1"))
 
 
+def rank() -> int:
+    """This process's rank (0 outside a distributed run)."""
+    return int(os.environ.get("RANK", "0"))
+
+
 def is_main() -> bool:
     """Rank 0, or a run that is not distributed."""
-    return int(os.environ.get("RANK", "0")) == 0
+    return rank() == 0
 
 
 def _distributed():

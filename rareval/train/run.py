@@ -18,7 +18,7 @@ rareval does not write a trainer: :func:`grpo_config` maps a :class:`Preset` to 
 
 A judge budget (``max_judge_tokens``, ``max_judge_cost``) stops the run cleanly after
 the step that crosses it, with a checkpoint; so does the reward-hacking monitor
-(:mod:`rareval.train.hacking`) past its ``stop_drift``.
+(:mod:`rareval.train.hacking`) past its ``stop_drift`` (``monitor.json`` keeps its first check's gaps).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from rareval.data.cache import write_text_atomic
 from rareval.judge.options import ModelArgs
 from rareval.train.hacking import MonitorConfig
-from rareval.train.policy import load_policy_model
+from rareval.train.policy import load_policy_model, policy_source
 from rareval.train.presets import Preset
 from rareval.train.ranks import is_main
 
@@ -64,6 +64,10 @@ class RunConfig(BaseModel):
                               "accelerate config sets it).")
     grpo_settings: dict[str, Any] = Field(default_factory=dict, description="TRL GRPOConfig fields set as given, "
                                           "over what the preset resolves to (`--set vllm_gpu_memory_utilization=0.3`).")
+    shard_policy: bool = Field(False, description="Shard the policy's parameters across the ranks with FSDP2 as "
+                               "transformers applies it at load (from_pretrained(distributed_config={'fsdp_size': "
+                               "N})); runs on CPU ranks (gloo) and GPUs. Checkpoints then hold the model only "
+                               "(transformers keeps no optimiser state for it), so such a run cannot be resumed.")
     use_vllm: bool = Field(False, description="Generate rollouts with TRL's vLLM integration (needs a GPU and [gpu]).")
     vllm_mode: str = Field("colocate", description="'colocate' (in-process) or 'server' (`trl vllm-serve`).")
     max_judge_tokens: int | None = Field(None, ge=1, description="Stop after the step whose judge billed tokens "
@@ -109,7 +113,8 @@ def grpo_config(run: RunConfig) -> Any:
     """The preset's settings as TRL's ``GRPOConfig`` (checked: batch sizes divide, as TRL needs).
 
     Each process's share of the effective batch is split into the largest per-device batch, at most
-    ``per_device_batch``, that divides it; gradient accumulation makes up the rest."""
+    ``per_device_batch``, that divides it; gradient accumulation makes up the rest. A per-device batch or an
+    accumulation given with ``--set`` keeps the step's batch: the other is derived (:func:`batch_split`)."""
     import torch
     from trl import GRPOConfig
 
@@ -119,7 +124,7 @@ def grpo_config(run: RunConfig) -> Any:
         raise ValueError(f"{completions} completions a step ({h.effective_batch} {h.batch_unit}) is not a multiple "
                          f"of {run.num_processes} process(es); set effective_batch or the number of processes")
     share = completions // run.num_processes  # completions per process per optimiser step
-    per_device = max(d for d in range(1, min(h.per_device_batch, share) + 1) if share % d == 0)
+    per_device, accumulation = batch_split(share, h.per_device_batch, run.grpo_settings)
     if completions % h.num_generations:
         raise ValueError(f"effective batch {h.effective_batch} completions must be a multiple of num_generations "
                          f"{h.num_generations} (whole groups of rollouts per step)")
@@ -130,8 +135,7 @@ def grpo_config(run: RunConfig) -> Any:
                      vllm_max_model_length=h.max_completion_length + h.max_prompt_tokens)
     settings = dict(
         output_dir=str(Path(run.out) / "checkpoints"), num_generations=h.num_generations,
-        per_device_train_batch_size=per_device,
-        gradient_accumulation_steps=completions // (per_device * run.num_processes),
+        per_device_train_batch_size=per_device, gradient_accumulation_steps=accumulation,
         generation_batch_size=completions,  # one generation batch per optimiser step, on any world size
         temperature=h.temperature, learning_rate=h.learning_rate, lr_scheduler_type=h.lr_scheduler_type,
         warmup_steps=h.warmup_ratio, max_steps=h.max_steps, max_completion_length=h.max_completion_length,
@@ -139,7 +143,69 @@ def grpo_config(run: RunConfig) -> Any:
         logging_steps=h.logging_steps, report_to="none", use_cpu=not gpu,
         bf16=run.bf16 if run.bf16 is not None else gpu and torch.cuda.is_bf16_supported(),
         activation_checkpointing=gpu, disable_tqdm=False, **extra)
+    if run.shard_policy:  # TRL loads the policy with these (build_trainer passes it by name)
+        settings.update(model_init_kwargs={"distributed_config": {"fsdp_size": run.num_processes}},
+                        save_only_model=True)
+    if "steps_per_generation" in run.grpo_settings:  # TRL takes one of the two; the one given wins
+        del settings["generation_batch_size"]
     return GRPOConfig(**{**settings, **run.grpo_settings})
+
+
+def refuse_untried(run: RunConfig, accelerate_config: str | None = None) -> None:
+    """Refuse, before anything loads, a combination that has not been run: the reward-hacking monitor under
+    DeepSpeed or accelerate's FSDP (not installed / not run on CPU where the tests run; the monitor's check is
+    run under DDP and under ``--shard-policy``), and ``--shard-policy`` on one process or beside another sharding.
+    ``accelerate_config``: the shipped config the run is sized for; a launched rank is known by the environment
+    ``accelerate launch`` sets (``ACCELERATE_USE_DEEPSPEED``, ``ACCELERATE_USE_FSDP``) or by ``--set``."""
+    from rareval.train.launch import DEEPSPEED_CONFIGS
+
+    def env(name: str) -> bool:
+        return os.environ.get(name, "false").lower() == "true"
+    deepspeed = accelerate_config in DEEPSPEED_CONFIGS or env("ACCELERATE_USE_DEEPSPEED") or run.grpo_settings.get(
+        "deepspeed")
+    fsdp = env("ACCELERATE_USE_FSDP") or run.grpo_settings.get("fsdp")
+    other = "DeepSpeed" if deepspeed else "accelerate's FSDP" if fsdp else None
+    if run.monitor is not None and other:
+        raise ValueError(f"{run.monitor.flag}: the reward-hacking monitor is not run under {other}; shard the policy "
+                         "with --shard-policy (FSDP2 as transformers loads it) or use --accelerate-config ddp")
+    if run.shard_policy and other:
+        raise ValueError(f"--shard-policy shards the policy itself: drop {other} (launch with --accelerate-config ddp)")
+    if run.shard_policy and run.num_processes < 2:
+        raise ValueError("--shard-policy shards the policy across ranks: pass --num-processes N (N >= 2) and start "
+                         "N ranks (--print-launch)")
+
+
+#: TRL's batch settings that ``--set`` may give; :func:`batch_split` derives the other from the preset's batch.
+BATCH_FIELDS = ("per_device_train_batch_size", "gradient_accumulation_steps")
+
+
+def batch_split(share: int, per_device_max: int, grpo_settings: dict[str, Any]) -> tuple[int, int]:
+    """``(per_device_train_batch_size, gradient_accumulation_steps)`` whose product is ``share``, a process's
+    completions per optimiser step. Either may come from ``--set``; the other is derived from it, so the
+    optimiser step keeps the preset's batch (TRL alone would keep the preset's other one and change the step).
+    Neither given: the largest per-device batch, at most ``per_device_max``, that divides ``share``."""
+    per_device, accumulation = (grpo_settings.get(k) for k in BATCH_FIELDS)
+    given = " ".join(f"{k}={grpo_settings[k]}" for k in BATCH_FIELDS if k in grpo_settings)
+    if per_device is None and accumulation is None:
+        per_device = max(d for d in range(1, min(per_device_max, share) + 1) if share % d == 0)
+    if any(part is not None and (int(part) < 1 or share % int(part)) for part in (per_device, accumulation)):
+        raise ValueError(f"--set {given} does not divide the {share} completions a process takes each step; "
+                         f"use a divisor of {share} (or change effective_batch)")
+    per_device = int(per_device or share // int(accumulation))
+    accumulation = int(accumulation or share // per_device)
+    if per_device * accumulation != share:
+        raise ValueError(f"--set {given} makes {per_device * accumulation} completions a process a step, not the "
+                         f"preset's {share}; set one of the two (the other follows) or change effective_batch")
+    return per_device, accumulation
+
+
+def step_batch(config: Any, processes: int) -> dict[str, float]:
+    """One optimiser step as TRL runs ``config`` on ``processes`` ranks (what ``--dry-run`` prints beside it):
+    its completions, their groups (prompts, each with ``num_generations`` rollouts), and how many optimiser
+    steps each generation batch serves (1: every step trains on fresh rollouts)."""
+    completions = config.per_device_train_batch_size * config.gradient_accumulation_steps * processes
+    return {"completions": completions, "groups": completions / config.num_generations,
+            "optimiser_steps_per_generation": config.generation_batch_size / completions}
 
 
 def grpo_fields() -> set[str]:
@@ -187,15 +253,18 @@ def build_trainer(run: RunConfig, records: list[dict[str, Any]], resume: bool = 
     reward = RubricReward(run.preset.strategy, judge=judge, hacking_defence=run.preset.hacking_defence,
                           health=health, **run.preset.strategy_options)
     model, tokenizer = policy or load_policy_model(run.policy)
+    if run.shard_policy:  # by name: TRL loads it with grpo_config's distributed_config, sharded as it loads
+        model = policy_source(run.policy)
     columns = ["prompt", "rubric", "reference", "prompt_id"]
     dataset = Dataset.from_list([{k: r[k] for k in columns} for r in records])
     trainer = GRPOTrainer(model=model, reward_funcs=[reward], args=grpo_config(run), train_dataset=dataset,
                           processing_class=tokenizer)
     monitor = None
-    if run.monitor is not None and is_main():  # the gold judge runs once, on the main process
+    if run.monitor is not None:  # on every rank: each answers and scores its share of the held-out prompts
         from rareval.train.hacking import HackingMonitor
 
-        monitor = HackingMonitor(run.monitor, reward, held_out or [], run.preset.hyper.max_completion_length)
+        monitor = HackingMonitor(run.monitor, reward, held_out or [], run.preset.hyper.max_completion_length,
+                                 trainer=trainer, out=out, resume=resume)
     log = RunLog(out, reward, run, resume=resume, monitor=monitor, loop=getattr(trainer, "async_loop", None))
     if run.screen_zero_advantage:
         from rareval.train.screening import attach
@@ -208,9 +277,17 @@ def build_trainer(run: RunConfig, records: list[dict[str, Any]], resume: bool = 
 def train(run: RunConfig, resume: bool = False) -> dict[str, Any]:
     """Run (or resume) training; returns the run's final status (also written to ``status.json``)."""
     from rareval.train.data import prompt_counter, split_record, training_rows
-    from rareval.train.monitor import JUDGE_FAILING
 
     out = Path(run.out)
+    refuse_untried(run)
+    import torch
+
+    if run.grpo_settings.get("fsdp") and not torch.cuda.is_available():
+        raise ValueError("--set fsdp: accelerate runs FSDP on GPUs only (on CPU ranks it would train unsharded); "
+                         "shard the policy with --shard-policy")
+    if resume and run.shard_policy:
+        raise ValueError("--resume: a policy sharded at load (--shard-policy) keeps no optimiser state in its "
+                         "checkpoints (transformers saves the model only), so its run cannot be resumed")
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world != run.num_processes:
         raise ValueError(f"launched on {world} process(es) but the batch is sized for {run.num_processes}; "
@@ -228,10 +305,9 @@ def train(run: RunConfig, resume: bool = False) -> dict[str, Any]:
     records, held_out, skipped, held_out_records, rule = training_rows(
         run.preset, run.data, run.rubrics, skip_bad_rows=run.skip_bad_rows, count_tokens=count_tokens)
     if run.monitor is not None and not held_out_records:
-        flag = "--gold-judge" if run.monitor.gold_judge else "--rubric-free-judge"
-        raise ValueError(f"{flag}: none of the {len(held_out)} held-out prompts can be scored by the training "
-                         f"reward of {run.preset.name!r} (a generated-rubric preset needs rubrics for held-out prompts "
-                         f"too: `rareval rubrics generate --data` on a file that holds them)")
+        raise ValueError(f"{run.monitor.flag}: none of the {len(held_out)} held-out prompts can be scored by the "
+                         f"training reward of {run.preset.name!r} (a generated-rubric preset needs rubrics for "
+                         "held-out prompts too: `rareval rubrics generate --data` on a file that holds them)")
     out.mkdir(parents=True, exist_ok=True)
     trainer = build_trainer(run, records, resume=resume, held_out=held_out_records,
                             policy=loaded[0] if loaded else None)
@@ -244,13 +320,25 @@ def train(run: RunConfig, resume: bool = False) -> dict[str, Any]:
     trainer.train(resume_from_checkpoint=True if resume else None)
     trainer.save_model(str(out / "final"))
     summary = next((c.summary() for c in trainer.callback_handler.callbacks if hasattr(c, "summary")), {})
-    ended = "max_steps" if trainer.state.global_step >= trainer.args.max_steps else (
-        "judge_failing" if str(summary.get("stopped_by")).startswith(JUDGE_FAILING) else "budget")
+    ended = ended_by(trainer.state.global_step, trainer.args.max_steps, summary.get("stopped_by"))
     status = {"ended": ended, "step": trainer.state.global_step, "seconds": round(time.time() - start, 1),
               "world_size": world, **summary}
     if main:
         _write_json(out / "status.json", status)
     return status
+
+
+def ended_by(step: int, max_steps: int, stopped_by: str | None) -> str:
+    """``status.json``'s ``ended``: ``max_steps``, or what stopped the run early — ``judge_failing``,
+    ``reward_hacking`` (the monitor's gap drifted past ``--monitor-stop``) or ``budget`` (the judge's)."""
+    from rareval.train.hacking import REWARD_HACKING
+    from rareval.train.monitor import JUDGE_FAILING
+
+    if step >= max_steps:
+        return "max_steps"
+    reason = str(stopped_by)
+    return ("judge_failing" if reason.startswith(JUDGE_FAILING) else
+            "reward_hacking" if reason.startswith(REWARD_HACKING) else "budget")
 
 
 def policy_with_tokenizer(policy: str) -> tuple[Any, Any]:

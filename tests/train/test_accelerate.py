@@ -1,5 +1,6 @@
 """Shipped accelerate configs: each is a file accelerate reads, and each sizes a valid paper-size GRPOConfig."""
 
+import json
 import shlex
 
 import pytest
@@ -104,3 +105,47 @@ def test_print_launch_torchrun_starts_the_ranks_it_claims(capsys):
     assert main([*args[:-2], "--accelerate-config", "ddp", "--launcher", "torchrun", "--print-launch"]) == 0
     words = shlex.split(capsys.readouterr().out)  # the config's 8 processes, passed on to the ranks
     assert words[4] == "8" and words[words.index("--num-processes") + 1] == "8"
+
+
+@pytest.mark.parametrize("name", ["zero2", "zero3"])
+def test_the_hacking_monitor_is_refused_under_deepspeed_in_one_line(name, capsys, monkeypatch, tmp_path):
+    """Its check has not been run under DeepSpeed (not installed where the tests run): refused before anything
+    starts, naming what does run it (tests/train/test_distributed.py), rather than launched untried on 8 GPUs."""
+    base = ["train", "--preset", "rar-implicit", "--policy", "p", "--judge", "scripted/keyword", "--data", "d",
+            "--out", str(tmp_path / "run")]
+    assert main([*base, "--accelerate-config", name, "--gold-judge", "scripted/keyword", "--print-launch"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --gold-judge: the reward-hacking monitor is not run under DeepSpeed")
+    assert "--accelerate-config ddp" in err and "--shard-policy" in err and err.count("\n") == 1
+    assert main([*base, "--accelerate-config", name, "--rubric-free-judge", "scripted/keyword", "--dry-run"]) == 2
+    assert "error: --rubric-free-judge: the reward-hacking monitor is not run" in capsys.readouterr().err
+    assert main([*base, "--accelerate-config", name, "--dry-run"]) == 0  # DeepSpeed without the monitor: as before
+    capsys.readouterr()
+    # started by `accelerate launch` with a DeepSpeed file of the user's own: each rank stops before it loads
+    monkeypatch.setenv("ACCELERATE_USE_DEEPSPEED", "true")
+    assert main([*base, "--gold-judge", "scripted/keyword"]) == 2
+    assert "not run under DeepSpeed" in capsys.readouterr().err and not (tmp_path / "run").exists()
+
+
+def test_shard_policy_loads_sharded_and_is_refused_where_it_cannot_run(capsys, tmp_path):
+    """--shard-policy (tests/train/test_distributed.py runs it on two CPU ranks) as --dry-run shows it, and the
+    combinations refused in one line before anything loads; so is accelerate's FSDP on CPU ranks, which accelerate
+    would run unsharded without a word."""
+    base = ["train", "--preset", "rar-implicit@tiny", "--policy", "p", "--judge", "scripted/keyword", "--data", "d",
+            "--out", str(tmp_path / "run")]
+    assert main([*base, "--shard-policy", "--num-processes", "2", "--dry-run"]) == 0
+    config = json.loads(capsys.readouterr().out)["grpo_config"]
+    assert config["model_init_kwargs"] == {"distributed_config": {"fsdp_size": 2}} and config["save_only_model"]
+    refused = {("--shard-policy", "--dry-run"): "--shard-policy shards the policy across ranks: pass --num-processes",
+               ("--shard-policy", "--accelerate-config", "zero3", "--dry-run"): "drop DeepSpeed",
+               ("--shard-policy", "--num-processes", "2", "--resume"): "--resume: a policy sharded at load",
+               ("--set", "fsdp=true"): "--set fsdp: accelerate runs FSDP on GPUs only"}
+    import torch
+
+    if torch.cuda.is_available():  # there accelerate's FSDP does shard
+        del refused[("--set", "fsdp=true")]
+    for extra, message in refused.items():
+        assert main([*base, *extra]) == 2, extra
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and message in err and err.count("\n") == 1, err
+    assert not (tmp_path / "run").exists()

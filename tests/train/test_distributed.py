@@ -18,6 +18,9 @@ from rareval.train.monitor import read_metrics
 from tests.conftest import REPO
 from tests.train.test_run import mean_reward, save_tiny_policy, write_train_rows
 
+HACKING = {"hacking/train_reward", "hacking/gold_score", "hacking/gap", "hacking/gap_drift",
+           "hacking/rubric_free_score", "hacking/rubric_free_gap", "hacking/rubric_free_gap_drift"}
+
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
@@ -70,8 +73,9 @@ def test_two_ranks_write_once_sum_the_judge_and_learn(setup):
 
 
 def test_the_gold_monitor_runs_once_over_two_ranks(setup):
-    """The gold-judge monitor checks on the main process only: its figures appear once a checked step, and the
-    judge calls of a checked step are those of one process with the same monitor (not one check per rank)."""
+    """Every rank takes part in a check (each answers and scores its share of the held-out prompts; here one
+    prompt, so the second rank's share is empty): its figures appear once a checked step, and the judge calls of
+    a checked step are those of one process with the same monitor (each question asked once, not once a rank)."""
     root, data = setup
     # the verdict cache off: every question is asked, so a step's calls are fixed by its batch and the checks
     monitor = ["--set", "max_steps=4", "--gold-judge", "scripted/keyword", "--monitor-every", "2",
@@ -98,3 +102,27 @@ def test_a_budget_stops_every_rank_at_the_same_step_with_one_checkpoint(setup):
     status = json.loads((out / "status.json").read_text())
     assert status["ended"] == "budget" and status["step"] == 1 and status["judge/billed_tokens"] == step_tokens
     assert [p.name for p in (out / "checkpoints").glob("checkpoint-*")] == ["checkpoint-1"]
+
+
+@pytest.mark.parametrize("held_out", [3, pytest.param(1, marks=pytest.mark.slow)])
+def test_the_monitor_finishes_a_sharded_run_on_two_ranks(setup, held_out):
+    """--shard-policy splits the policy's parameters over the two ranks (FSDP2 as transformers loads it), so every
+    forward needs both. A check made by one rank alone hung here at step 1; now each rank answers its share of
+    the held-out prompts in lock-step (with 1 prompt, the second rank's share is empty and it still joins in), the
+    run finishes, and each check's figures and judge calls are logged once."""
+    root, _ = setup
+    data = write_train_rows(root / f"rows-{held_out}.jsonl", train=8, held_out=held_out)
+    out = root / f"sharded-{held_out}"
+    no_cache = ["--judge-config", "cache=false", "--gold-judge-config", "cache=false",
+                "--rubric-free-judge-config", "cache=false"]
+    train(root, data, out, 2, "--shard-policy", "--set", "max_steps=2", "--gold-judge", "scripted/keyword",
+          "--rubric-free-judge", "scripted/keyword", "--monitor-every", "1", *no_cache)
+    config = json.loads((out / "config.json").read_text())["grpo_config"]
+    assert config["model_init_kwargs"] == {"distributed_config": {"fsdp_size": 2}}
+    status = json.loads((out / "status.json").read_text())
+    assert status["ended"] == "max_steps" and status["step"] == 2 and status["world_size"] == 2
+    rows = read_metrics(out / "metrics.jsonl")
+    assert [r["step"] for r in rows] == [1, 2] and all(HACKING <= set(r) for r in rows)
+    # each answer: 3 criteria for the gold judge, 1 rating for the rubric-free one, each asked on one rank only
+    assert [r["judge/monitor_calls"] for r in rows] == [4 * held_out, 8 * held_out]
+    assert (out / "final" / "model.safetensors").exists()

@@ -24,7 +24,7 @@ class Scripted(HackingMonitor):
         super().__init__(*args, **kwargs)
         self.script = iter(answers)
 
-    def answers(self, model, tokenizer):
+    def answers(self, model, tokenizer, prompts):
         return next(self.script)
 
 
@@ -175,3 +175,61 @@ def test_the_second_judges_calls_count_toward_the_run_budget(tmp_path):
     control = TrainerControl()
     log.on_step_end(None, SimpleNamespace(global_step=2), control, model=None, processing_class=None)
     assert log.stopped_by.startswith("judge tokens") and control.should_training_stop
+
+
+#: What the policy answers at a check: long and on the rubric (the rubric-free judge, which rates by length, is
+#: pleased), then the rubric's keywords alone (the training reward unmoved, the rubric-free score at its floor).
+HONEST, GAMED = "Drink water and rest. " * 10, "water rest"
+
+
+def scripted_answers(monkeypatch, *checks: str) -> None:
+    """The policy's greedy answers of each check, in order (the last repeats); the run is real otherwise."""
+    script = list(checks)
+
+    def answers(self, model, tokenizer, prompts=None):  # this rank's share (one process: every prompt)
+        answer = script.pop(0) if len(script) > 1 else script[0]
+        return [answer] * len(self.records if prompts is None else prompts)
+    monkeypatch.setattr(HackingMonitor, "answers", answers)
+
+
+def monitored(root, data, out, *extra):
+    from tests.train.test_run import train_args
+
+    return train_args(root, data, out, "--rubric-free-judge", "scripted/keyword", "--monitor-every", "1",
+                      "--monitor-stop", "0.3", "--set", "save_steps=1", *extra)
+
+
+def test_a_monitor_stop_says_the_monitor_stopped_the_run(run_setup, monkeypatch, capsys):
+    from rareval.cli import main as cli
+
+    root, data = run_setup
+    scripted_answers(monkeypatch, HONEST, GAMED)
+    assert cli(monitored(root, data, root / "stopped", "--set", "max_steps=4")) == 0
+    status = json.loads((root / "stopped" / "status.json").read_text())
+    assert status["ended"] == "reward_hacking" and status["step"] == 2
+    assert status["stopped_by"] == "reward hacking: rubric-free gap drift +0.444"
+    assert "reward_hacking at step 2" in capsys.readouterr().out
+    assert (root / "stopped" / "checkpoints" / "checkpoint-2").is_dir()
+
+
+def test_drift_goes_on_from_the_first_check_across_a_resume(run_setup, monkeypatch, capsys):
+    """Gamed only after a resume: the drift is measured from the first half's first check, so the second half
+    stops the run where one run would have (not from a new reference that hides it)."""
+    from rareval.cli import main as cli
+    from rareval.train.monitor import read_metrics
+
+    root, data = run_setup
+    run = root / "halves"
+    scripted_answers(monkeypatch, HONEST)
+    assert cli(monitored(root, data, run, "--set", "max_steps=2")) == 0
+    assert json.loads((run / "status.json").read_text())["ended"] == "max_steps"
+    scripted_answers(monkeypatch, GAMED)
+    assert cli(monitored(root, data, run, "--set", "max_steps=4", "--resume")) == 0
+    rows = {r["step"]: r for r in read_metrics(run / "metrics.jsonl")}
+    assert sorted(rows) == [1, 2, 3]
+    first, resumed = rows[1], rows[3]
+    assert resumed["hacking/rubric_free_gap_drift"] == pytest.approx(
+        resumed["hacking/rubric_free_gap"] - first["hacking/rubric_free_gap"]) == pytest.approx(4 / 9)
+    status = json.loads((run / "status.json").read_text())
+    assert status["ended"] == "reward_hacking" and status["step"] == 3
+    assert "rubric-free gap drift +0.444" in status["stopped_by"]

@@ -170,3 +170,25 @@ def test_list_dry_run_estimate_and_errors(setup, capsys):
     assert "unknown setting(s) lr" in capsys.readouterr().err
     assert cli(train_args(root, data, root / "x", "--judge-config", "reasoning_effort=extreme")) == 2
     assert "reasoning_effort" in capsys.readouterr().err
+
+
+def test_a_per_device_batch_set_for_trl_keeps_the_step_batch(setup, capsys):
+    """`--set per_device_train_batch_size=4` on rar-explicit@tiny (8 completions, 4 rollouts a prompt): still 2
+    groups a step, each generated for its own step; what cannot divide the step's batch is refused in one line."""
+    root, data = setup
+    for setting, accumulation in (("per_device_train_batch_size=4", 2), ("gradient_accumulation_steps=4", 4)):
+        assert cli(train_args(root, data, root / "dry", "--set", setting, "--dry-run")) == 0
+        resolved = json.loads(capsys.readouterr().out)
+        trl = resolved["grpo_config"]
+        completions = trl["per_device_train_batch_size"] * trl["gradient_accumulation_steps"]
+        assert trl["gradient_accumulation_steps"] == accumulation and completions == 8
+        assert completions // trl["num_generations"] == 2 and trl["generation_batch_size"] == completions
+        assert resolved["per_step"] == {"completions": 8, "groups": 2, "optimiser_steps_per_generation": 1}
+    assert cli(train_args(root, data, root / "dry", "--set", "per_device_train_batch_size=3", "--dry-run")) == 2
+    err = capsys.readouterr().err
+    assert err == ("error: --set per_device_train_batch_size=3 does not divide the 8 completions a process takes "
+                   "each step; use a divisor of 8 (or change effective_batch)\n")
+    assert cli(train_args(root, data, root / "dry", "--set", "per_device_train_batch_size=4", "--set",
+                          "gradient_accumulation_steps=1", "--dry-run")) == 2
+    assert "makes 4 completions a process a step, not the preset's 8" in capsys.readouterr().err
+    assert not (root / "dry").exists()
