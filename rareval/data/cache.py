@@ -297,15 +297,18 @@ def from_rubric_error(e: Exception, *, file: Any, line: int, unit: str = "line")
     return DataError(getattr(e, "reason", str(e)), file=file, line=line, field=getattr(e, "field", None), unit=unit)
 
 
-def task_arg_path(path: str | Path | None, task_file: str | Path) -> str | None:
+def task_arg_path(path: str | Path | None, task_file: str | Path | None = None) -> str | None:
     """A ``-T path=...`` argument read as the user meant it.
 
     Inspect calls a task function from its file's directory (``tasks/``), so a relative path is
-    read from the directory the command was run in (:func:`launch_path`); where nothing is there,
-    from the task file's repository root (``inspect eval`` run elsewhere with a repository path).
+    read from the directory the command was run in (:func:`launch_path`); where nothing is there and the
+    task came from ``task_file``, from that file's repository root (``inspect eval`` run elsewhere with a
+    repository path). A task run by its registered name (``rareval/healthbench``) has no file.
     """
     if path is None:
         return None
     launched = launch_path(path)
+    if task_file is None:
+        return str(launched)
     repo = Path(task_file).resolve().parents[1] / Path(path).expanduser()
     return str(repo if not launched.exists() and repo.exists() else launched)
