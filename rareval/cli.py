@@ -87,6 +87,7 @@ def cmd_alignment_build(args: argparse.Namespace) -> int:
 
     from rareval.data import alignment
     from rareval.data.healthbench import healthbench_path, load_healthbench
+    from rareval.rubrics.pairs import build_pairs_sync, merge_pairs
 
     source = healthbench_path("full", args.source)
     rows = load_healthbench(path=source)
@@ -107,10 +108,10 @@ def cmd_alignment_build(args: argparse.Namespace) -> int:
         if not wanted:
             raise ValueError(f"--rebuild: {args.out} holds no {args.kind} pairs to make again")
         base, gone = [made[i] for i in wanted if i in made], [i for i in wanted if i not in made]
-    pairs, failures = alignment.build_pairs_sync(
+    pairs, failures = build_pairs_sync(
         rows, source, kind=kind, generator=args.generator, rubrics=args.rubrics, limit=args.limit, out=args.out,
         concurrency=args.concurrency, base=base, select=args.select, seed=args.seed, max_chars=args.max_chars)
-    merged, report = alignment.merge_pairs(stored, pairs, drop=gone)
+    merged, report = merge_pairs(stored, pairs, drop=gone)
     alignment.save_pairs(merged, args.out)  # each pair was appended as built; now in the merged order
     print(f"{len(pairs)} {args.kind} pairs built into {args.out}: {report.summary()}; {len(failures)} failed")
     if report.lost_rubrics:

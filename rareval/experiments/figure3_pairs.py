@@ -86,8 +86,9 @@ def prepare_pairs(options: ReproduceOptions, n: int, conditions: list[str]
     """
     from tqdm import tqdm
 
-    from rareval.data.alignment import build_pairs_sync, load_pairs, reference_pairs, save_pairs, select_pairs
+    from rareval.data.alignment import load_pairs, reference_pairs, save_pairs, select_pairs
     from rareval.data.healthbench import load_healthbench
+    from rareval.rubrics.pairs import build_pairs_sync
 
     if options.pairs_file:
         return options.pairs_file, load_pairs(options.pairs_file)[:n], n, []
