@@ -228,10 +228,14 @@ class FakeServedJudge(_Server):
 
     path = "/chat/completions"
 
-    def __init__(self, delay: float = 0.05, replies: list[str] | None = None, api_key: str | None = None):
+    def __init__(self, delay: float = 0.05, replies: list[str] | None = None, api_key: str | None = None,
+                 model: str | None = None):
         super().__init__()
         self.delay, self.in_flight, self.max_in_flight = delay, 0, 0
         self.replies, self.api_key = list(replies or []), api_key
+        # Inspect's vllm/ provider keeps one server per model name per process: a test that reaches a vllm/
+        # judge in process names its own model, or a later test's judge would be sent to this server
+        self.model = model or self.model
         self._lock = threading.Lock()
 
     @property

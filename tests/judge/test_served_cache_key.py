@@ -27,7 +27,7 @@ def test_the_first_question_is_keyed_with_the_server(tmp_path, monkeypatch):
     """One judge asks one question twice, the second time after its first call: the server answers it once."""
     monkeypatch.delenv("VLLM_BASE_URL", raising=False)
     criterion = hb_rubric((5, "Recommends drinking water"))[0]
-    with FakeServedJudge() as server:
+    with FakeServedJudge(model="cache-key-judge") as server:
         judge = Judge(f"vllm/{server.model}", model_args={"base_url": server.base_url},
                       cache=VerdictCache(tmp_path / "verdicts.sqlite"))
 
