@@ -7,7 +7,8 @@ another folder with that folder first on ``PYTHONPATH``; the virtualenv supplies
 Each command runs under an audit hook that records every file opened inside the checkout (the
 virtualenv, which lives there, aside) and every ``rareval`` module loaded from anywhere but the
 installed copy: a file missing from the wheel that the checkout's editable install would quietly supply
-fails here. About 40 s on 2 cores (one wheel, three commands), so it runs in CI.
+fails here. Under a minute on 2 cores (one wheel, four processes; 56 s measured with other jobs running), so it
+runs in CI.
 """
 
 from __future__ import annotations
