@@ -154,7 +154,8 @@ def grpo_config(run: RunConfig) -> Any:
 def refuse_untried(run: RunConfig, accelerate_config: str | None = None) -> None:
     """Refuse, before anything loads, a combination that has not been run: the reward-hacking monitor under
     DeepSpeed or accelerate's FSDP (not installed / not run on CPU where the tests run; the monitor's check is
-    run under DDP and under ``--shard-policy``), and ``--shard-policy`` on one process or beside another sharding.
+    run under DDP and under ``--shard-policy``), and ``--shard-policy`` on one process, beside another sharding
+    or with vLLM rollouts.
     ``accelerate_config``: the shipped config the run is sized for; a launched rank is known by the environment
     ``accelerate launch`` sets (``ACCELERATE_USE_DEEPSPEED``, ``ACCELERATE_USE_FSDP``) or by ``--set``."""
     from rareval.train.launch import DEEPSPEED_CONFIGS
@@ -170,6 +171,9 @@ def refuse_untried(run: RunConfig, accelerate_config: str | None = None) -> None
                          "with --shard-policy (FSDP2 as transformers loads it) or use --accelerate-config ddp")
     if run.shard_policy and other:
         raise ValueError(f"--shard-policy shards the policy itself: drop {other} (launch with --accelerate-config ddp)")
+    if run.shard_policy and run.use_vllm:
+        raise ValueError("--shard-policy with --use-vllm has not been run (vLLM loads the weights TRL syncs to it "
+                         "whole); use one or the other")
     if run.shard_policy and run.num_processes < 2:
         raise ValueError("--shard-policy shards the policy across ranks: pass --num-processes N (N >= 2) and start "
                          "N ranks (--print-launch)")
@@ -204,8 +208,9 @@ def step_batch(config: Any, processes: int) -> dict[str, float]:
     its completions, their groups (prompts, each with ``num_generations`` rollouts), and how many optimiser
     steps each generation batch serves (1: every step trains on fresh rollouts)."""
     completions = config.per_device_train_batch_size * config.gradient_accumulation_steps * processes
-    return {"completions": completions, "groups": completions / config.num_generations,
-            "optimiser_steps_per_generation": config.generation_batch_size / completions}
+    groups, reuse = completions / config.num_generations, config.generation_batch_size / completions
+    return {"completions": completions, "groups": int(groups) if groups.is_integer() else groups,
+            "optimiser_steps_per_generation": int(reuse) if reuse.is_integer() else reuse}
 
 
 def grpo_fields() -> set[str]:

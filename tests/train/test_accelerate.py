@@ -139,6 +139,7 @@ def test_shard_policy_loads_sharded_and_is_refused_where_it_cannot_run(capsys, t
     refused = {("--shard-policy", "--dry-run"): "--shard-policy shards the policy across ranks: pass --num-processes",
                ("--shard-policy", "--accelerate-config", "zero3", "--dry-run"): "drop DeepSpeed",
                ("--shard-policy", "--num-processes", "2", "--resume"): "--resume: a policy sharded at load",
+               ("--shard-policy", "--num-processes", "2", "--use-vllm", "--print-launch"): "with --use-vllm has not",
                ("--set", "fsdp=true"): "--set fsdp: accelerate runs FSDP on GPUs only"}
     import torch
 
