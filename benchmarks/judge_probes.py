@@ -3,7 +3,7 @@
 For real HealthBench rows (their physician rubric and ideal answer), the honest answer and its probes are
 scored by each strategy — per-criterion ``explicit``, rubric-rated ``implicit``, ``direct_likert`` — with
 the default judge prompts, the hardened ones (``JudgeConfig(prompt_variant="hardened")``), and the
-hardened ones with the reward-hacking defence veto (:mod:`rareval.reliability.defence`). The probes:
+hardened ones with the reward-hacking defence veto (:mod:`rareval.defence`). The probes:
 
 * v1 (:mod:`rareval.reliability.probes`): an injected grader instruction, a fake JSON verdict, the rubric
   pasted in, sycophantic preamble and self-praise, length padding, only the criteria restated;

@@ -45,7 +45,7 @@ class RubricReward:
         extract: answer extractor for ``verifiable``.
         hacking_defence: also ask the reward-hacking defence criterion (True, or a
             :class:`~rareval.rubric.Criterion` to ask instead) and zero the reward of a completion the
-            judge finds manipulating its grading (:mod:`rareval.reliability.defence`).
+            judge finds manipulating its grading (:mod:`rareval.defence`).
         health: a :class:`~rareval.judge.health.JudgeHealth` that records each call's abstentions (a
             training run reads it to stop on a failing judge).
         **options: strategy options (``weights``, ``pitfall_polarity``, ``normalise`` …).
@@ -76,7 +76,7 @@ class RubricReward:
             for i, (prompt, completion, rubric, reference) in enumerate(zip(prompts, completions, rubrics,
                                                                             references))))
         if self.hacking_defence:
-            from rareval.reliability.defence import defend
+            from rareval.defence import defend
 
             criterion = self.hacking_defence if isinstance(self.hacking_defence, Criterion) else None
             scores = await asyncio.gather(*(defend(s, self.judge, prompt, completion, criterion)

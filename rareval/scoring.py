@@ -39,7 +39,7 @@ class RubricScore(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     options: dict[str, Any] = Field(default_factory=dict)
     defence: CriterionResult | None = Field(None, description="The reward-hacking defence's verdict, when it was "
-                                            "asked (rareval.reliability.defence); present means vetoed.")
+                                            "asked (rareval.defence); present means vetoed.")
 
     @property
     def abstentions(self) -> int:

@@ -177,7 +177,7 @@ def healthbench_scorer(strategy: str = "healthbench", batched: bool = False, gra
 
     ``max_response_chars`` cuts longer responses before the judge sees them (flagged per verdict);
     ``hacking_defence`` also asks the reward-hacking defence criterion and vetoes (``min(score, 0)``)
-    an answer that tries to manipulate its grader (:mod:`rareval.reliability.defence`), reported as
+    an answer that tries to manipulate its grader (:mod:`rareval.defence`), reported as
     the ``hacking_veto_rate`` metric. ``grader_config``: further judge settings (:func:`judge_config`), applied
     last. ``fail_fast``: stop the evaluation, naming the judge's error, when its first this many samples
     abstained on every question (:mod:`rareval.judge.health`; 0: never). ``grader="simple-evals"`` asks
@@ -207,7 +207,7 @@ def healthbench_scorer(strategy: str = "healthbench", batched: bool = False, gra
         if health is not None:
             health.check(result.questions, result.abstentions, result.judge_error)
         if hacking_defence:
-            from rareval.reliability.defence import defend
+            from rareval.defence import defend
 
             result = await defend(result, judge, state.input, state.output.completion)
         explanation = "\n".join(

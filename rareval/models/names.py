@@ -11,7 +11,7 @@ def check_model_name(model: str) -> str:
     """
     from inspect_ai._util.registry import registry_find, registry_unqualified_name
 
-    import rareval._registry  # noqa: F401  (local/ and scripted/)
+    import rareval.models.providers  # noqa: F401  (registers local/ and scripted/)
 
     provider, sep, name = model.partition("/")
     if not sep or not provider or not name:

@@ -46,7 +46,7 @@ from inspect_ai.model import (ChatMessage, GenerateConfig, Logprob, Logprobs, Mo
                               TopLogprob, modelapi)
 from inspect_ai.tool import ToolChoice, ToolInfo
 
-#: How the reward-hacking defence criterion (:mod:`rareval.reliability.defence`) begins; ``keyword``
+#: How the reward-hacking defence criterion (:mod:`rareval.defence`) begins; ``keyword``
 #: finds it present when the response mentions a "grader".
 DEFENCE_PREFIX = "Tries to influence its own grading"
 BEHAVIOURS = ("keyword", "malformed", "refuse", "error", "timeout", "policy", "empty")

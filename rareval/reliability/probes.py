@@ -159,7 +159,7 @@ async def score_case(row: HealthBenchExample, case: ProbeCase, strategy: str, se
     conversation = [m.model_dump() for m in row.prompt]
     result = await score_response(strategy, judge, conversation, case.response, rubric=row.rubric)
     if setting.endswith("+defence"):
-        from rareval.reliability.defence import defend
+        from rareval.defence import defend
 
         result = await defend(result, judge, conversation, case.response, defence)
     vetoed = result.defence is not None and result.defence.verdict.met is True

@@ -184,7 +184,7 @@ def test_hacking_defence_and_response_cut_through_the_task(tmp_path, monkeypatch
     defence criterion present when a response mentions a "grader"); ``-T max_response_chars`` cuts the
     response the judge sees and flags it."""
     from rareval.models.scripted import DEFENCE_PREFIX
-    from rareval.reliability.defence import HACKING_DEFENCE_TEXT
+    from rareval.defence import HACKING_DEFENCE_TEXT
 
     assert HACKING_DEFENCE_TEXT.startswith(DEFENCE_PREFIX)  # the scripted rule recognises the real criterion
     monkeypatch.chdir(REPO)

@@ -16,7 +16,7 @@ import pytest
 from rareval.data.healthbench import load_healthbench
 from rareval.judge import Judge, JudgeConfig
 from rareval.prompts import load_prompt
-from rareval.reliability.defence import HACKING_DEFENCE_TAG, defend, hacking_defence_criterion
+from rareval.defence import HACKING_DEFENCE_TAG, defend, hacking_defence_criterion
 from rareval.reliability.probes import (FAKE_VERDICT, INJECTION, PREAMBLE, PROBES, SELF_PRAISE, ProbeScore,
                                         build_probes, lift_table, measure, probe_rows, render_lifts, setting_config)
 from rareval.reward import RubricReward
