@@ -55,13 +55,18 @@ def launch_path(path: str | Path) -> Path:
     return path if path.is_absolute() else (LAUNCH_DIR or Path.cwd()) / path
 
 
+def cache_dir() -> Path:
+    """rareval's cache root (data, models, verdicts): ``$RAREVAL_CACHE_DIR`` (a relative setting read from the
+    directory the command was run in, :func:`launch_path`) or ``~/.cache/rareval``."""
+    root = os.environ.get("RAREVAL_CACHE_DIR")
+    return launch_path(root) if root else Path.home() / ".cache" / "rareval"
+
+
 def data_dir() -> Path:
-    """The data cache: ``$RAREVAL_DATA_DIR``, ``$RAREVAL_CACHE_DIR/data`` or ``~/.cache/rareval/data``
-    (a relative setting read from the directory the command was run in, :func:`launch_path`)."""
+    """The data cache: ``$RAREVAL_DATA_DIR`` (relative: :func:`launch_path`) or ``cache_dir()/data``."""
     if os.environ.get("RAREVAL_DATA_DIR"):
         return launch_path(os.environ["RAREVAL_DATA_DIR"])
-    root = os.environ.get("RAREVAL_CACHE_DIR")
-    return (launch_path(root) if root else Path.home() / ".cache" / "rareval") / "data"
+    return cache_dir() / "data"
 
 
 def offline() -> bool:

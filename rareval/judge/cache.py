@@ -5,7 +5,8 @@ Entries are keyed by the judge model, the sampling temperature, the prompt versi
 changed prompt, model or input is a miss. Only successful answers are stored —
 an abstention is retried next time. One SQLite file under the rareval cache
 directory (``RAREVAL_CACHE_DIR``, default ``~/.cache/rareval``), or the file named by
-``RAREVAL_VERDICT_CACHE``.
+``RAREVAL_VERDICT_CACHE``; a relative setting is read from the directory the command was run in
+(:func:`rareval.data.cache.launch_path`), not from ``tasks/``, where Inspect runs a task file.
 
 Several processes may share the file (the ranks of a training run, parallel evaluations): it is
 opened in WAL mode (readers never wait for a writer) with a busy timeout, and a read or write that
@@ -17,18 +18,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import logging
+import os
 import sqlite3
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-
-def cache_dir() -> Path:
-    """rareval's cache root: ``$RAREVAL_CACHE_DIR`` or ``~/.cache/rareval``."""
-    return Path(os.environ.get("RAREVAL_CACHE_DIR") or Path.home() / ".cache" / "rareval")
+from rareval.data.cache import cache_dir, launch_path  # cache_dir: the root, named here for the judge's users
 
 
 logger = logging.getLogger(__name__)
@@ -38,7 +36,8 @@ class VerdictCache:
     """A small persistent key → JSON store, safe to share between threads and processes."""
 
     def __init__(self, path: str | Path | None = None, timeout_s: float = 30.0, attempts: int = 3):
-        self.path = Path(path or os.environ.get("RAREVAL_VERDICT_CACHE") or cache_dir() / "verdicts.sqlite")
+        env = os.environ.get("RAREVAL_VERDICT_CACHE")
+        self.path = Path(path) if path else launch_path(env) if env else cache_dir() / "verdicts.sqlite"
         self.timeout_s, self.attempts = timeout_s, attempts
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None

@@ -53,19 +53,19 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Callable, TypeVar
 
-from inspect_ai.model import ChatMessage, ChatMessageAssistant, ChatMessageUser, GenerateConfig, Model, \
-    ModelOutput, ResponseSchema, get_model
+from inspect_ai.model import ChatMessage, GenerateConfig, Model, ModelOutput, get_model
 
 from rareval.errors import redact
 from rareval.judge import calibration, evidence, simple_evals
+from rareval.judge.batched import ask_answers, ask_slots
 from rareval.judge.cache import VerdictCache
 from rareval.judge.config import JudgeConfig
 from rareval.judge.generation import JudgeSetupError, cache_key_parts, connect, generate_config
 from rareval.judge.readers import CONTEXT_OVERFLOW, MET_SCHEMA, RATING_SCHEMA, failure, inverted_answer, overflowed, \
-    read_batch, read_json_met, read_rating, read_slots, read_yesno, unreadable
+    read_json_met, read_rating, read_yesno, unreadable
 from rareval.judge.sanitize import shown_response
-from rareval.judge.text import SLOT_GAP, Conversation, batch_key, cut_response, positive_form, \
-    render_conversation, render_response, render_rubric, response_fence, slot_marker
+from rareval.judge.text import Conversation, cut_response, positive_form, render_conversation, render_response, \
+    render_rubric, response_fence
 from rareval.judge.usage import Usage
 from rareval.judge.verdict import Rating, Verdict
 from rareval.prompts import Prompt, load_prompt
@@ -188,9 +188,8 @@ class Judge:
             if self.config.evidence:
                 raise JudgeSetupError(evidence.NOT_BATCHED)
             response = shown_response(self.config.strip_grader_text, response, rubric)
-            if self.config.batch_reading == "prompt":
-                return await self._batched_slots(conversation, response, rubric)
-            return await self._batched(conversation, response, rubric)
+            ask = ask_slots if self.config.batch_reading == "prompt" else ask_answers
+            return await ask(self, conversation, response, rubric)
         results = await asyncio.gather(*(self.criterion(conversation, response, c, rubric) for c in rubric))
         return [v for v, _ in results], sum((u for _, u in results), Usage())
 
@@ -230,55 +229,6 @@ class Judge:
         value, error, cached, usage, cut = await self._ask_fitted(response, build, prompt, gen,
                                                                   simple_evals.read_grade)
         return self._verdict(criterion, prompt, (criterion.text, False), value, error, cached, cut), usage
-
-    async def _batched(self, conversation, response, rubric: Rubric) -> tuple[list[Verdict], Usage]:
-        prompt = self._prompt("rubric_batch")
-        asked = [self._asked(c) for c in rubric]
-        keys = [batch_key(i, a, self.config.batch_keys) for i, (a, _) in enumerate(asked)]
-        shown_conversation = render_conversation(conversation)
-
-        def build(shown: str) -> tuple[str, None]:
-            return prompt.render(
-                conversation=shown_conversation, response=shown, fence=response_fence(shown),
-                criteria="\n".join(f"{i + 1}. {a}" for i, (a, _) in enumerate(asked)),
-                keys=", ".join(f'"{k}": "yes" or "no"' for k in keys)), None
-        schema = ResponseSchema(name="verdicts", strict=True, json_schema={
-            "type": "object", "additionalProperties": False, "required": keys,
-            "properties": {k: {"type": "string", "enum": ["yes", "no"]} for k in keys}})
-        gen = self._gen(max_tokens=max(self.config.max_tokens, sum(len(k) for k in keys) + 12 * len(keys)),
-                        response_schema=schema,
-                        logprobs=self.config.top_logprobs > 0, top_logprobs=self.config.top_logprobs or None)
-        value, error, cached, usage, cut = await self._ask_fitted(response, build, prompt, gen,
-                                                                  lambda out: read_batch(out, keys))
-        answers = value or {}
-        verdicts = [self._verdict(c, prompt, a, answers.get(k), error or f"no answer for {k}", cached, cut)
-                    for k, c, a in zip(keys, rubric, asked)]
-        return verdicts, usage
-
-    async def _batched_slots(self, conversation, response, rubric: Rubric) -> tuple[list[Verdict], Usage]:
-        """One call; P(yes) read at each criterion's answer slot from the prompt's log probabilities."""
-        prompt = self._prompt("rubric_slots")
-        asked = [self._asked(c) for c in rubric]
-        shown_conversation = render_conversation(conversation)
-        slots = "".join(f"{i + 1}. {a}\n{slot_marker(i)}{SLOT_GAP}" for i, (a, _) in enumerate(asked))
-
-        def build(shown: str) -> tuple[str, list[ChatMessage]]:
-            text = prompt.render(conversation=shown_conversation, response=shown, fence=response_fence(shown))
-            # the slots sit in the judge's own turn: on tuning rows 1–8 this ranked better (AUC 0.72)
-            # than slots at the end of the user's message (AUC 0.63)
-            return text + "\n" + slots, [ChatMessageUser(content=text), ChatMessageAssistant(content=slots)]
-
-        gen = self._gen(max_tokens=1, prompt_logprobs=self.config.top_logprobs or 20)
-        value, error, cached, usage, cut = await self._ask_fitted(response, build, prompt, gen,
-                                                                  lambda out: read_slots(out, len(rubric)))
-        if value is None:
-            error = ("the provider returned no prompt log probabilities; batch_reading='prompt' needs one that "
-                     f"does (local/, vLLM) — {error}")
-        answers = value or {}
-        verdicts = [self._verdict(c, prompt, a, answers.get(str(i)),
-                                  error or f"no answer slot read for criterion {i + 1}", cached, cut)
-                    for i, (c, a) in enumerate(zip(rubric, asked))]
-        return verdicts, usage
 
     def _asked(self, criterion: Criterion) -> tuple[str, bool]:
         """The criterion text put to the judge, and whether its answer must be inverted to mean "met".

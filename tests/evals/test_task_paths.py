@@ -82,3 +82,29 @@ def test_the_readmes_relative_zip_path_is_found(tmp_path):
                         RAREVAL_DATA_DIR=os.path.relpath(tmp_path / "cache", ROOT))
     assert meta["data_sha256"] == GPQA_SHA256
     assert sha256(tmp_path / "cache" / "gpqa" / "gpqa_diamond.csv") == GPQA_SHA256
+
+
+def test_a_relative_verdict_cache_is_written_where_inspect_was_run(tmp_path, monkeypatch):
+    """``RAREVAL_VERDICT_CACHE=verdicts.sqlite`` (or a relative ``RAREVAL_CACHE_DIR``) names a file beside the
+    user, not one under ``tasks/``, where Inspect runs the task file."""
+    from rareval.data import cache as data_cache
+    from rareval.judge.cache import VerdictCache, cache_dir
+
+    monkeypatch.setattr(data_cache, "LAUNCH_DIR", tmp_path)
+    (tmp_path / "tasks").mkdir()
+    monkeypatch.chdir(tmp_path / "tasks")  # where Inspect runs a task file from
+    monkeypatch.setenv("RAREVAL_VERDICT_CACHE", "verdicts.sqlite")
+    assert VerdictCache().path == tmp_path / "verdicts.sqlite"
+    monkeypatch.delenv("RAREVAL_VERDICT_CACHE")
+    monkeypatch.setenv("RAREVAL_CACHE_DIR", "cache")
+    assert VerdictCache().path == tmp_path / "cache" / "verdicts.sqlite"
+    assert cache_dir() == tmp_path / "cache" and data_cache.data_dir() == tmp_path / "cache" / "data"
+
+
+@pytest.mark.slow
+def test_inspect_eval_writes_a_relative_verdict_cache_where_it_was_run(tmp_path):
+    write_rows(tmp_path / "rows.jsonl", questions=["My knee is swollen."])
+    inspect_eval(ROOT / "tasks" / "healthbench.py", tmp_path, tmp_path / "logs", "-T", "path=rows.jsonl",
+                 "--model-role", "grader=scripted/keyword", RAREVAL_VERDICT_CACHE="verdicts.sqlite")
+    assert (tmp_path / "verdicts.sqlite").is_file()
+    assert not (ROOT / "tasks" / "verdicts.sqlite").exists()
