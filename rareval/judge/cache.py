@@ -28,7 +28,6 @@ from typing import Any
 
 from rareval.data.cache import cache_dir, launch_path  # cache_dir: the root, named here for the judge's users
 
-
 logger = logging.getLogger(__name__)
 
 

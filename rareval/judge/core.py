@@ -60,12 +60,29 @@ from rareval.judge import calibration, evidence, simple_evals
 from rareval.judge.batched import ask_answers, ask_slots
 from rareval.judge.cache import VerdictCache
 from rareval.judge.config import JudgeConfig
-from rareval.judge.generation import JudgeSetupError, cache_key_parts, connect, generate_config
-from rareval.judge.readers import CONTEXT_OVERFLOW, MET_SCHEMA, RATING_SCHEMA, failure, inverted_answer, overflowed, \
-    read_json_met, read_rating, read_yesno, unreadable
+from rareval.judge.generation import JudgeSetupError, cache_key_parts, generate_config
+from rareval.judge.readers import (
+    CONTEXT_OVERFLOW,
+    MET_SCHEMA,
+    RATING_SCHEMA,
+    failure,
+    inverted_answer,
+    overflowed,
+    read_json_met,
+    read_rating,
+    read_yesno,
+    unreadable,
+)
 from rareval.judge.sanitize import shown_response
-from rareval.judge.text import Conversation, cut_response, positive_form, render_conversation, render_response, \
-    render_rubric, response_fence
+from rareval.judge.text import (
+    Conversation,
+    cut_response,
+    positive_form,
+    render_conversation,
+    render_response,
+    render_rubric,
+    response_fence,
+)
 from rareval.judge.usage import Usage
 from rareval.judge.verdict import Rating, Verdict
 from rareval.prompts import Prompt, load_prompt
@@ -303,7 +320,6 @@ class Judge:
         """
         if self._cache is None:
             return await self._call(None, text, gen, read, messages)
-        await connect(self.model.api)  # the endpoint is part of the key from the first question on
         key = VerdictCache.key(model=self.name, prompt=prompt.version, text=text, mode=gen.response_schema is not None,
                                logprobs=bool(gen.logprobs), temperature=gen.temperature,
                                **cache_key_parts(gen, self.model.api), **self.config.cache_key_parts())

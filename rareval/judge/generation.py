@@ -19,7 +19,7 @@ request the provider accepts:
 
 from __future__ import annotations
 
-import contextlib
+import os
 from typing import Any
 
 from inspect_ai.model import GenerateConfig
@@ -82,27 +82,29 @@ def generate_config(config: JudgeConfig, api: Any, role: GenerateConfig | None =
                           reasoning_effort=config.reasoning_effort, reasoning_tokens=config.reasoning_tokens, **asked)
 
 
-async def connect(api: Any) -> None:
-    """Let a provider that connects lazily resolve its server now, so that its endpoint is known before the
-    first question is keyed (:func:`cache_key_parts`). Inspect's ``vllm/`` provider sets ``base_url`` only
-    inside its first ``generate()`` (``_ensure_server_started``: the ``base_url`` model argument, else
-    ``VLLM_BASE_URL``, else a server it starts); this runs that step, once, under the provider's own lock.
-    A failure is left to the call that follows, which meets it and abstains (nothing is cached)."""
-    start = getattr(api, "_ensure_server_started", None)
-    if getattr(api, "base_url", None) is None and callable(start):
-        with contextlib.suppress(Exception):  # the question's own call meets it and reports it
-            await start()
+def endpoint(api: Any) -> str | None:
+    """The server a provider's calls go to, as it is known before its first call, or None (in-process).
+
+    Inspect's ``vllm/`` provider connects lazily: ``base_url`` is None until its first ``generate()``, which
+    takes the ``base_url`` model argument, else ``VLLM_BASE_URL``, else a server it starts on a random port.
+    Such a provider is keyed by what it was given (``_init_base_url``, else ``VLLM_BASE_URL``: what Inspect's
+    own ``connection_key`` uses), never by the address it ends up at, so the first question has the key of
+    every later one, and a server Inspect starts (a new port each run) keeps its verdicts across runs."""
+    if hasattr(api, "_init_base_url"):
+        given = api._init_base_url or os.environ.get("VLLM_BASE_URL")
+        return str(given) if given else None
+    return str(api.base_url) if getattr(api, "base_url", None) else None
 
 
 def cache_key_parts(gen: GenerateConfig, api: Any) -> dict[str, Any]:
     """What the verdict cache key adds to the model, prompt and text: the endpoint (two servers that
-    serve the same model name do not share verdicts; a lazy provider has it once :func:`connect` ran) and
+    serve the same model name do not share verdicts, :func:`endpoint`) and
     the reasoning settings with the output budget of a reasoning judge. Only parts that are set are added,
     so an in-process judge that does not reason keeps the keys it always had."""
     parts: dict[str, Any] = {k: v for k in ("reasoning_effort", "reasoning_tokens")
                              if (v := getattr(gen, k)) is not None}
     if gen.temperature is None:  # a reasoning judge: its budget bounds the reasoning, and so the answer
         parts["max_tokens"] = gen.max_tokens
-    if getattr(api, "base_url", None):
-        parts["endpoint"] = str(api.base_url)
+    if server := endpoint(api):
+        parts["endpoint"] = server
     return parts

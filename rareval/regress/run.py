@@ -170,7 +170,7 @@ def unusable(log: Any) -> str | None:
         return (f"the model answered no item: all {len(samples)} samples errored before any output "
                 f"(first: {first_line(samples[0].error.message if samples[0].error else None)})")
     replied, failed, error = _judge_calls(samples)
-    if failed and not replied:
+    if failed and not replied and not items_from_log(log).scores:  # a judge that scored nothing: not reached
         return f"the judge could not be reached: all {failed} calls to it failed (last: {first_line(error)})"
     scored = [s for s in samples if answered(s)]
     if scored and all(s.error is not None for s in scored):

@@ -13,6 +13,7 @@ import subprocess
 import sys
 
 import pytest
+from inspect_ai.model import GenerateConfig
 
 from rareval.judge import Judge
 from rareval.judge.cache import VerdictCache
@@ -65,3 +66,22 @@ def test_two_servers_of_one_model_name_do_not_share_verdicts_and_a_rerun_asks_no
         rerun = calibrate_run(one, cache, tmp_path / "again.json")  # --resume, or the same run again
         assert rerun.returncode == 0, rerun.stderr
         assert len(one.judged) == questions  # nothing asked again
+
+
+def test_a_server_inspect_starts_is_keyed_by_what_it_was_given_not_its_random_port(monkeypatch):
+    """With no base_url and no VLLM_BASE_URL, Inspect starts a vLLM server on a random port (30000-40000) at the
+    first call: a key with that port would differ on every run and every rank, so nothing would be reused."""
+    from inspect_ai.model import get_model
+
+    from rareval.judge.generation import cache_key_parts, endpoint
+
+    monkeypatch.delenv("VLLM_BASE_URL", raising=False)
+    gen = GenerateConfig(temperature=0.0)
+    started = get_model("vllm/started-by-inspect").api
+    before = cache_key_parts(gen, started)
+    started.base_url = "http://localhost:39413/v1"  # what _ensure_server_started sets once it has started one
+    assert cache_key_parts(gen, started) == before and endpoint(started) is None
+    monkeypatch.setenv("VLLM_BASE_URL", "http://gpu-node:8000/v1")
+    assert endpoint(get_model("vllm/from-the-environment").api) == "http://gpu-node:8000/v1"
+    given = get_model("vllm/given", base_url="http://127.0.0.1:8001/v1").api
+    assert endpoint(given) == "http://127.0.0.1:8001/v1"

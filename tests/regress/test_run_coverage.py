@@ -80,3 +80,17 @@ def test_a_judge_or_model_that_cannot_be_reached_at_all_exits_2(tmp_path, rows, 
     assert len(err.splitlines()) == 1 and err.startswith("rareval regress: error: ")
     assert expected in err
     assert not (tmp_path / "regress.md").exists()
+
+
+def test_a_judge_whose_few_new_calls_fail_loses_those_items_not_the_gate(tmp_path, rows, capsys):
+    """A rerun the verdict cache answers but for 2 revised answers, whose judge calls fail: every call made
+    failed, yet 6 items were scored, so the judge was not unreachable: exit 1, the 2 items lost (it was 2)."""
+    suite = suite_judged_by(tmp_path, "flaky/judge")
+    assert cli(regress(tmp_path / "first", "scripted/policy", suite)) == 0  # fills the verdict cache
+    capsys.readouterr()
+    code = cli(regress(tmp_path, "flaky/revised", suite))
+    out, err = capsys.readouterr()
+    assert code == 1 and out.startswith("## rareval regress: REGRESSED (exit 1)"), err
+    report = (tmp_path / "regress.md").read_text()
+    assert "| healthbench | 8 | 8 · 0 · 0 | 6 · 2 · 0 | 1.000 → 0.750 (-0.250) | **lost** |" in report, report
+    assert "the judge's connection was reset" in report
