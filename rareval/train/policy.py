@@ -68,7 +68,9 @@ def generating(model: Any, trainer: Any = None) -> Iterator[Any]:
 
     wrapped = trainer.model_wrapped
     with (unwrap_model_for_generation(wrapped, trainer.accelerator,
-                                      gather_deepspeed3_params=trainer.args.ds3_gather_for_generation) as unwrapped,
+                                      gather_deepspeed3_params=trainer.args.ds3_gather_for_generation,
+                                      gradient_checkpointing_kwargs=trainer.args.gradient_checkpointing_kwargs)
+          as unwrapped,
           DistributedBackend(trainer.accelerator).summon_full_params(wrapped, recurse=False)):
         yield unwrapped
 

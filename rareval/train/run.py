@@ -148,7 +148,10 @@ def grpo_config(run: RunConfig) -> Any:
                         save_only_model=True)
     if "steps_per_generation" in run.grpo_settings:  # TRL takes one of the two; the one given wins
         del settings["generation_batch_size"]
-    return GRPOConfig(**{**settings, **run.grpo_settings})
+    given = dict(run.grpo_settings)
+    if run.shard_policy and isinstance(given.get("model_init_kwargs"), dict):  # the user's, with the sharding
+        given["model_init_kwargs"] = {**given["model_init_kwargs"], **settings["model_init_kwargs"]}
+    return GRPOConfig(**{**settings, **given})
 
 
 def refuse_untried(run: RunConfig, accelerate_config: str | None = None) -> None:
@@ -174,6 +177,16 @@ def refuse_untried(run: RunConfig, accelerate_config: str | None = None) -> None
     if run.shard_policy and run.use_vllm:
         raise ValueError("--shard-policy with --use-vllm has not been run (vLLM loads the weights TRL syncs to it "
                          "whole); use one or the other")
+    if run.num_processes > 1 and not os.environ.get("VLLM_BASE_URL"):
+        judges = [("--judge", run.judge, run.judge_args)]
+        if run.monitor is not None:
+            judges += [("--gold-judge", run.monitor.gold_judge, run.monitor.gold_args),
+                       ("--rubric-free-judge", run.monitor.rubric_free_judge, run.monitor.rubric_free_args)]
+        for flag, model, args in judges:
+            if model and model.startswith("vllm/") and not args.get("base_url"):
+                raise ValueError(f"{flag} {model} without a server would start a vLLM server on each of the "
+                                 f"{run.num_processes} ranks: serve it once (`vllm serve`) and pass {flag}-arg "
+                                 "base_url=http://HOST:PORT/v1 (or set VLLM_BASE_URL)")
     if run.shard_policy and run.num_processes < 2:
         raise ValueError("--shard-policy shards the policy across ranks: pass --num-processes N (N >= 2) and start "
                          "N ranks (--print-launch)")
@@ -208,7 +221,9 @@ def step_batch(config: Any, processes: int) -> dict[str, float]:
     its completions, their groups (prompts, each with ``num_generations`` rollouts), and how many optimiser
     steps each generation batch serves (1: every step trains on fresh rollouts)."""
     completions = config.per_device_train_batch_size * config.gradient_accumulation_steps * processes
-    groups, reuse = completions / config.num_generations, config.generation_batch_size / completions
+    # TRL's generation batch is steps_per_generation steps' worth on any world size, so its reuse is their ratio
+    groups = completions / config.num_generations
+    reuse = config.steps_per_generation / config.gradient_accumulation_steps
     return {"completions": completions, "groups": int(groups) if groups.is_integer() else groups,
             "optimiser_steps_per_generation": int(reuse) if reuse.is_integer() else reuse}
 

@@ -150,3 +150,23 @@ def test_shard_policy_loads_sharded_and_is_refused_where_it_cannot_run(capsys, t
         err = capsys.readouterr().err
         assert err.startswith("error: ") and message in err and err.count("\n") == 1, err
     assert not (tmp_path / "run").exists()
+
+
+def test_a_vllm_judge_without_a_server_is_refused_on_several_ranks(capsys, monkeypatch, tmp_path):
+    """Inspect starts a vLLM server for a vllm/ model with no base_url: on N ranks, N servers beside the policy.
+    Refused in one line naming the flag to pass; with a server given, the run is sized as usual."""
+    monkeypatch.delenv("VLLM_BASE_URL", raising=False)
+    base = ["train", "--preset", "rar-implicit", "--policy", "p", "--data", "d", "--out", str(tmp_path / "run"),
+            "--num-processes", "2", "--dry-run"]
+    assert main([*base, "--judge", "scripted/keyword", "--gold-judge", "vllm/Qwen/Qwen2.5-7B-Instruct"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --gold-judge vllm/Qwen/Qwen2.5-7B-Instruct without a server would start a vLLM "
+                          "server on each of the 2 ranks") and "--gold-judge-arg base_url=" in err
+    assert err.count("\n") == 1
+    assert main([*base, "--judge", "vllm/Qwen/Qwen2.5-7B-Instruct"]) == 2
+    assert "error: --judge vllm/Qwen/Qwen2.5-7B-Instruct without a server" in capsys.readouterr().err
+    assert main([*base, "--judge", "vllm/Qwen/Qwen2.5-7B-Instruct", "--judge-arg",
+                 "base_url=http://127.0.0.1:8000/v1"]) == 0
+    capsys.readouterr()
+    monkeypatch.setenv("VLLM_BASE_URL", "http://127.0.0.1:8000/v1")
+    assert main([*base, "--judge", "vllm/Qwen/Qwen2.5-7B-Instruct"]) == 0

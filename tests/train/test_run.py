@@ -192,3 +192,16 @@ def test_a_per_device_batch_set_for_trl_keeps_the_step_batch(setup, capsys):
                           "gradient_accumulation_steps=1", "--dry-run")) == 2
     assert "makes 4 completions a process a step, not the preset's 8" in capsys.readouterr().err
     assert not (root / "dry").exists()
+
+
+def test_dry_run_on_two_processes_shows_what_the_ranks_will_run(setup, capsys):
+    """On 2 processes: a generation reused for 2 steps (steps_per_generation=2) reads 2, not 1; the sharding
+    --shard-policy adds stays beside the model_init_kwargs the user sets (not replaced by them)."""
+    root, data = setup
+    assert cli(train_args(root, data, root / "dry", "--num-processes", "2", "--set", "steps_per_generation=2",
+                          "--dry-run")) == 0
+    assert json.loads(capsys.readouterr().out)["per_step"]["optimiser_steps_per_generation"] == 2
+    assert cli(train_args(root, data, root / "dry", "--num-processes", "2", "--shard-policy", "--set",
+                          'model_init_kwargs={"attn_implementation": "sdpa"}', "--dry-run")) == 0
+    kwargs = json.loads(capsys.readouterr().out)["grpo_config"]["model_init_kwargs"]
+    assert kwargs == {"attn_implementation": "sdpa", "distributed_config": {"fsdp_size": 2}}
