@@ -44,7 +44,10 @@ def _registered_as(name: str) -> str:
     hides an editable install when the checkout comes first on ``sys.path`` (``python -m pytest`` there), and
     the task would be registered as ``healthbench``, the name of the task file's task.
     """
-    return name if registry_name(sys.modules[__name__], name) != name else f"rareval/{name}"
+    module = sys.modules.get(__name__)  # None where Inspect loads this file as a task file (not imported)
+    if module is None:
+        return name
+    return name if registry_name(module, name) != name else f"rareval/{name}"
 
 
 #: The task file a task is being built from (:func:`as_task_file`); None for a task run by its registered name.

@@ -51,3 +51,15 @@ def test_a_relative_path_falls_back_to_the_task_files_repository_only(tmp_path, 
     (tmp_path / SAMPLE).parent.mkdir(parents=True)
     (tmp_path / SAMPLE).write_text((ROOT / SAMPLE).read_text().split("\n", 1)[0] + "\n")
     assert len(tasks.healthbench(path=SAMPLE).dataset) == 1 == len(task_file_task("healthbench")(path=SAMPLE).dataset)
+
+
+def test_the_package_module_run_as_a_task_file_runs(tmp_path, monkeypatch):
+    """`inspect list tasks` in the repository lists rareval/evals/tasks.py@healthbench beside tasks/*.py, and a
+    bare `inspect eval` there loads every file it lists: the module, loaded by path rather than imported, runs."""
+    from inspect_ai import eval as inspect_eval
+
+    monkeypatch.chdir(ROOT)
+    [log] = inspect_eval("rareval/evals/tasks.py@healthbench", model="scripted/policy",
+                         model_roles={"grader": "scripted/keyword"}, limit=1, log_dir=str(tmp_path),
+                         display="none")
+    assert log.status == "success" and log.eval.task == "healthbench"
