@@ -78,6 +78,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from rareval.train.hacking import MonitorConfig
     from rareval.train.run import (
         RunConfig,
+        check_calibrations,
         grpo_config,
         refuse_untried,
         split_settings,
@@ -117,6 +118,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                                           stop_drift=args.monitor_stop)
                     if args.gold_judge or args.rubric_free_judge else None)
     refuse_untried(run, args.accelerate_config)
+    check_calibrations(run)
     if run.max_judge_cost is not None and not run.judge_price:
         raise ValueError("--max-judge-cost needs --judge-price (USD per million billed judge tokens)")
     if args.print_launch:

@@ -192,6 +192,23 @@ def refuse_untried(run: RunConfig, accelerate_config: str | None = None) -> None
                          "N ranks (--print-launch)")
 
 
+def check_calibrations(run: RunConfig) -> None:
+    """Refuse, before anything loads, a ``--judge-calibration`` (or the gold / rubric-free judge's) fitted for
+    another judge (:class:`rareval.judge.calibration.CalibrationMismatch`, one line naming the file and both
+    judges), rather than at the first reward call, after the policy has loaded."""
+    from rareval.judge.calibration import read_calibration
+    from rareval.judge.config import judge_config
+
+    judges = [(run.judge, run.judge_config)]
+    if run.monitor is not None:
+        judges += [(run.monitor.gold_judge, run.monitor.gold_config),
+                   (run.monitor.rubric_free_judge, run.monitor.rubric_free_config)]
+    for model, settings in judges:
+        config = judge_config(settings) if model else None
+        if config is not None and config.calibration is not None:
+            read_calibration(config.calibration, model, config.calibration_any_judge)
+
+
 #: TRL's batch settings that ``--set`` may give; :func:`batch_split` derives the other from the preset's batch.
 BATCH_FIELDS = ("per_device_train_batch_size", "gradient_accumulation_steps")
 
@@ -300,6 +317,7 @@ def train(run: RunConfig, resume: bool = False) -> dict[str, Any]:
 
     out = Path(run.out)
     refuse_untried(run)
+    check_calibrations(run)
     import torch
 
     if run.grpo_settings.get("fsdp") and not torch.cuda.is_available():

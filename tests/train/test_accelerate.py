@@ -170,3 +170,20 @@ def test_a_vllm_judge_without_a_server_is_refused_on_several_ranks(capsys, monke
     capsys.readouterr()
     monkeypatch.setenv("VLLM_BASE_URL", "http://127.0.0.1:8000/v1")
     assert main([*base, "--judge", "vllm/Qwen/Qwen2.5-7B-Instruct"]) == 0
+
+
+def test_a_calibration_fitted_for_another_judge_is_refused_before_training(capsys, tmp_path):
+    """One line naming the file and both judges, before the policy loads, not a traceback at the first reward."""
+    import json
+
+    calib = tmp_path / "calib.json"
+    calib.write_text(json.dumps({"judge": "scripted/keyword", "thresholds": {"default": 0.6}}))
+    base = ["train", "--preset", "rar-implicit", "--policy", "p", "--data", "d", "--out", str(tmp_path / "run"),
+            "--dry-run"]
+    assert main([*base, "--judge", "local/smollm-135m", "--judge-calibration", str(calib)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {calib} was fitted for the judge scripted/keyword") and err.count("\n") == 1
+    assert main([*base, "--judge", "scripted/keyword", "--gold-judge", "local/smollm-135m",
+                 "--gold-judge-calibration", str(calib)]) == 2
+    assert "not for local/smollm-135m" in capsys.readouterr().err
+    assert main([*base, "--judge", "scripted/keyword", "--judge-calibration", str(calib)]) == 0
