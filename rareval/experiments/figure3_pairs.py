@@ -100,9 +100,11 @@ def prepare_pairs(options: ReproduceOptions, n: int, conditions: list[str]
     candidates = select_pairs(every, rows, len(every), seed=options.seed, max_chars=EMBEDDED_MAX_PAIR_CHARS)
     pairs, failures = [], []
 
-    def save() -> None:  # the pairs used first, then any other stored ones (a larger --pairs earlier)
-        used = {p.pair_id for p in pairs}
-        save_pairs(pairs + [p for k, p in stored.items() if k not in used], path)
+    kept = load_pairs(path) if path.is_file() else []  # every pair the file holds, whatever built it
+
+    def save() -> None:  # the pairs used first, then every other pair of the file (a larger --pairs earlier, pairs
+        used = {p.pair_id for p in pairs}  # of another kind, source or generator): a build never drops one
+        save_pairs(pairs + [p for p in kept if p.pair_id not in used], path)
 
     todo = n - sum(c.pair_id in stored for c in candidates[:n])
     with tqdm(total=n, desc=f"figure3 pairs (rubrics by {generator})" if generator else "figure3 pairs",

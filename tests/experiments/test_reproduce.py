@@ -116,6 +116,25 @@ def test_figure3_ci_sized_through_the_real_pipeline(dirs, tmp_path, capsys, monk
     assert "scripted judges only (plumbing check)" in capsys.readouterr().out
 
 
+def test_figure3_building_its_pairs_keeps_every_pair_the_file_already_holds(dirs, tmp_path):
+    """`<results>/figure3_pairs.jsonl` may hold pairs built otherwise (`alignment build --out`, another kind or
+    generator, an hour of rubrics): a reproduce that builds its own pairs into it adds them, and drops none."""
+    from rareval.data.alignment import load_pairs, save_pairs
+    from rareval.data.healthbench import load_healthbench
+    from rareval.data.rule_pairs import rule_pairs
+
+    path = tmp_path / "results" / "figure3_pairs.jsonl"
+    rows = [r for r in load_healthbench(path=UNION) if r.ideal_completion][:40]
+    other = [p.model_copy(update={"provenance": p.provenance.model_copy(update={"source_sha256": "0" * 64})})
+             for p in rule_pairs(rows, UNION, kind="removed_criteria")[:3]]  # built from another source file
+    assert len(other) == 3
+    save_pairs(other, path)
+    assert cli(["reproduce", "--figure", "3", "--judges", "scripted/keyword", "--generator", "none", "--pairs", "2",
+                "--conditions", "likert", *dirs]) == 0
+    ids = [p.pair_id for p in load_pairs(path)]
+    assert len(ids) == 5 and set(p.pair_id for p in other) <= set(ids)
+
+
 def test_figure3_judge_settings_reach_the_judges_and_are_not_mixed_with_stored_rows(dirs, tmp_path, capsys):
     """`--judge-config` reaches every judge's task (its log records it); rows stored under other settings are
     not reused for it."""
