@@ -30,18 +30,27 @@ from rareval.data.cache import sha256_file
 from rareval.experiments.base import (Artifact, NotRunnable, ReproduceOptions, compare, load_results, provenance,
                                       register, rel, write_results)
 from rareval.experiments.figure3_pairs import (EMBEDDED_MAX_PAIR_CHARS, FINDINGS, RUBRIC_CONDITIONS, RUBRIC_TOKENS,
-                                               SHOWN, calls_per_response, prepare_pairs, reusable, reuse_key,
+                                               calls_per_response, prepare_pairs, reusable, reuse_key,
                                                rubric_generator, runnable_conditions, settings, stored_count,
                                                tokens_per_call)
+from rareval.experiments.figure3_plot import MIN_READINGS, draw, judge_order, readable
 from rareval.experiments.plan import Plan, Step, tokens
-from rareval.experiments.render import IMAGE_ONLY, PAPER, pyplot, save_figure, write_markdown
+from rareval.experiments.render import IMAGE_ONLY, save_figure, write_markdown
 from rareval.experiments.training import CONVERSATION_CHARS, RESPONSE_CHARS
-
-MIN_READINGS = 10  # shared pairs a judge must read for its finding interval to be drawn
 
 
 def no_reading(n: int) -> str:
     return "no reading" if not n else f"too few readings (n={n})"
+
+
+def cell(row: dict, key: str, low: str | None = None, high: str | None = None, digits: int = 3) -> str:
+    """A table cell: the value [95 % CI], "no reading" where the judge read no pair of the condition (its row
+    stores NaN there, never printed), "—" where the row has no such field."""
+    if not row.get("n_scored") or (key in row and not readable(row[key])):
+        return "no reading"
+    if key not in row:
+        return "—"
+    return f"{row[key]:.{digits}f}" + (f" [{row[low]:.{digits}f}, {row[high]:.{digits}f}]" if low else "")
 
 
 def tie_free_cell(row: dict) -> str:
@@ -51,9 +60,8 @@ def tie_free_cell(row: dict) -> str:
 
     if row.get("n_expected") and "accuracy_expected" in row:
         part = f" (n={row['n_expected']:.0f} of {row['n_scored']:.0f})" if row["n_expected"] < row["n_scored"] else ""
-        return (f"{row['accuracy_expected']:.3f} [{row['expected_ci_low']:.3f}, {row['expected_ci_high']:.3f}]"
-                + part)
-    return no_tie_free(row["condition"]) if row.get("n_scored") else "—"
+        return cell(row, "accuracy_expected", "expected_ci_low", "expected_ci_high") + part
+    return no_tie_free(row["condition"]) if row.get("n_scored") else "no reading"
 
 
 def finding_differences(rows: list[dict], judges: list[str], better: str, worse: str,
@@ -265,37 +273,10 @@ class Figure3(Artifact):
                  "|---|---|---|---|---|---|---|---|---|---|"]
         for r in rows:
             size = f"{r['size_b']:g}" if r.get("size_b") else "unknown"
-            half = (f"{r['accuracy_half']:.3f} [{r['half_ci_low']:.3f}, {r['half_ci_high']:.3f}]"
-                    if "accuracy_half" in r else "—")
-            lines.append(f"| {r['judge']} | {size} | {r['condition']} | {r['accuracy']:.3f} [{r['ci_low']:.3f}, "
-                         f"{r['ci_high']:.3f}] | {half} | {tie_free_cell(r)} | {r['auc']:.3f} | {r['n_scored']:.0f} | "
-                         f"{r['unscored']:.0f} | "
-                         f"{r['ties']:.2f} |")
+            lines.append(f"| {r['judge']} | {size} | {r['condition']} | {cell(r, 'accuracy', 'ci_low', 'ci_high')} | "
+                         f"{cell(r, 'accuracy_half', 'half_ci_low', 'half_ci_high')} | {tie_free_cell(r)} | "
+                         f"{cell(r, 'auc')} | {r['n_scored']:.0f} | {r['unscored']:.0f} | {cell(r, 'ties', digits=2)} |")
         return lines
-
-    @staticmethod
-    def draw_differences(ax: Any, diffs: dict, judges: list[str]) -> None:
-        """The finding's own panel: per judge, accuracy(better) − accuracy(worse) with its paired 95 % CI."""
-        for k, ((better, worse), by_judge) in enumerate(diffs.items()):
-            shift = 0.08 * (k - (len(diffs) - 1) / 2)
-            read = [(judges.index(j), d) for j, d in by_judge.items() if d["mean"] is not None]
-            if read:
-                means = [d["mean"] for _, d in read]
-                err = [[m - d["ci95"][0] for m, (_, d) in zip(means, read)],
-                       [d["ci95"][1] - m for m, (_, d) in zip(means, read)]]
-                ax.errorbar([x + shift for x, _ in read], means, yerr=err, capsize=3, marker="o", ls="none",
-                            label=f"{SHOWN.get(better, better)} − {SHOWN.get(worse, worse)}")
-            for j, d in by_judge.items():
-                if d["mean"] is None:
-                    ax.text(judges.index(j), 0, d["why"].replace(" (", "\n(").replace(": ", ":\n"), ha="center",
-                            fontsize=7, color="grey")
-        ax.axhline(0, color="grey", lw=0.8, ls="--")
-        ax.set_xticks(range(len(judges)), [j.split("/")[-1] for j in judges], fontsize=7)
-        ax.set_xlim(-0.5, max(len(judges) - 0.5, 0.5))
-        ax.set_ylabel("accuracy difference (paired)")
-        ax.set_title("the finding: rubric − Likert, tie-free, paired 95 % CI", fontsize=9)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=7)
 
     def status(self, results_dir: str | Path) -> str:
         stored = load_results(self.results_path(results_dir))
@@ -308,74 +289,13 @@ class Figure3(Artifact):
                 + (f"; not run: {', '.join(s['not_run'])}" if s.get("not_run") else ""))
 
     def render(self, results: dict[str, Any], out_dir: str | Path) -> list[Path]:
-        """Markdown, and accuracy (95 % CI) vs judge size, one line per condition (unknown sizes at the right):
-        ties counted wrong, and beside it ties counted half (small judges rating 1-10 tie often)."""
-        from rareval.evals.judge_alignment import judge_size
-
-        plt = pyplot()
+        """Markdown, and the figure (:func:`rareval.experiments.figure3_plot.draw`): accuracy (95 % CI) against
+        judge size with ties counted wrong, counted half and tie-free, then the finding's paired differences."""
         rows = results.get("rows", [])
-        judges = sorted({r["judge"] for r in rows}, key=lambda j: (judge_size(j) is None, judge_size(j) or 0, j))
-        panels = [("accuracy", "ci_low", "ci_high", "n_scored", "ties count as wrong (the paper's likely rule)")]
-        if rows and all("accuracy_half" in r for r in rows):
-            panels.append(("accuracy_half", "half_ci_low", "half_ci_high", "n_scored", "ties count half"))
-        if any("accuracy_expected" in r for r in rows):  # a judge without logprobs has no point here, but a note
-            panels.append(("accuracy_expected", "expected_ci_low", "expected_ci_high", "n_expected",
-                           "expected ratings (tie-free, paired reading; needs logprobs)"))
+        if rows:  # the table is derived from the rows: drawn by today's rules, never a stale copy
+            results = results | {"sections": {**results.get("sections", {}),
+                                              "Accuracy per judge and condition": self.detail(rows)}}
+        judges = judge_order(rows)
         diffs = {(b, w): d for b, w in FINDINGS if (d := finding_differences(rows, judges, b, w))}
-        fig, axes = plt.subplots(1, len(panels) + bool(diffs), figsize=(6 * (len(panels) + bool(diffs)), 4.5),
-                                 squeeze=False)
-        if diffs:
-            self.draw_differences(axes[0][-1], diffs, judges)
-        conditions = list(dict.fromkeys(r["condition"] for r in rows))
-        names = [f"{j.split('/')[-1]}\n({judge_size(j):g}B)" if judge_size(j) else f"{j}\n(size unknown)"
-                 for j in judges]
-        for ax, (key, low, high, count, subtitle) in zip(axes[0][:len(panels)], panels):
-            for k, condition in enumerate(conditions):
-                rs = sorted((r for r in rows if r["condition"] == condition and key in r
-                             and r.get(count, 0) >= MIN_READINGS),
-                            key=lambda r: judges.index(r["judge"]))  # a point from 2 readings is not a point
-                shift = 0.06 * (k - (len(conditions) - 1) / 2)  # conditions side by side, not on top of each other
-                color = None
-                for sized in (True, False):  # a line joins judges of known size; unknown sizes stand alone
-                    part = [r for r in rs if (judge_size(r["judge"]) is not None) == sized]
-                    if not part:
-                        continue
-                    y = [r[key] for r in part]
-                    err = [[a - r[low] for a, r in zip(y, part)], [r[high] - a for a, r in zip(y, part)]]
-                    bars = ax.errorbar([judges.index(r["judge"]) + shift for r in part], y, yerr=err, marker="o",
-                                       capsize=3, ls="-" if sized else "none", color=color,
-                                       label=None if color else SHOWN.get(condition, condition))
-                    color = bars.lines[0].get_color()
-            for x, j in enumerate(judges):  # a judge none of whose answers could be read has no point: say so
-                if all(not r["n_scored"] for r in rows if r["judge"] == j):
-                    ax.text(x, 0.5, "no answer\nreadable\n(all unscored)", ha="center", va="center", fontsize=7,
-                            color="grey")
-                elif key == "accuracy_expected" and (none := [r for r in rows if r["judge"] == j and r["n_scored"]
-                                                             and "accuracy_expected" not in r]):
-                    ax.text(x, 0.5, "\n".join(dict.fromkeys(tie_free_cell(r).replace(": ", ":\n") for r in none)),
-                            ha="center", va="center", fontsize=6, color="grey")
-                elif few := [r for r in rows if r["judge"] == j and r["n_scored"] < MIN_READINGS]:
-                    ax.text(x, 0.92, "too few readings\n" + "\n".join(f"{SHOWN.get(r['condition'], r['condition'])}: "
-                                                                   f"{r['n_scored']:.0f}" for r in few),
-                            ha="center", va="center", fontsize=6, color="grey")
-            ax.axhline(0.5, color="grey", lw=0.8, ls="--")
-            ax.set_xticks(range(len(judges)), names, fontsize=7)
-            ax.set_xlim(-0.5, max(len(judges) - 0.5, 0.5))
-            ax.set_ylim(-0.03, 1.05)
-            ax.set_ylabel("pairwise preference accuracy")
-            ax.set_title(subtitle, fontsize=9)
-            ax.set_xlabel("judge (ordered by size)")
-            if rows:
-                ax.legend(fontsize=8)
-            else:
-                ax.text(0.5, 0.5, "not run yet", ha="center", transform=ax.transAxes)
-        pairs = results.get("settings", {}).get("pairs", "?")
-        fig.suptitle(f"{self.title}\nscale: {results.get('scale')}; {pairs} pairs", fontsize=9)
-        skipped = results.get("settings", {}).get("skipped", {})
-        not_run = results.get("settings", {}).get("not_run", [])
-        fig.tight_layout(rect=(0, 0.09, 1, 0.93))
-        fig.text(0.01, 0.01, f"Paper ({PAPER}, Fig. 3): {IMAGE_ONLY}. Its finding: rubrics beat Direct-Likert at "
-                 "every judge size, most for small judges." + (f"\nSkipped: {', '.join(skipped)} (no generated "
-                                                                  "rubrics in the pairs)." if skipped else "")
-                 + (f"\nNot run: {', '.join(n.split('/')[-1] for n in not_run)}." if not_run else ""), fontsize=7)
+        fig = draw(results, self.title, diffs)
         return [write_markdown(results, Path(out_dir) / f"{self.key}.md"), *save_figure(fig, out_dir, self.key)]

@@ -1,6 +1,7 @@
 """Every artifact renders from a stored results file; the paper-number comparison is right."""
 
 import json
+import re
 
 import pytest
 
@@ -8,6 +9,7 @@ from rareval.experiments import ARTIFACTS, ordered
 from rareval.experiments.base import compare, load_results, write_results
 from rareval.experiments.plan import Plan, Step
 from rareval.experiments.render import IMAGE_ONLY, comparison_table, markdown
+from tests.conftest import REPO
 
 SPEC_ARTIFACTS = ["figure2", "figure3"] + [f"table{n}" for n in range(1, 12)]
 TOPIC_TABLES = ("table6", "table9")  # stand-in taxonomies differ: side by side, no differences
@@ -176,3 +178,89 @@ def test_figure3_finding_is_a_paired_interval_and_a_judge_without_a_reading_is_k
         "finding: rubric_ref > likert at every judge size"] == "no"
     stale = [{k: v for k, v in r.items() if k != "outcomes"} for r in rows]  # stored before per-pair outcomes
     assert not any(c["item"].startswith("finding") for c in artifact.comparison(stale, judges))
+
+
+NAN = re.compile(r"\bnan\b", re.IGNORECASE)
+
+
+def no_reading_results() -> dict:
+    """The fixture's rows with enough readings to be drawn, and a third judge (gemma) that read nothing under
+    one condition (NaN accuracies, as the committed Gemma rubric_noref row) and too few pairs under the other."""
+    artifact = ARTIFACTS["figure3"]
+    results = fixture_results(artifact)
+    rows = [{**r, "n_scored": 10, "n_expected": 10, "accuracy_half": r["accuracy"], "half_ci_low": r["ci_low"],
+             "half_ci_high": r["ci_high"]} for r in results["rows"]]
+    nan = float("nan")
+    empty = {k: nan for k in ("accuracy", "ci_low", "ci_high", "auc", "ties", "accuracy_half", "half_ci_low",
+                              "half_ci_high", "accuracy_expected", "expected_ci_low", "expected_ci_high")}
+    rows += [{"judge": "local/gemma-270m", "condition": "likert", "size_b": 0.27, **empty, "n_scored": 0,
+              "n_expected": 0, "unscored": 10, "outcomes": {f"p{i}": {"strict": None, "expected": None}
+                                                            for i in range(10)}},
+             {**rows[0], "judge": "local/gemma-270m", "size_b": 0.27, "n_scored": 2, "n_expected": 2,
+              "condition": "rubric_ref", "outcomes": {f"p{i}": {"strict": 1.0, "expected": float(i < 1)}
+                                                      for i in range(2)}}]
+    judges = ["local/qwen-0.5b", "scripted/keyword", "local/gemma-270m"]
+    return results | {"rows": rows, "comparison": artifact.comparison(rows, judges),
+                      "settings": {**results["settings"], "judges": judges},
+                      "sections": {"Accuracy per judge and condition": artifact.detail(rows)}}
+
+
+def committed_results() -> dict:
+    return load_results(REPO / "results/paper/figure3.json")
+
+
+def drawn_figure(results: dict, out, monkeypatch):
+    """Render Figure 3 and hand back the matplotlib figure as it was saved (laid out, drawn) and its renderer."""
+    from rareval.experiments import figure3
+
+    seen, real = [], figure3.save_figure
+
+    def save(fig, out_dir, key):
+        fig.canvas.draw()
+        seen.append((fig, fig.canvas.get_renderer()))
+        return real(fig, out_dir, key)
+
+    monkeypatch.setattr(figure3, "save_figure", save)
+    ARTIFACTS["figure3"].render(results, out)
+    return seen[0]
+
+
+def _texts(artist) -> list:
+    from matplotlib.text import Text
+
+    return [t for t in artist.findobj(Text) if t.get_visible() and t.get_text().strip()]
+
+
+@pytest.mark.parametrize("results", [no_reading_results, committed_results], ids=["no-reading-judge", "committed"])
+def test_figure3_reads_at_a_glance_with_a_judge_that_has_no_reading(results, tmp_path, monkeypatch):
+    """A judge with no reading (0 pairs read: NaN accuracies) and one with too few: no `nan` in the Markdown,
+    its tables or on the figure ("no reading" instead); the legends sit outside every panel; no two texts of a
+    panel overlap (one short label per judge, tick labels, title); the finding panel draws the zero line and
+    the smallest detectable difference; at most ~2,000 px wide, judges in size order."""
+    stored = results()
+    tables = json.dumps([stored["comparison"], stored["sections"]], ensure_ascii=False)  # as committed
+    assert not NAN.search(tables)
+    fig, renderer = drawn_figure(stored, tmp_path, monkeypatch)
+    md = (tmp_path / "figure3.md").read_text()
+    assert not NAN.search(md), [line for line in md.splitlines() if NAN.search(line)]
+    assert "| local/gemma-270m | 0.27 | likert | no reading | no reading | no reading | no reading" in md or \
+        "| local/gemma-270m | 0.27 | rubric_noref | no reading | no reading | no reading | no reading" in md
+    assert not [t.get_text() for t in _texts(fig) if NAN.search(t.get_text())]
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(panels) == 4 and fig.legends
+    legends = [*fig.legends, *(ax.get_legend() for ax in panels if ax.get_legend())]
+    for legend in legends:
+        box = legend.get_window_extent(renderer)
+        assert not [ax.get_title() for ax in panels if box.overlaps(ax.get_window_extent(renderer))]
+    for ax in panels:
+        texts = [*ax.texts, ax.title, *(t for t in ax.get_xticklabels() if t.get_text())]
+        boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
+        assert not [(a, b) for i, (a, x) in enumerate(boxes) for b, y in boxes[i + 1:] if x.overlaps(y)], ax.title
+    finding = panels[-1]
+    assert "finding" in finding.get_title() and "smallest detectable" in " ".join(
+        t.get_text() for legend in legends for t in legend.get_texts())
+    assert [t.get_text().split("\n")[0] for t in finding.get_xticklabels()][:3] == \
+        ["smollm-135m", "gemma-270m", "qwen-0.5b"] or \
+        [t.get_text().split("\n")[0] for t in finding.get_xticklabels()][:2] == ["gemma-270m", "qwen-0.5b"]
+    width, height = fig.get_size_inches() * 130
+    assert 1400 <= width <= 2000 and height < 1.2 * width
