@@ -18,7 +18,7 @@ and the HealthBench scorer does not stop on a judge that abstains on its first s
 stops the gate (:class:`RegressUsageError`, exit 2), since no verdict on the candidate
 could then be told from a broken set-up:
 
-* the judge **could not be reached**: it was called and every call failed (Inspect's
+* the judge **could not be reached**: it was called, every call failed and no item was scored (Inspect's
   model events of the ``grader`` role all carry an error: a wrong key or URL, a server
   that is down). A judge that answers, even with a refusal or an unreadable answer, was
   reached: what it abstains on is the answer's lost coverage;
