@@ -70,7 +70,7 @@ class ReproduceOptions(BaseModel):
 
 def rel(path: str | Path) -> str:
     """``path`` relative to the repository root where it can be (results are committed; no home paths)."""
-    resolved = Path(path).resolve()
+    resolved = Path(os.path.abspath(path))  # not resolve(): a ../shared that is a link stays ../shared
     if not resolved.is_relative_to(REPO.parent):  # outside the checkout and its shared/ sibling: keep it whole
         return str(resolved)
     return os.path.relpath(resolved, REPO)
