@@ -184,7 +184,7 @@ def condition_prompts(condition: str, judge_config: dict[str, Any] | None = None
     strategy = get_strategy(CONDITIONS[condition][0])
     variant = config_of(judge_config).prompt_variant
     names = [RATING_PROMPTS[strategy.rating_context]] if strategy.question == "rating" else list(CRITERION_PROMPTS)
-    versions = [load_prompt(n if variant == "default" else f"{n}_{variant}").version for n in names]
+    versions = [load_prompt(n, variant).version for n in names]
     if strategy.question != "rating":  # simple-evals' grader is asked verbatim, in no variant
         versions.append(load_prompt("simple_evals_grader").version)
     return versions

@@ -283,8 +283,7 @@ class Judge:
 
     def _prompt(self, name: str) -> Prompt:
         """The prompt ``name`` in the configured variant (``JudgeConfig.prompt_variant``)."""
-        variant = self.config.prompt_variant
-        return load_prompt(name if variant == "default" else f"{name}_{variant}")
+        return load_prompt(name, self.config.prompt_variant)
 
     async def _ask_fitted(self, response: Any, build: Callable[[str], tuple[str, list[ChatMessage] | None]],
                           prompt: Prompt, gen: GenerateConfig, read: Callable[[ModelOutput], T | None]

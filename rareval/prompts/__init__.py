@@ -27,8 +27,10 @@ class Prompt:
 
 
 @cache
-def load_prompt(name: str) -> Prompt:
-    """Load ``rareval/prompts/<name>.txt``."""
+def load_prompt(name: str, variant: str = "default") -> Prompt:
+    """Load ``rareval/prompts/<name>.txt``, or ``<name>_<variant>.txt`` for another ``variant``
+    (``JudgeConfig.prompt_variant``, e.g. ``hardened``)."""
+    name = name if variant == "default" else f"{name}_{variant}"
     path = files(__package__).joinpath(f"{name}.txt")
     if not path.is_file():
         raise FileNotFoundError(f"no judge prompt named {name!r} in {files(__package__)}")

@@ -74,9 +74,9 @@ def test_a_judge_without_logprobs_has_no_tie_free_reading_anywhere(dirs, tmp_pat
 
 
 def _edited(real, name: str, extra: str):
-    def load(asked: str) -> Prompt:
-        prompt = real(asked)
-        return Prompt(prompt.name, prompt.text + extra) if asked == name else prompt
+    def load(asked: str, variant: str = "default") -> Prompt:
+        prompt = real(asked, variant)
+        return Prompt(prompt.name, prompt.text + extra) if prompt.name == name else prompt
     return load
 
 
